@@ -1,0 +1,3 @@
+DROP SCHEMA reporting;
+
+DROP TYPE mood;

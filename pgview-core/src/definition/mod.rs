@@ -1,0 +1,13 @@
+//! View and materialized view definitions.
+
+mod common;
+mod index;
+mod materialized;
+mod view;
+
+pub use common::ColumnComment;
+pub use index::Index;
+pub use materialized::{MaterializedView, StorageParameter};
+pub use view::{CheckOption, View};
+
+pub(crate) use common::Common;

@@ -1,0 +1,186 @@
+//! The one error type of pgview.
+
+use std::fmt;
+
+/// The kind of a relation, as pgview names it in errors and catalog results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RelationKind {
+    /// An ordinary table (`relkind = 'r'`) or a partitioned table (`'p'`).
+    Table,
+    /// A plain view (`relkind = 'v'`).
+    View,
+    /// A materialized view (`relkind = 'm'`).
+    MaterializedView,
+    /// A foreign table (`relkind = 'f'`).
+    ForeignTable,
+    /// Anything else (index, sequence, composite type, …).
+    Other,
+}
+
+impl RelationKind {
+    /// The kind behind a `pg_class.relkind` letter.
+    pub fn from_relkind(relkind: &str) -> Self {
+        match relkind {
+            "r" | "p" => Self::Table,
+            "v" => Self::View,
+            "m" => Self::MaterializedView,
+            "f" => Self::ForeignTable,
+            _ => Self::Other,
+        }
+    }
+}
+
+impl fmt::Display for RelationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Table => "table",
+            Self::View => "view",
+            Self::MaterializedView => "materialized view",
+            Self::ForeignTable => "foreign table",
+            Self::Other => "relation",
+        })
+    }
+}
+
+/// Why `REFRESH MATERIALIZED VIEW CONCURRENTLY` cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConcurrentRefreshPrecondition {
+    /// The materialized view has no `UNIQUE` index on plain column names without a `WHERE`
+    /// clause.
+    MissingUniqueIndex,
+    /// The materialized view was created `WITH NO DATA` (or refreshed so) and has never been
+    /// populated since.
+    NotPopulated,
+}
+
+impl fmt::Display for ConcurrentRefreshPrecondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MissingUniqueIndex => {
+                "it has no unique index on plain columns without a WHERE clause"
+            }
+            Self::NotPopulated => "it is not populated yet (refresh it without CONCURRENTLY first)",
+        })
+    }
+}
+
+/// Every error pgview reports.
+///
+/// Database errors that pgview recognises (a concurrent refresh whose precondition fails, a
+/// `DROP VIEW` aimed at a materialized view, …) are turned into their precise variant by the
+/// [`From<diesel::result::Error>`](#impl-From%3CError%3E-for-Error) conversion, so `?` on a
+/// statement's `execute` result inside a function returning `pgview::Result` gives them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An identifier (view, schema, column, index name…) that PostgreSQL would reject or
+    /// silently change: empty, containing a NUL byte, or longer than 63 bytes (the server
+    /// truncates longer names).
+    #[error("invalid identifier {name:?}: {reason}")]
+    InvalidIdentifier {
+        /// The identifier as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A definition or statement whose options do not fit together (for example a temporary
+    /// view in a schema, or a recursive view without a column list).
+    #[error("invalid definition of {name}: {reason}")]
+    InvalidDefinition {
+        /// The fullname of the view concerned.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A bind value of a type that pgview cannot write as a SQL literal. `CREATE VIEW` takes
+    /// no bind parameters, so every value of a view's query must be written into its SQL.
+    #[error("cannot write a value of SQL type `{type_name}` as a literal in a view definition")]
+    UnsupportedLiteralType {
+        /// The SQL type of the value (its name, or `oid <n>` when the type is not known).
+        type_name: String,
+    },
+
+    /// A bind value whose serialized form could not be turned into a literal (for example text
+    /// containing a NUL byte, which PostgreSQL cannot store).
+    #[error("cannot write a value of SQL type `{type_name}` as a literal: {reason}")]
+    InvalidLiteral {
+        /// The SQL type of the value.
+        type_name: String,
+        /// What is wrong with the value.
+        reason: String,
+    },
+
+    /// SQL text given to pgview (`from_sql`) that contains a bind parameter placeholder such
+    /// as `$1`: view definitions cannot have parameters.
+    #[error("the SQL text of {name} contains the parameter placeholder `{placeholder}`; views take no parameters, write the value as a literal")]
+    ParameterInSql {
+        /// The fullname of the view concerned.
+        name: String,
+        /// The placeholder found.
+        placeholder: String,
+    },
+
+    /// `REFRESH MATERIALIZED VIEW CONCURRENTLY` cannot run on this materialized view.
+    #[error("cannot refresh materialized view {} concurrently: {precondition}", name.as_deref().unwrap_or("(name not reported by the server)"))]
+    ConcurrentRefresh {
+        /// The materialized view (the server does not report it for an unpopulated view).
+        name: Option<String>,
+        /// The precondition that failed.
+        precondition: ConcurrentRefreshPrecondition,
+    },
+
+    /// A statement for one kind of relation aimed at a relation of another kind (`DROP VIEW`
+    /// on a materialized view, `REFRESH` on a plain view, …).
+    #[error("{name} is a {actual}, not a {expected}")]
+    WrongKind {
+        /// The relation named by the statement.
+        name: String,
+        /// The kind the statement is for.
+        expected: RelationKind,
+        /// The kind the relation really is.
+        actual: RelationKind,
+    },
+
+    /// A relation that does not exist.
+    #[error("{kind} {name} not found")]
+    NotFound {
+        /// What was looked for.
+        kind: RelationKind,
+        /// The name looked for, as given.
+        name: String,
+    },
+
+    /// An unqualified name that exists in several schemas.
+    #[error("{name} is ambiguous: it exists as {}", candidates.join(", "))]
+    Ambiguous {
+        /// The name looked for, as given.
+        name: String,
+        /// The schema-qualified candidates.
+        candidates: Vec<String>,
+    },
+
+    /// Any other error from Diesel or the server.
+    #[error(transparent)]
+    Diesel(diesel::result::Error),
+}
+
+/// `Result` with pgview's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<diesel::result::Error> for Error {
+    fn from(error: diesel::result::Error) -> Self {
+        crate::server_error::classify(error)
+    }
+}
+
+impl Error {
+    /// Wraps this error for a Diesel `walk_ast`, so that converting the resulting
+    /// `diesel::result::Error` back with `From` gives this error again.
+    pub(crate) fn into_diesel(self) -> diesel::result::Error {
+        diesel::result::Error::QueryBuilderError(Box::new(self))
+    }
+}

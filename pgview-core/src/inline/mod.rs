@@ -1,0 +1,113 @@
+//! Literal inlining: turns a Diesel query into SQL text with every bind value written as a
+//! typed literal, because `CREATE VIEW` takes no bind parameters.
+//!
+//! This is the one module that depends on diesel's semver-exempt
+//! `i-implement-a-third-party-backend-and-opt-into-breaking-changes` feature (as diesel-async
+//! does): it renders the query with `QueryFragment::to_sql`, collects the binds with
+//! `RawBytesBindCollector` (PostgreSQL's binary format) and rewrites each `$n` placeholder into
+//! the literal of its value.
+
+mod array;
+mod literal;
+mod placeholders;
+mod types;
+
+use std::collections::HashMap;
+
+use diesel::pg::{Pg, PgMetadataLookup, PgQueryBuilder, PgTypeMetadata};
+use diesel::query_builder::bind_collector::RawBytesBindCollector;
+use diesel::query_builder::{QueryBuilder, QueryFragment};
+
+use crate::error::{Error, Result};
+use literal::{CustomType, CustomTypes, Resolved};
+pub(crate) use placeholders::{split, Piece};
+
+/// Renders `query` as SQL text with its bind values inlined as literals.
+///
+/// # Errors
+/// [`Error::UnsupportedLiteralType`] or [`Error::InvalidLiteral`] when a value cannot be
+/// written as a literal; Diesel's own error when the query cannot be built.
+pub(crate) fn inline_query<Q: QueryFragment<Pg> + ?Sized>(query: &Q) -> Result<String> {
+    let sql = render(query)?;
+    let mut binds = RawBytesBindCollector::<Pg>::new();
+    let mut lookup = FakeOids::default();
+    query.collect_binds(&mut binds, &mut lookup, &Pg)?;
+    let mut out = String::with_capacity(sql.len());
+    for piece in split(&sql) {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Param(number) => write_bind(&mut out, &binds, &lookup, number)?,
+        }
+    }
+    Ok(out)
+}
+
+/// Renders a query fragment to SQL text as Diesel would send it (placeholders included).
+pub(crate) fn render<Q: QueryFragment<Pg> + ?Sized>(query: &Q) -> Result<String> {
+    let mut builder = PgQueryBuilder::default();
+    query.to_sql(&mut builder, &Pg)?;
+    Ok(builder.finish())
+}
+
+fn write_bind(
+    out: &mut String,
+    binds: &RawBytesBindCollector<Pg>,
+    lookup: &FakeOids,
+    number: usize,
+) -> Result<()> {
+    let index = number.checked_sub(1);
+    let (Some(metadata), Some(value)) = (
+        index.and_then(|i| binds.metadata.get(i)),
+        index.and_then(|i| binds.binds.get(i)),
+    ) else {
+        return Err(Error::Diesel(diesel::result::Error::QueryBuilderError(
+            format!("the query has the placeholder ${number} but no value for it").into(),
+        )));
+    };
+    let oid = metadata.oid().map_err(|e| Error::UnsupportedLiteralType {
+        type_name: e.to_string(),
+    })?;
+    literal::write_literal(out, oid, value.as_deref(), lookup)
+}
+
+/// The first fake OID handed out for types looked up by name; real OIDs of user types start at
+/// 16384 and built-in ones are below, so counting down from the top never meets them in
+/// practice, and the literal writer only ever compares against the OIDs it handed out.
+const FIRST_FAKE_OID: u32 = u32::MAX;
+
+/// A `PgMetadataLookup` that needs no connection: each type looked up by name (an enum, for
+/// example) gets a pair of fake OIDs, remembered so the literal writer can cast to the name.
+#[derive(Debug, Default)]
+struct FakeOids {
+    by_name: HashMap<(Option<String>, String), (u32, u32)>,
+    by_oid: HashMap<u32, (Option<String>, String, bool)>,
+}
+
+impl PgMetadataLookup for FakeOids {
+    fn lookup_type(&mut self, type_name: &str, schema: Option<&str>) -> PgTypeMetadata {
+        let key = (schema.map(str::to_owned), type_name.to_owned());
+        let next = u32::try_from(self.by_name.len() * 2).unwrap_or(u32::MAX - 1);
+        let (oid, array_oid) = *self.by_name.entry(key.clone()).or_insert_with(|| {
+            let oid = FIRST_FAKE_OID - next;
+            (oid, oid - 1)
+        });
+        self.by_oid.insert(oid, (key.0.clone(), key.1.clone(), false));
+        self.by_oid.insert(array_oid, (key.0, key.1, true));
+        PgTypeMetadata::new(oid, array_oid)
+    }
+}
+
+impl CustomTypes for FakeOids {
+    fn resolve(&self, oid: u32) -> Option<Resolved<'_>> {
+        let (schema, name, is_array) = self.by_oid.get(&oid)?;
+        let custom = CustomType {
+            schema: schema.as_deref(),
+            name,
+        };
+        Some(if *is_array {
+            Resolved::ArrayOfCustom(custom)
+        } else {
+            Resolved::Custom(custom)
+        })
+    }
+}

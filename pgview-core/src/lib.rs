@@ -1,0 +1,33 @@
+//! Runtime of [`pgview`](https://docs.rs/pgview): view definitions, identifiers, literal
+//! inlining, DDL statements and catalog queries. Implementation detail of `pgview`; use the
+//! `pgview` crate.
+
+pub mod aio;
+mod catalog;
+mod ddl;
+mod definition;
+mod error;
+mod ident;
+mod inline;
+mod server_error;
+mod sql_text;
+
+pub use catalog::{get_all_views, get_view_definition, RelationName, ViewFilter, ViewInfo};
+pub use ddl::{
+    CommentOn, CommentTarget, Concurrent, CreateIndex, CreateMaterializedView, CreateView,
+    DropKind, DropMaterializedView, DropRelation, DropView, MaterializedViewKind, NoData,
+    NotConcurrent, RefreshMaterializedView, RefreshOption, ViewKind, WithData,
+};
+pub use definition::{CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View};
+pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
+pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
+
+/// The table type `as_table()` returns: a `diesel_dynamic_schema` table whose columns are
+/// named at run time.
+pub type DynamicTable = diesel_dynamic_schema::Table<String, String>;
+
+/// Re-exports for the code `#[derive(PgView)]` generates. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use diesel;
+}

@@ -1,0 +1,102 @@
+//! Administrative statements (`CREATE DATABASE`, `DROP DATABASE`) on the
+//! server, over one shared connection to its administrative database.
+
+use std::sync::{Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use crate::server::server_url;
+use crate::url::redacted;
+
+/// How often a `CREATE DATABASE` is tried; copying a template fails while
+/// another session is connected to it ("source database ... is being
+/// accessed by other users"), which is usually over quickly.
+const CREATE_ATTEMPTS: u32 = 8;
+
+/// The pause after the `n`th failed attempt is `n` times this.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// The shared administrative connection; holding the lock also serializes
+/// database creations, so that two copies of one template do not collide.
+static CONNECTION: Mutex<Option<PgConnection>> = Mutex::new(None);
+
+/// Connects to `url`.
+pub(crate) fn connect(url: &str) -> Result<PgConnection, String> {
+    PgConnection::establish(url)
+        .map_err(|err| format!("could not connect to {}: {err}", redacted(url)))
+}
+
+/// Creates database `name`, as a copy of `template` if given.
+pub(crate) fn create_database(name: &str, template: Option<&str>) -> Result<(), String> {
+    let mut sql = format!("CREATE DATABASE {}", quote_ident(name));
+    if let Some(template) = template {
+        sql.push_str(" TEMPLATE ");
+        sql.push_str(&quote_ident(template));
+    }
+    let mut attempt = 1;
+    loop {
+        match execute(&sql) {
+            Ok(()) => return Ok(()),
+            Err(err) if attempt >= CREATE_ATTEMPTS => {
+                return Err(format!("{sql} failed (after {attempt} attempts): {err}"));
+            }
+            Err(_) => {
+                thread::sleep(RETRY_PAUSE * attempt);
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// Drops database `name` if it exists, ending the sessions connected to it.
+pub(crate) fn drop_database(name: &str) -> Result<(), String> {
+    execute(&drop_database_sql(name))
+}
+
+/// [`drop_database`] over `conn`.
+pub(crate) fn drop_database_with(conn: &mut PgConnection, name: &str) -> Result<(), String> {
+    conn.batch_execute(&drop_database_sql(name))
+        .map_err(|err| err.to_string())
+}
+
+fn drop_database_sql(name: &str) -> String {
+    format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name))
+}
+
+/// Runs `sql` over the shared administrative connection, (re)connecting as
+/// needed; after an error the connection is dropped, in case it is broken.
+fn execute(sql: &str) -> Result<(), String> {
+    let mut guard = CONNECTION.lock().unwrap_or_else(PoisonError::into_inner);
+    let conn = match &mut *guard {
+        Some(conn) => conn,
+        slot @ None => slot.insert(connect(server_url())?),
+    };
+    let result = conn.batch_execute(sql).map_err(|err| err.to_string());
+    if result.is_err() {
+        *guard = None;
+    }
+    result
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{drop_database_sql, quote_ident};
+
+    #[test]
+    fn quotes_identifiers() {
+        assert_eq!(quote_ident("a"), "\"a\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(
+            drop_database_sql("x"),
+            "DROP DATABASE IF EXISTS \"x\" WITH (FORCE)"
+        );
+    }
+}

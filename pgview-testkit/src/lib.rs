@@ -1,0 +1,50 @@
+//! Throwaway Postgres databases for pgview's tests and examples.
+//!
+//! Every database handed out has the workspace's Diesel migrations
+//! (`/migrations`) applied. No setup is needed:
+//!
+//! - With `DATABASE_URL` set, that server is used: the URL is connected to as
+//!   given for administrative statements (`CREATE DATABASE`, `DROP DATABASE`),
+//!   so its user needs the right to create databases.
+//! - Without it, a private throwaway cluster is started from the local
+//!   Postgres binaries (`pg_config --bindir`, else the highest
+//!   `/usr/lib/postgresql/*/bin`, else `PATH`) in a fresh directory under
+//!   `/tmp`, listening on `127.0.0.1` on a free port. When the process runs as
+//!   root, the cluster is run as the `postgres` OS user.
+//!
+//! The migrations are run once per process into a template database; every
+//! database handed out is a copy of it (`CREATE DATABASE ... TEMPLATE ...`):
+//!
+//! - [`shared_database_url`]: one database per process, shared by all callers,
+//!   for tests that run inside a transaction they roll back.
+//! - [`fresh_database`]: a database of its own, for tests that must commit;
+//!   dropped when the returned [`TestDatabase`] is dropped.
+//! - [`server_url`]: the server's administrative database.
+//!
+//! Nothing is left behind: when the process exits, an `atexit` handler stops
+//! and removes the private cluster, or drops every database created on the
+//! `DATABASE_URL` server. A detached watchdog process also removes the private
+//! cluster should the process be killed without running `atexit` handlers.
+//!
+//! Everything is created lazily on first use and may be called from many
+//! threads at once.
+//!
+//! ```no_run
+//! use diesel::{Connection, PgConnection};
+//!
+//! let db = pgview_testkit::fresh_database();
+//! let mut conn = PgConnection::establish(db.url()).unwrap();
+//! // ... commit freely; the database is dropped with `db`.
+//! ```
+
+mod admin;
+mod cleanup;
+mod cluster;
+mod command;
+mod database;
+mod server;
+mod url;
+mod watchdog;
+
+pub use database::{fresh_database, shared_database_url, TestDatabase};
+pub use server::server_url;

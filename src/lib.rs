@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+pub use pgview_core::aio;
+pub use pgview_core::{
+    get_all_views, get_view_definition, CheckOption, ColumnComment, CommentOn, CommentTarget,
+    Concurrent, ConcurrentRefreshPrecondition, CreateIndex, CreateMaterializedView, CreateView,
+    DropKind, DropMaterializedView, DropRelation, DropView, DynamicTable, Error, Ident, Index,
+    MaterializedView, MaterializedViewKind, NoData, NotConcurrent, QualifiedName,
+    RefreshMaterializedView, RefreshOption, RelationKind, RelationName, Result, StorageParameter,
+    View, ViewFilter, ViewInfo, ViewKind, WithData, MAX_IDENTIFIER_BYTES,
+};
+
+/// Re-exports for the code `#[derive(PgView)]` generates. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use pgview_core::__private::*;
+}
