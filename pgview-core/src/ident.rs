@@ -200,8 +200,14 @@ mod tests {
 
     #[test]
     fn refuses_empty_and_nul() {
-        assert!(matches!(Ident::new(""), Err(Error::InvalidIdentifier { .. })));
-        assert!(matches!(Ident::new("a\0b"), Err(Error::InvalidIdentifier { .. })));
+        assert!(matches!(
+            Ident::new(""),
+            Err(Error::InvalidIdentifier { .. })
+        ));
+        assert!(matches!(
+            Ident::new("a\0b"),
+            Err(Error::InvalidIdentifier { .. })
+        ));
     }
 
     #[test]

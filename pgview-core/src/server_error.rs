@@ -15,9 +15,8 @@ pub(crate) fn classify(error: DieselError) -> Error {
             Ok(own) => *own,
             Err(other) => Error::Diesel(DieselError::QueryBuilderError(other)),
         },
-        DieselError::DatabaseError(kind, info) => {
-            recognise(info.as_ref()).unwrap_or(Error::Diesel(DieselError::DatabaseError(kind, info)))
-        }
+        DieselError::DatabaseError(kind, info) => recognise(info.as_ref())
+            .unwrap_or(Error::Diesel(DieselError::DatabaseError(kind, info))),
         other => Error::Diesel(other),
     }
 }
@@ -30,14 +29,21 @@ fn recognise(info: &dyn DatabaseErrorInformation) -> Option<Error> {
             precondition: ConcurrentRefreshPrecondition::NotPopulated,
         });
     }
-    if let Some(name) = between(message, "cannot refresh materialized view \"", "\" concurrently") {
+    if let Some(name) = between(
+        message,
+        "cannot refresh materialized view \"",
+        "\" concurrently",
+    ) {
         return Some(Error::ConcurrentRefresh {
             name: Some(name.to_owned()),
             precondition: ConcurrentRefreshPrecondition::MissingUniqueIndex,
         });
     }
     for (suffix, expected) in [
-        ("\" is not a materialized view", RelationKind::MaterializedView),
+        (
+            "\" is not a materialized view",
+            RelationKind::MaterializedView,
+        ),
         ("\" is not a view", RelationKind::View),
     ] {
         if let Some(name) = between(message, "\"", suffix) {
@@ -82,8 +88,14 @@ mod tests {
             kind_from_hint("Use DROP MATERIALIZED VIEW to remove a materialized view."),
             RelationKind::MaterializedView
         );
-        assert_eq!(kind_from_hint("Use DROP VIEW to remove a view."), RelationKind::View);
-        assert_eq!(kind_from_hint("Use DROP TABLE to remove a table."), RelationKind::Table);
+        assert_eq!(
+            kind_from_hint("Use DROP VIEW to remove a view."),
+            RelationKind::View
+        );
+        assert_eq!(
+            kind_from_hint("Use DROP TABLE to remove a table."),
+            RelationKind::Table
+        );
         assert_eq!(kind_from_hint("something else"), RelationKind::Other);
     }
 

@@ -29,7 +29,13 @@ pub(crate) fn redacted(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url
             .split_whitespace()
-            .map(|part| if part.starts_with("password=") { "password=***" } else { part })
+            .map(|part| {
+                if part.starts_with("password=") {
+                    "password=***"
+                } else {
+                    part
+                }
+            })
             .collect::<Vec<_>>()
             .join(" ");
     };
@@ -97,7 +103,10 @@ mod tests {
     #[test]
     fn keeps_credentials_and_query() {
         assert_eq!(
-            database_url("postgresql://u:p%40ss@db.example:6543/app?sslmode=require&x=1", "x"),
+            database_url(
+                "postgresql://u:p%40ss@db.example:6543/app?sslmode=require&x=1",
+                "x"
+            ),
             "postgresql://u:p%40ss@db.example:6543/x?sslmode=require&x=1"
         );
         assert_eq!(
@@ -120,6 +129,9 @@ mod tests {
             database_url("host=localhost dbname=app user=me", "x"),
             "host=localhost user=me dbname=x"
         );
-        assert_eq!(database_url("host=localhost", "x"), "host=localhost dbname=x");
+        assert_eq!(
+            database_url("host=localhost", "x"),
+            "host=localhost dbname=x"
+        );
     }
 }

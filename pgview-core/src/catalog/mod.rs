@@ -5,5 +5,5 @@
 
 mod views;
 
-pub use views::{get_all_views, get_view_definition, RelationName, ViewFilter, ViewInfo};
 pub(crate) use views::{all_views_query, find_view_query, pick_view, ViewRow};
+pub use views::{get_all_views, get_view_definition, RelationName, ViewFilter, ViewInfo};

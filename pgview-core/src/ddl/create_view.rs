@@ -109,7 +109,10 @@ impl QueryFragment<Pg> for CreateView<'_> {
 }
 
 /// ` ("a", "b")`, or nothing for an empty list.
-pub(crate) fn walk_column_list(columns: &[Ident], out: &mut AstPass<'_, '_, Pg>) -> QueryResult<()> {
+pub(crate) fn walk_column_list(
+    columns: &[Ident],
+    out: &mut AstPass<'_, '_, Pg>,
+) -> QueryResult<()> {
     if columns.is_empty() {
         return Ok(());
     }

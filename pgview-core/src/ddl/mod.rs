@@ -15,7 +15,9 @@ mod refresh;
 
 pub use comment::{CommentOn, CommentTarget};
 pub use create_view::CreateView;
-pub use drop::{DropKind, DropMaterializedView, DropRelation, DropView, MaterializedViewKind, ViewKind};
+pub use drop::{
+    DropKind, DropMaterializedView, DropRelation, DropView, MaterializedViewKind, ViewKind,
+};
 pub use index::CreateIndex;
 pub use materialized::CreateMaterializedView;
 pub use refresh::{

@@ -121,7 +121,11 @@ impl MaterializedView {
         if self.indexes.iter().any(|i| i.name == index.name) {
             return Err(self.common.invalid(format!(
                 "two indexes are named {}",
-                index.name.as_ref().map(ToString::to_string).unwrap_or_default()
+                index
+                    .name
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
             )));
         }
         self.indexes.push(index);

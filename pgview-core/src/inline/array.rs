@@ -34,7 +34,10 @@ pub(crate) fn write_array(
     }
     write_dimension(out, &lengths, &mut reader, element, &type_name)?;
     if !reader.0.is_empty() {
-        return Err(err(format!("{} bytes after the last element", reader.0.len())));
+        return Err(err(format!(
+            "{} bytes after the last element",
+            reader.0.len()
+        )));
     }
     write_cast(out, element);
     Ok(())
@@ -42,9 +45,14 @@ pub(crate) fn write_array(
 
 /// Reads the header of an array: checks it and its element type, returns the length of each
 /// dimension (none for an empty array).
-fn read_header(reader: &mut Reader<'_>, element: Scalar<'_>, custom: &dyn CustomTypes) -> Result<Vec<usize>, String> {
+fn read_header(
+    reader: &mut Reader<'_>,
+    element: Scalar<'_>,
+    custom: &dyn CustomTypes,
+) -> Result<Vec<usize>, String> {
     let truncated = || "truncated array header".to_owned();
-    let ndim = usize::try_from(reader.i32().ok_or_else(truncated)?).map_err(|_| "negative dimension count")?;
+    let ndim = usize::try_from(reader.i32().ok_or_else(truncated)?)
+        .map_err(|_| "negative dimension count")?;
     if ndim > MAX_DIMENSIONS {
         return Err(format!("{ndim} dimensions (at most {MAX_DIMENSIONS})"));
     }
@@ -55,14 +63,22 @@ fn read_header(reader: &mut Reader<'_>, element: Scalar<'_>, custom: &dyn Custom
     let element_oid = reader.u32().ok_or_else(truncated)?;
     match literal::kind(element_oid, custom) {
         Ok(Kind::Scalar(found)) if found == element => {}
-        _ => return Err(format!("its elements have the type oid {element_oid}, not {}", element.display_name())),
+        _ => {
+            return Err(format!(
+                "its elements have the type oid {element_oid}, not {}",
+                element.display_name()
+            ))
+        }
     }
     let mut lengths = Vec::with_capacity(ndim);
     for _ in 0..ndim {
-        let length = usize::try_from(reader.i32().ok_or_else(truncated)?).map_err(|_| "negative dimension length")?;
+        let length = usize::try_from(reader.i32().ok_or_else(truncated)?)
+            .map_err(|_| "negative dimension length")?;
         let lower_bound = reader.i32().ok_or_else(truncated)?;
         if lower_bound != 1 && length != 0 {
-            return Err(format!("lower bound {lower_bound} instead of 1 cannot be written with ARRAY[]"));
+            return Err(format!(
+                "lower bound {lower_bound} instead of 1 cannot be written with ARRAY[]"
+            ));
         }
         lengths.push(length);
     }
@@ -90,7 +106,9 @@ fn write_dimension(
             out.push_str(", ");
         }
         if inner.is_empty() {
-            let value = reader.element().map_err(|reason| invalid(type_name, reason))?;
+            let value = reader
+                .element()
+                .map_err(|reason| invalid(type_name, reason))?;
             literal::write_scalar(out, element, value)?;
         } else {
             write_dimension(out, inner, reader, element, type_name)?;
@@ -139,7 +157,10 @@ impl<'a> Reader<'a> {
         if length == -1 {
             return Ok(None);
         }
-        let length = usize::try_from(length).map_err(|_| format!("invalid element length {length}"))?;
-        self.take(length).map(Some).ok_or_else(|| "truncated element".to_owned())
+        let length =
+            usize::try_from(length).map_err(|_| format!("invalid element length {length}"))?;
+        self.take(length)
+            .map(Some)
+            .ok_or_else(|| "truncated element".to_owned())
     }
 }

@@ -75,7 +75,9 @@ pub(crate) fn kind(oid: u32, custom: &dyn CustomTypes) -> Result<Kind<'_>, Error
     match types::lookup(oid) {
         Some(BuiltinOid::Scalar(ty)) => Ok(Kind::Scalar(Scalar::Builtin(ty))),
         Some(BuiltinOid::ArrayOf(ty)) => Ok(Kind::Array(Scalar::Builtin(ty))),
-        None => Err(Error::UnsupportedLiteralType { type_name: format!("oid {oid}") }),
+        None => Err(Error::UnsupportedLiteralType {
+            type_name: format!("oid {oid}"),
+        }),
     }
 }
 
@@ -96,7 +98,10 @@ impl Scalar<'_> {
     pub(crate) fn display_name(&self) -> String {
         match self {
             Self::Builtin(ty) => ty.name.to_owned(),
-            Self::Custom(CustomType { schema: Some(schema), name }) => format!("{schema}.{name}"),
+            Self::Custom(CustomType {
+                schema: Some(schema),
+                name,
+            }) => format!("{schema}.{name}"),
             Self::Custom(CustomType { schema: None, name }) => (*name).to_owned(),
         }
     }
@@ -117,7 +122,11 @@ impl Scalar<'_> {
 }
 
 /// Writes a value of the single type `ty` (None = SQL NULL).
-pub(crate) fn write_scalar(out: &mut String, ty: Scalar<'_>, value: Option<&[u8]>) -> Result<(), Error> {
+pub(crate) fn write_scalar(
+    out: &mut String,
+    ty: Scalar<'_>,
+    value: Option<&[u8]>,
+) -> Result<(), Error> {
     let Some(bytes) = value else {
         out.push_str("NULL");
         write_cast(out, ty);

@@ -91,7 +91,8 @@ impl PgMetadataLookup for FakeOids {
             let oid = FIRST_FAKE_OID - next;
             (oid, oid - 1)
         });
-        self.by_oid.insert(oid, (key.0.clone(), key.1.clone(), false));
+        self.by_oid
+            .insert(oid, (key.0.clone(), key.1.clone(), false));
         self.by_oid.insert(array_oid, (key.0, key.1, true));
         PgTypeMetadata::new(oid, array_oid)
     }

@@ -127,7 +127,10 @@ fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
 
 /// `$n` at `i`: its number and the index after it.
 fn placeholder(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
-    let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = bytes[i + 1..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if digits == 0 {
         return None;
     }
@@ -145,7 +148,9 @@ fn skip_dollar_quoted(bytes: &[u8], i: usize) -> usize {
         .count();
     let close = i + 1 + tag_len;
     let valid_tag = bytes.get(close) == Some(&b'$')
-        && bytes.get(i + 1).is_none_or(|&b| b == b'$' || is_ident_start(b));
+        && bytes
+            .get(i + 1)
+            .is_none_or(|&b| b == b'$' || is_ident_start(b));
     if !valid_tag {
         return i + 1;
     }
@@ -205,7 +210,12 @@ mod tests {
         );
         assert_eq!(
             split("SELECT $q$x$q$, $1 -- c\n, $2"),
-            vec![Text("SELECT $q$x$q$, "), Param(1), Text(" -- c\n, "), Param(2)]
+            vec![
+                Text("SELECT $q$x$q$, "),
+                Param(1),
+                Text(" -- c\n, "),
+                Param(2)
+            ]
         );
     }
 }

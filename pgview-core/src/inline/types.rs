@@ -178,12 +178,16 @@ pub(crate) enum Decoded<'a> {
 
 /// The error for a value of type `type_name` that cannot be written because of `reason`.
 pub(crate) fn invalid(type_name: &str, reason: impl Into<String>) -> Error {
-    Error::InvalidLiteral { type_name: type_name.to_owned(), reason: reason.into() }
+    Error::InvalidLiteral {
+        type_name: type_name.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// Text of type `type_name` that PostgreSQL can hold: UTF-8 without NUL bytes.
 pub(crate) fn text<'a>(type_name: &str, bytes: &'a [u8]) -> Result<&'a str, Error> {
-    let text = std::str::from_utf8(bytes).map_err(|e| invalid(type_name, format!("not UTF-8: {e}")))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| invalid(type_name, format!("not UTF-8: {e}")))?;
     if text.contains('\0') {
         return Err(invalid(type_name, "text contains a NUL byte"));
     }
@@ -201,8 +205,12 @@ pub(crate) fn decode(ty: Builtin, bytes: &[u8]) -> Result<Decoded<'_>, Error> {
         },
         BYTEA => Ok(Decoded::Bytes(bytes)),
         CHAR => fixed::<1>(bytes).map(|[b]| Decoded::Char(b)).map_err(err),
-        NAME if bytes.len() >= 64 => Err(err(format!("{} bytes is too long for a name", bytes.len()))),
-        TEXT | VARCHAR | BPCHAR | NAME | JSON => Ok(Decoded::Text(Cow::Borrowed(text(ty.name, bytes)?))),
+        NAME if bytes.len() >= 64 => {
+            Err(err(format!("{} bytes is too long for a name", bytes.len())))
+        }
+        TEXT | VARCHAR | BPCHAR | NAME | JSON => {
+            Ok(Decoded::Text(Cow::Borrowed(text(ty.name, bytes)?)))
+        }
         JSONB => match bytes.split_first() {
             Some((1, json)) => Ok(Decoded::Text(Cow::Borrowed(text(ty.name, json)?))),
             _ => Err(err("unsupported jsonb version".to_owned())),
@@ -211,16 +219,32 @@ pub(crate) fn decode(ty: Builtin, bytes: &[u8]) -> Result<Decoded<'_>, Error> {
         INT4 => owned(i32::from_be_bytes(fixed(bytes).map_err(err)?).to_string()),
         INT8 => owned(i64::from_be_bytes(fixed(bytes).map_err(err)?).to_string()),
         OID => owned(u32::from_be_bytes(fixed(bytes).map_err(err)?).to_string()),
-        FLOAT4 => owned(float_text(&format!("{:?}", f32::from_be_bytes(fixed(bytes).map_err(err)?)))),
-        FLOAT8 => owned(float_text(&format!("{:?}", f64::from_be_bytes(fixed(bytes).map_err(err)?)))),
+        FLOAT4 => owned(float_text(&format!(
+            "{:?}",
+            f32::from_be_bytes(fixed(bytes).map_err(err)?)
+        ))),
+        FLOAT8 => owned(float_text(&format!(
+            "{:?}",
+            f64::from_be_bytes(fixed(bytes).map_err(err)?)
+        ))),
         NUMERIC => numeric_text(bytes).map_err(err).and_then(owned),
         DATE => owned(date_text(i32::from_be_bytes(fixed(bytes).map_err(err)?))),
-        TIME => time_text(i64::from_be_bytes(fixed(bytes).map_err(err)?)).map_err(err).and_then(owned),
-        TIMESTAMP => owned(timestamp_text(i64::from_be_bytes(fixed(bytes).map_err(err)?), false)),
-        TIMESTAMPTZ => owned(timestamp_text(i64::from_be_bytes(fixed(bytes).map_err(err)?), true)),
+        TIME => time_text(i64::from_be_bytes(fixed(bytes).map_err(err)?))
+            .map_err(err)
+            .and_then(owned),
+        TIMESTAMP => owned(timestamp_text(
+            i64::from_be_bytes(fixed(bytes).map_err(err)?),
+            false,
+        )),
+        TIMESTAMPTZ => owned(timestamp_text(
+            i64::from_be_bytes(fixed(bytes).map_err(err)?),
+            true,
+        )),
         INTERVAL => owned(interval_text(fixed(bytes).map_err(err)?)),
         UUID => owned(uuid_text(fixed(bytes).map_err(err)?)),
-        _ => Err(Error::UnsupportedLiteralType { type_name: ty.name.to_owned() }),
+        _ => Err(Error::UnsupportedLiteralType {
+            type_name: ty.name.to_owned(),
+        }),
     }
 }
 
@@ -242,14 +266,20 @@ fn float_text(debug: &str) -> String {
 /// The text of a binary `numeric`: every digit, with exactly `dscale` fractional digits (the
 /// server too drops digits beyond `dscale` when it receives a value).
 fn numeric_text(bytes: &[u8]) -> Result<String, String> {
-    let (header, rest) = bytes.split_first_chunk::<8>().ok_or("truncated numeric header")?;
+    let (header, rest) = bytes
+        .split_first_chunk::<8>()
+        .ok_or("truncated numeric header")?;
     let [n0, n1, w0, w1, s0, s1, d0, d1] = *header;
-    let ndigits = usize::try_from(i16::from_be_bytes([n0, n1])).map_err(|_| "negative digit count")?;
+    let ndigits =
+        usize::try_from(i16::from_be_bytes([n0, n1])).map_err(|_| "negative digit count")?;
     let weight = i32::from(i16::from_be_bytes([w0, w1]));
     let sign = u16::from_be_bytes([s0, s1]);
     let dscale = u16::from_be_bytes([d0, d1]);
     if rest.len() != 2 * ndigits {
-        return Err(format!("{ndigits} digits announced, {} bytes present", rest.len()));
+        return Err(format!(
+            "{ndigits} digits announced, {} bytes present",
+            rest.len()
+        ));
     }
     let digits = rest
         .chunks_exact(2)
@@ -269,12 +299,23 @@ fn numeric_text(bytes: &[u8]) -> Result<String, String> {
     if dscale > 0x3FFF {
         return Err(format!("invalid display scale {dscale}"));
     }
-    Ok(numeric_digits(negative, weight, usize::from(dscale), &digits))
+    Ok(numeric_digits(
+        negative,
+        weight,
+        usize::from(dscale),
+        &digits,
+    ))
 }
 
 /// Writes the decimal text of a finite numeric from its base-10000 digits.
 fn numeric_digits(negative: bool, weight: i32, dscale: usize, digits: &[i16]) -> String {
-    let digit = |i: i32| usize::try_from(i).ok().and_then(|i| digits.get(i)).copied().unwrap_or(0);
+    let digit = |i: i32| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| digits.get(i))
+            .copied()
+            .unwrap_or(0)
+    };
     let mut int = String::new();
     for i in 0..=weight {
         let _ = write!(int, "{:04}", digit(i));
@@ -398,7 +439,12 @@ fn ymd(year: i64, month: i64, day: i64) -> String {
 /// `HH:MM:SS` with the fraction of a second when there is one (trailing zeros dropped).
 fn time_of_day(micros: i64) -> String {
     let (seconds, fraction) = (micros / 1_000_000, micros % 1_000_000);
-    let mut text = format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let mut text = format!(
+        "{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    );
     if fraction != 0 {
         let digits = format!("{fraction:06}");
         text.push('.');

@@ -1,0 +1,13 @@
+//! Integration tests of pgview against a real PostgreSQL (`DATABASE_URL`, or a private
+//! throwaway cluster started by `pgview-testkit`).
+
+mod support;
+
+mod async_connections;
+mod catalog;
+mod ddl;
+mod errors;
+mod identifiers;
+mod literals;
+mod pool;
+mod querying;
