@@ -32,11 +32,27 @@ pub(crate) fn inline_query<Q: QueryFragment<Pg> + ?Sized>(query: &Q) -> Result<S
     let mut binds = RawBytesBindCollector::<Pg>::new();
     let mut lookup = FakeOids::default();
     query.collect_binds(&mut binds, &mut lookup, &Pg)?;
+    let pieces = split(&sql);
     let mut out = String::with_capacity(sql.len());
-    for piece in split(&sql) {
+    for (i, piece) in pieces.iter().enumerate() {
         match piece {
             Piece::Text(text) => out.push_str(text),
-            Piece::Param(number) => write_bind(&mut out, &binds, &lookup, number)?,
+            Piece::Param(number) => {
+                let next = match pieces.get(i + 1) {
+                    Some(Piece::Text(text)) => text.trim_start().chars().next(),
+                    _ => None,
+                };
+                // `'1'::int4[1]` or `'x'::t.f` would read the subscript or field as part of
+                // the type name: parenthesize the literal there.
+                let wrap = matches!(next, Some('[' | '.'));
+                if wrap {
+                    out.push('(');
+                }
+                write_bind(&mut out, &binds, &lookup, *number)?;
+                if wrap {
+                    out.push(')');
+                }
+            }
         }
     }
     Ok(out)
@@ -110,5 +126,26 @@ impl CustomTypes for FakeOids {
         } else {
             Resolved::Custom(custom)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Array, Integer};
+
+    use super::inline_query;
+
+    #[test]
+    fn literals_followed_by_a_subscript_are_parenthesized() {
+        let subscript = diesel::select(
+            sql::<Integer>("")
+                .bind::<Array<Integer>, _>(vec![1, 2])
+                .sql("[1]"),
+        );
+        assert_eq!(
+            inline_query(&subscript).unwrap(),
+            "SELECT (ARRAY['1'::int4, '2'::int4]::int4[])[1]"
+        );
     }
 }
