@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub use pgview_core::aio;
+pub use pgview_core::{Definition, PgView, Refreshable};
+
 pub use pgview_core::{
     get_all_views, get_view_definition, CheckOption, ColumnComment, CommentOn, CommentTarget,
     Concurrent, ConcurrentRefreshPrecondition, CreateIndex, CreateMaterializedView, CreateView,
@@ -9,6 +11,8 @@ pub use pgview_core::{
     RefreshMaterializedView, RefreshOption, RelationKind, RelationName, Result, StorageParameter,
     View, ViewFilter, ViewInfo, ViewKind, WithData, MAX_IDENTIFIER_BYTES,
 };
+#[doc = include_str!("derive.md")]
+pub use pgview_macros::PgView;
 
 /// Re-exports for the code `#[derive(PgView)]` generates. Not public API.
 #[doc(hidden)]

@@ -4,6 +4,8 @@
 
 pub mod aio;
 mod catalog;
+#[doc(hidden)]
+pub mod check;
 mod ddl;
 mod definition;
 mod error;
@@ -11,6 +13,7 @@ mod ident;
 mod inline;
 mod server_error;
 mod sql_text;
+mod view_trait;
 
 pub use catalog::{get_all_views, get_view_definition, RelationName, ViewFilter, ViewInfo};
 pub use ddl::{
@@ -21,6 +24,7 @@ pub use ddl::{
 pub use definition::{CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View};
 pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
+pub use view_trait::{Definition, PgView, Refreshable};
 
 /// The table type `as_table()` returns: a `diesel_dynamic_schema` table whose columns are
 /// named at run time.
@@ -29,5 +33,7 @@ pub type DynamicTable = diesel_dynamic_schema::Table<String, String>;
 /// Re-exports for the code `#[derive(PgView)]` generates. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::check;
     pub use diesel;
+    pub use std::sync::OnceLock;
 }

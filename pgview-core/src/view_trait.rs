@@ -1,0 +1,154 @@
+//! The `PgView` trait: a Rust type that knows its view definition.
+//!
+//! `#[derive(PgView)]` implements it; the trait's provided methods give the statements of the
+//! definition, so `UserStats::create()?.execute(conn)` works on sync and async connections.
+
+use crate::ddl::{
+    CommentOn, CreateMaterializedView, CreateView, DropMaterializedView, DropView,
+    RefreshMaterializedView,
+};
+use crate::definition::{MaterializedView, View};
+use crate::error::Result;
+use crate::ident::QualifiedName;
+
+/// A view or materialized view definition, as the associated type of [`PgView`].
+pub trait Definition: Send + Sync + 'static {
+    /// The `CREATE` statement of this kind.
+    type Create<'a>;
+    /// The `DROP` statement of this kind.
+    type Drop;
+
+    /// The schema-qualified name.
+    fn qualified_name(&self) -> &QualifiedName;
+    /// The `CREATE` statement (with indexes and comments).
+    fn create_statement(&self) -> Self::Create<'_>;
+    /// The `DROP` statement.
+    fn drop_statement(&self) -> Self::Drop;
+    /// The `COMMENT ON` statements.
+    fn comment_statements(&self) -> Vec<CommentOn>;
+}
+
+impl Definition for View {
+    type Create<'a> = CreateView<'a>;
+    type Drop = DropView;
+
+    fn qualified_name(&self) -> &QualifiedName {
+        self.name()
+    }
+    fn create_statement(&self) -> CreateView<'_> {
+        self.create()
+    }
+    fn drop_statement(&self) -> DropView {
+        self.drop()
+    }
+    fn comment_statements(&self) -> Vec<CommentOn> {
+        View::comment_statements(self)
+    }
+}
+
+impl Definition for MaterializedView {
+    type Create<'a> = CreateMaterializedView<'a>;
+    type Drop = DropMaterializedView;
+
+    fn qualified_name(&self) -> &QualifiedName {
+        self.name()
+    }
+    fn create_statement(&self) -> CreateMaterializedView<'_> {
+        self.create()
+    }
+    fn drop_statement(&self) -> DropMaterializedView {
+        self.drop()
+    }
+    fn comment_statements(&self) -> Vec<CommentOn> {
+        MaterializedView::comment_statements(self)
+    }
+}
+
+/// Definitions that can be refreshed: materialized views.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be refreshed: only materialized views can",
+    label = "a plain view always shows current data",
+    note = "add `materialized` to `#[pgview(...)]` to make it a materialized view"
+)]
+pub trait Refreshable {
+    /// `REFRESH MATERIALIZED VIEW` for it.
+    fn refresh_statement(&self) -> RefreshMaterializedView;
+}
+
+impl Refreshable for MaterializedView {
+    fn refresh_statement(&self) -> RefreshMaterializedView {
+        self.refresh()
+    }
+}
+
+/// A Rust type that is a view: its definition, and a Diesel table to query it.
+///
+/// Implemented by `#[derive(PgView)]`; see the derive's documentation for the attributes. The
+/// statements are built from the definition, which is built once (its query's values are
+/// inlined then) and kept for the life of the program.
+///
+/// # Examples
+/// ```no_run
+/// # use pgview_core::{PgView, MaterializedView, Result};
+/// # fn run<V: PgView<Definition = MaterializedView>>(conn: &mut diesel::PgConnection) -> Result<()> {
+/// use diesel::RunQueryDsl;
+/// V::create()?.execute(conn)?;
+/// V::refresh()?.concurrently().execute(conn)?;
+/// V::drop()?.if_exists().execute(conn)?;
+/// # Ok(()) }
+/// ```
+pub trait PgView {
+    /// [`View`] or [`MaterializedView`].
+    type Definition: Definition;
+
+    /// The definition, with every option the attributes declare.
+    ///
+    /// # Errors
+    /// A value of the query that cannot be written as a literal (the first call builds the
+    /// definition; identifiers were checked at compile time).
+    fn definition() -> Result<&'static Self::Definition>;
+
+    /// The schema-qualified name.
+    ///
+    /// # Errors
+    /// As [`PgView::definition`].
+    fn qualified_name() -> Result<&'static QualifiedName> {
+        Ok(Self::definition()?.qualified_name())
+    }
+
+    /// The `CREATE VIEW` or `CREATE MATERIALIZED VIEW` statement, with indexes and comments.
+    ///
+    /// # Errors
+    /// As [`PgView::definition`].
+    fn create() -> Result<<Self::Definition as Definition>::Create<'static>> {
+        Ok(Self::definition()?.create_statement())
+    }
+
+    /// The `DROP VIEW` or `DROP MATERIALIZED VIEW` statement.
+    ///
+    /// # Errors
+    /// As [`PgView::definition`].
+    fn drop() -> Result<<Self::Definition as Definition>::Drop> {
+        Ok(Self::definition()?.drop_statement())
+    }
+
+    /// The `COMMENT ON` statements of the definition.
+    ///
+    /// # Errors
+    /// As [`PgView::definition`].
+    fn comment_statements() -> Result<Vec<CommentOn>> {
+        Ok(Self::definition()?.comment_statements())
+    }
+
+    /// `REFRESH MATERIALIZED VIEW` (materialized views only: on a plain view this does not
+    /// compile).
+    ///
+    /// # Errors
+    /// As [`PgView::definition`].
+    fn refresh() -> Result<RefreshMaterializedView>
+    where
+        Self::Definition: Refreshable,
+    {
+        Ok(Self::definition()?.refresh_statement())
+    }
+}

@@ -1,0 +1,120 @@
+//! `impl PgView`: the definition with every option of the attributes.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ast::ViewModel;
+
+/// The `PgView` impl.
+pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
+    let krate = &model.krate;
+    let ident = model.ident;
+    let kind = if model.is_materialized() {
+        quote!(#krate::MaterializedView)
+    } else {
+        quote!(#krate::View)
+    };
+    let name = model
+        .attrs
+        .name
+        .as_ref()
+        .map(|n| n.value.value())
+        .unwrap_or_default();
+    let source = match (&model.attrs.query, &model.attrs.sql) {
+        (Some(query), _) => {
+            let path = &query.value;
+            quote!(#kind::new(#name, #path())?)
+        }
+        (None, Some(sql)) => {
+            let sql = &sql.value;
+            quote!(#kind::from_sql(#name, #sql)?)
+        }
+        (None, None) => quote!(#kind::from_sql(#name, "")?),
+    };
+    let options = options(model);
+    quote! {
+        #[automatically_derived]
+        impl #krate::PgView for #ident {
+            type Definition = #kind;
+
+            fn definition() -> #krate::Result<&'static #kind> {
+                static DEFINITION: #krate::__private::OnceLock<#kind> = #krate::__private::OnceLock::new();
+                if let ::core::option::Option::Some(definition) = DEFINITION.get() {
+                    return ::core::result::Result::Ok(definition);
+                }
+                let definition = #source #(#options)*;
+                ::core::result::Result::Ok(DEFINITION.get_or_init(|| definition))
+            }
+        }
+    }
+}
+
+/// The builder calls, each `.option(…)` or `.option(…)?`.
+fn options(model: &ViewModel<'_>) -> Vec<TokenStream> {
+    let krate = &model.krate;
+    let a = &model.attrs;
+    let mut calls = Vec::new();
+    if let Some(schema) = &a.schema {
+        let schema = &schema.value;
+        calls.push(quote!(.schema(#schema)?));
+    }
+    let columns = model.fields.iter().map(|f| &f.column);
+    calls.push(quote!(.columns([#(#columns),*])?));
+    if let Some(check) = &a.check_option {
+        let option = if check.value.value() == "local" {
+            quote!(Local)
+        } else {
+            quote!(Cascaded)
+        };
+        calls.push(quote!(.check_option(#krate::CheckOption::#option)));
+    }
+    if a.security_barrier.is_some() {
+        calls.push(quote!(.security_barrier(true)));
+    }
+    if a.security_invoker.is_some() {
+        calls.push(quote!(.security_invoker(true)));
+    }
+    if a.recursive.is_some() {
+        calls.push(quote!(.recursive()?));
+    }
+    if a.temporary.is_some() {
+        calls.push(quote!(.temporary()?));
+    }
+    if let Some(with_data) = &a.with_data {
+        let with_data = &with_data.value;
+        calls.push(quote!(.with_data(#with_data)));
+    }
+    if let Some(tablespace) = &a.tablespace {
+        let tablespace = &tablespace.value;
+        calls.push(quote!(.tablespace(#tablespace)?));
+    }
+    for parameter in a.storage.iter().flat_map(|s| &s.value) {
+        let (name, value) = (&parameter.name, &parameter.value);
+        calls.push(quote!(.storage_parameter(#name, #value)?));
+    }
+    for index in &a.indexes {
+        let columns = index
+            .columns
+            .iter()
+            .filter_map(|c| model.field(c))
+            .map(|f| &f.column);
+        let constructor = if index.unique {
+            quote!(unique)
+        } else {
+            quote!(new)
+        };
+        let named = index.name.as_ref().map(|n| quote!(.named(#n)?));
+        calls.push(quote!(.index(#krate::Index::#constructor([#(#columns),*])? #named)?));
+    }
+    if let Some(comment) = &a.comment {
+        let comment = &comment.value;
+        calls.push(quote!(.comment(#comment)?));
+    }
+    for field in &model.fields {
+        if let Some(comment) = &field.attrs.comment {
+            let (column, comment) = (&field.column, &comment.value);
+            calls.push(quote!(.column_comment(#column, #comment)?));
+        }
+    }
+    calls
+}

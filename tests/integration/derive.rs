@@ -1,0 +1,259 @@
+//! `#[derive(PgView)]`: typed view tables, their definitions and statements.
+
+use bigdecimal::BigDecimal;
+use diesel::dsl::{count, count_star, sum};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Numeric};
+use pgview::{MaterializedView, PgView, View};
+
+use crate::support::{async_conn, conn, orders, seed, users, SEED};
+
+/// The query of [`UserStats`]: a left join with a count.
+fn user_stats_query() -> diesel::dsl::Select<
+    diesel::dsl::GroupBy<
+        diesel::dsl::LeftJoin<users::table, orders::table>,
+        (users::id, users::name),
+    >,
+    (
+        users::id,
+        users::name,
+        diesel::dsl::count<diesel::dsl::Nullable<orders::id>>,
+    ),
+> {
+    users::table
+        .left_join(orders::table)
+        .group_by((users::id, users::name))
+        .select((users::id, users::name, count(orders::id.nullable())))
+}
+
+#[derive(PgView, Queryable, Selectable, Debug, PartialEq)]
+#[diesel(table_name = derive_user_stats)]
+#[pgview(name = "derive_user_stats", materialized, query = user_stats_query)]
+#[pgview(unique_index(user_id), comment = "orders per user")]
+struct UserStats {
+    user_id: i32,
+    #[pgview(comment = "the user's name")]
+    name: String,
+    order_count: i64,
+}
+
+/// The query of [`Revenue`], typed through `impl Trait`.
+fn revenue_query() -> impl diesel::query_builder::Query<SqlType = (Integer, Nullable<Numeric>)>
+       + diesel::query_builder::QueryFragment<diesel::pg::Pg> {
+    orders::table
+        .group_by(orders::user_id)
+        .select((orders::user_id, sum(orders::total)))
+}
+
+#[derive(PgView, Queryable, Debug, PartialEq)]
+#[pgview(name = "derive_revenue", query = revenue_query, security_barrier)]
+struct Revenue {
+    user_id: i32,
+    total: Option<BigDecimal>,
+}
+
+/// A view reading another derived view's table.
+fn top_query() -> diesel::dsl::Filter<
+    diesel::dsl::Select<
+        derive_user_stats::table,
+        (derive_user_stats::name, derive_user_stats::order_count),
+    >,
+    diesel::dsl::Gt<derive_user_stats::order_count, i64>,
+> {
+    derive_user_stats::table
+        .select((derive_user_stats::name, derive_user_stats::order_count))
+        .filter(derive_user_stats::order_count.gt(0))
+}
+
+#[derive(PgView, Queryable, Debug, PartialEq)]
+#[pgview(name = "derive top buyers", module = derive_top, query = top_query)]
+struct TopBuyer {
+    #[pgview(column = "buyer name")]
+    name: String,
+    orders: i64,
+}
+
+#[derive(PgView, Queryable, Debug, PartialEq)]
+#[pgview(
+    name = "derive_big",
+    sql = "SELECT user_id, total FROM derive_revenue WHERE total > 10"
+)]
+struct BigRevenue {
+    user_id: i32,
+    total: Option<BigDecimal>,
+}
+
+#[derive(PgView, Queryable, Debug, PartialEq)]
+#[pgview(
+    name = "derive_moods",
+    schema = "reporting",
+    sql = "SELECT 'happy'::mood AS mood, ARRAY['sad'::mood] AS past"
+)]
+struct Moods {
+    #[pgview(sql_type = crate::literals::MoodType)]
+    mood: crate::literals::Mood,
+    #[pgview(sql_type = diesel::sql_types::Array<crate::literals::MoodType>)]
+    past: Vec<crate::literals::Mood>,
+}
+
+diesel::allow_tables_to_appear_in_same_query!(derive_user_stats, derive_revenue);
+
+fn create_all(conn: &mut PgConnection) {
+    UserStats::create().unwrap().execute(conn).unwrap();
+    Revenue::create().unwrap().execute(conn).unwrap();
+    TopBuyer::create().unwrap().execute(conn).unwrap();
+    BigRevenue::create().unwrap().execute(conn).unwrap();
+}
+
+#[test]
+fn derived_views_are_queried_with_their_types() {
+    let conn = &mut conn();
+    seed(conn);
+    create_all(conn);
+
+    let busy: Vec<UserStats> = derive_user_stats::table
+        .filter(derive_user_stats::order_count.gt(1))
+        .select(UserStats::as_select())
+        .load(conn)
+        .unwrap();
+    assert_eq!(busy.len(), 1);
+    assert_eq!(busy[0].name, "Alice");
+    assert_eq!(busy[0].order_count, 2);
+
+    let revenue: Vec<Revenue> = derive_revenue::table
+        .order_by(derive_revenue::user_id)
+        .load(conn)
+        .unwrap();
+    assert_eq!(revenue[0].total, Some("30.00".parse().unwrap()));
+    assert_eq!(revenue.len(), 2);
+
+    let big: Vec<BigRevenue> = derive_big::table.load(conn).unwrap();
+    assert_eq!(
+        big,
+        vec![BigRevenue {
+            user_id: revenue[0].user_id,
+            total: revenue[0].total.clone()
+        }]
+    );
+
+    let top: Vec<TopBuyer> = derive_top::table
+        .order_by(derive_top::name)
+        .load(conn)
+        .unwrap();
+    assert_eq!(
+        top,
+        vec![
+            TopBuyer {
+                name: "Alice".into(),
+                orders: 2
+            },
+            TopBuyer {
+                name: "Bob".into(),
+                orders: 1
+            }
+        ]
+    );
+
+    let joined: Vec<(String, Option<BigDecimal>)> = derive_user_stats::table
+        .inner_join(
+            derive_revenue::table.on(derive_revenue::user_id.eq(derive_user_stats::user_id)),
+        )
+        .select((derive_user_stats::name, derive_revenue::total))
+        .order_by(derive_user_stats::name)
+        .load(conn)
+        .unwrap();
+    assert_eq!(joined.len(), 2);
+
+    // Group, count, box and arithmetic.
+    let per_count: Vec<(i64, i64)> = derive_user_stats::table
+        .group_by(derive_user_stats::order_count)
+        .select((derive_user_stats::order_count, count_star()))
+        .order_by(derive_user_stats::order_count)
+        .load(conn)
+        .unwrap();
+    assert_eq!(per_count, vec![(0, 1), (1, 1), (2, 1)]);
+    let total: i64 = derive_user_stats::table.count().get_result(conn).unwrap();
+    assert_eq!(total, 3);
+    let boxed: Vec<i64> = derive_user_stats::table
+        .select(derive_user_stats::order_count * 10)
+        .filter(derive_user_stats::name.ne("Carol"))
+        .order_by(derive_user_stats::order_count)
+        .into_boxed()
+        .load(conn)
+        .unwrap();
+    assert_eq!(boxed, vec![10, 20]);
+}
+
+#[test]
+fn derived_definitions_carry_every_option() {
+    let stats: &MaterializedView = UserStats::definition().unwrap();
+    assert_eq!(stats.fullname(), "derive_user_stats");
+    let columns: Vec<_> = stats.column_names().iter().map(|c| c.as_str()).collect();
+    assert_eq!(columns, ["user_id", "name", "order_count"]);
+    assert!(stats.can_refresh_concurrently());
+    assert_eq!(stats.comment_text(), Some("orders per user"));
+    assert_eq!(stats.column_comments()[0].comment, "the user's name");
+
+    let top: &View = TopBuyer::definition().unwrap();
+    assert_eq!(top.fullname(), "derive top buyers");
+    assert_eq!(top.column_names()[0].as_str(), "buyer name");
+    assert!(
+        top.query_sql()
+            .contains(r#""derive_user_stats"."order_count" > '0'::int8"#),
+        "{}",
+        top.query_sql()
+    );
+    assert_eq!(
+        Moods::qualified_name().unwrap().fullname(),
+        "reporting.derive_moods"
+    );
+    assert_eq!(
+        Revenue::definition().unwrap().options(),
+        vec![("security_barrier", "true".to_string())]
+    );
+}
+
+#[test]
+fn custom_sql_types_and_schemas() {
+    let conn = &mut conn();
+    Moods::create().unwrap().execute(conn).unwrap();
+    let moods: Vec<Moods> = derive_moods::table.load(conn).unwrap();
+    assert_eq!(moods[0].mood, crate::literals::Mood::Happy);
+    assert_eq!(moods[0].past, vec![crate::literals::Mood::Sad]);
+}
+
+mod on_async_connections {
+    use diesel_async::RunQueryDsl;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn derived_views_on_async_connections() {
+        let conn = &mut async_conn().await;
+        diesel::sql_query(SEED).execute(conn).await.unwrap();
+        UserStats::create().unwrap().execute(conn).await.unwrap();
+        Revenue::create()
+            .unwrap()
+            .or_replace()
+            .execute(conn)
+            .await
+            .unwrap();
+        let rows: Vec<UserStats> = derive_user_stats::table
+            .order_by(derive_user_stats::user_id)
+            .select(UserStats::as_select())
+            .load(conn)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 3);
+        UserStats::refresh()
+            .unwrap()
+            .concurrently()
+            .execute(conn)
+            .await
+            .unwrap();
+        let revenue: Vec<Revenue> = derive_revenue::table.load(conn).await.unwrap();
+        assert_eq!(revenue.len(), 2);
+        Revenue::drop().unwrap().execute(conn).await.unwrap();
+        UserStats::drop().unwrap().execute(conn).await.unwrap();
+    }
+}
