@@ -1,9 +1,10 @@
 //! pgview quickstart: the "Complete Example" of sqlalchemy-pgview's async guide, in Rust.
 //!
-//! Defines a view (users with their order count, through an outer join) and a materialized
-//! view (total revenue) from typed Diesel queries, then creates, queries, refreshes and drops
-//! them: once on an async connection from a bb8 pool, once on a sync `PgConnection`. Finally
-//! it lists the views with `get_all_views`.
+//! Declares a view (users with their order count, through an outer join) and a materialized
+//! view (total revenue) with `#[derive(PgView)]` from typed Diesel queries (checked against
+//! the structs at compile time), then creates, queries, refreshes and drops them: once on an
+//! async connection from a bb8 pool, once on a sync `PgConnection`. It also builds one view at
+//! run time with `View::new`, for dynamic cases, and lists the views with `get_all_views`.
 //!
 //! It works in a throwaway database with the workspace migrations applied: on the server of
 //! `DATABASE_URL` when set, otherwise on a private PostgreSQL cluster started from the local
@@ -13,12 +14,17 @@
 
 use bigdecimal::BigDecimal;
 use diesel::dsl::{count, sum};
-use diesel::sql_types::{BigInt, Integer, Nullable, Numeric, Text};
-use diesel::{Connection, ExpressionMethods, NullableExpressionMethods, PgConnection, QueryDsl};
+// The type of `sum(…)`, for `#[auto_type]`.
+use diesel::helper_types::sum;
+use diesel::sql_types::{Integer, Text};
+use diesel::{
+    Connection, ExpressionMethods, NullableExpressionMethods, PgConnection, QueryDsl, Queryable,
+    SelectableHelper,
+};
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
-use pgview::{Index, MaterializedView, View, ViewFilter};
+use pgview::{PgView, View, ViewFilter};
 
 /// The tables of the workspace migrations (only the columns the quickstart uses).
 mod schema {
@@ -47,36 +53,51 @@ use schema::{orders, users};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// The two definitions, from typed Diesel queries.
-fn definitions() -> pgview::Result<(View, MaterializedView)> {
-    let user_summary = View::new(
-        "user_summary",
-        users::table
-            .left_join(orders::table)
-            .group_by((users::id, users::name))
-            .select((users::id, users::name, count(orders::id.nullable()))),
-    )?
-    // Diesel does not name computed columns; the view does.
-    .columns(["id", "name", "order_count"])?;
-    let revenue =
-        MaterializedView::new("revenue_summary", orders::table.select(sum(orders::total)))?
-            .columns(["total_revenue"])?
-            .with_data(true);
-    Ok((user_summary, revenue))
+/// Users with their number of orders, users without orders included.
+#[diesel::dsl::auto_type]
+fn user_summary_query() -> _ {
+    users::table
+        .left_join(orders::table)
+        .group_by((users::id, users::name))
+        .select((users::id, users::name, count(orders::id.nullable())))
 }
 
-/// Columns of the view, for reading it through `as_table()`.
-type SummaryRow = (i32, String, i64);
+/// A row of the view `user_summary`.
+#[derive(PgView, Queryable, diesel::Selectable, Debug)]
+#[diesel(table_name = user_summary)]
+#[pgview(name = "user_summary", query = user_summary_query)]
+struct UserSummary {
+    id: i32,
+    name: String,
+    order_count: i64,
+}
 
-fn print_summary(rows: &[SummaryRow]) {
+/// The revenue of all orders.
+#[diesel::dsl::auto_type]
+fn revenue_query() -> _ {
+    orders::table.select(sum(orders::total))
+}
+
+/// The row of the materialized view `revenue_summary`.
+#[derive(PgView, Queryable, Debug)]
+#[pgview(name = "revenue_summary", materialized, query = revenue_query)]
+#[pgview(unique_index(total_revenue))]
+struct RevenueSummary {
+    total_revenue: Option<BigDecimal>,
+}
+
+fn print_summary(rows: &[UserSummary]) {
     println!("  User summary:");
-    for (id, name, order_count) in rows {
-        println!("    #{id} {name:<6} {order_count} order(s)");
+    for row in rows {
+        println!(
+            "    #{} {:<6} {} order(s)",
+            row.id, row.name, row.order_count
+        );
     }
 }
 
-fn print_revenue(total: Option<&BigDecimal>) {
-    match total {
+fn print_revenue(revenue: &RevenueSummary) {
+    match &revenue.total_revenue {
         Some(total) => println!("  Revenue: {total}"),
         None => println!("  Revenue: (no orders)"),
     }
@@ -91,46 +112,35 @@ async fn run_async(url: &str) -> Result<(), Error> {
         .build(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
         .await?;
     let mut conn = pool.get().await?;
-    let (user_summary, revenue) = definitions()?;
 
-    user_summary
-        .create()
+    UserSummary::create()?
         .or_replace()
         .execute(&mut conn)
         .await?;
-    revenue.create().execute(&mut conn).await?;
-    println!(
-        "  created {} and {}",
-        user_summary.fullname(),
-        revenue.fullname()
-    );
+    RevenueSummary::create()?.execute(&mut conn).await?;
+    println!("  created user_summary and revenue_summary");
 
-    let summary = user_summary.as_table();
-    let (id, name, order_count) = (
-        summary.column::<Integer, _>("id"),
-        summary.column::<Text, _>("name"),
-        summary.column::<BigInt, _>("order_count"),
-    );
-    let rows: Vec<SummaryRow> = summary
-        .select((id.clone(), name, order_count))
-        .order_by(id)
+    // Query the view: a typed Diesel table, checked against the struct at compile time.
+    let rows: Vec<UserSummary> = user_summary::table
+        .order_by(user_summary::id)
+        .select(UserSummary::as_select())
         .load(&mut conn)
         .await?;
     print_summary(&rows);
-
-    let revenue_table = revenue.as_table();
-    let total = revenue_table.column::<Nullable<Numeric>, _>("total_revenue");
-    let value: Option<BigDecimal> = revenue_table.select(total).get_result(&mut conn).await?;
-    print_revenue(value.as_ref());
+    let revenue: RevenueSummary = revenue_summary::table.first(&mut conn).await?;
+    print_revenue(&revenue);
 
     // Refreshing is native on async connections: no `run_sync`.
-    revenue.refresh().execute(&mut conn).await?;
-    println!("  refreshed {}", revenue.fullname());
+    RevenueSummary::refresh()?.execute(&mut conn).await?;
+    println!("  refreshed revenue_summary");
     let listed = pgview::aio::get_all_views(&mut conn, &ViewFilter::new()).await?;
     println!("  get_all_views (async) sees {} view(s)", listed.len());
 
-    revenue.drop().if_exists().execute(&mut conn).await?;
-    user_summary.drop().if_exists().execute(&mut conn).await?;
+    RevenueSummary::drop()?
+        .if_exists()
+        .execute(&mut conn)
+        .await?;
+    UserSummary::drop()?.if_exists().execute(&mut conn).await?;
     println!("  dropped both");
     Ok(())
 }
@@ -140,42 +150,54 @@ fn run_sync(url: &str) -> Result<(), Error> {
 
     println!("== sync: PgConnection");
     let mut conn = PgConnection::establish(url)?;
-    let (user_summary, revenue) = definitions()?;
-    let revenue = revenue.index(Index::unique(["total_revenue"])?)?;
 
-    user_summary.create().or_replace().execute(&mut conn)?;
-    revenue.create().execute(&mut conn)?;
-    println!(
-        "  created {} and {}",
-        user_summary.fullname(),
-        revenue.fullname()
-    );
+    UserSummary::create()?.or_replace().execute(&mut conn)?;
+    RevenueSummary::create()?.execute(&mut conn)?;
+    println!("  created user_summary and revenue_summary");
 
-    let summary = user_summary.as_table();
-    let (id, name, order_count) = (
-        summary.column::<Integer, _>("id"),
-        summary.column::<Text, _>("name"),
-        summary.column::<BigInt, _>("order_count"),
-    );
-    let rows: Vec<SummaryRow> = summary
-        .select((id.clone(), name, order_count))
-        .order_by(id)
+    let busy: Vec<UserSummary> = user_summary::table
+        .filter(user_summary::order_count.gt(0))
+        .order_by(user_summary::id)
+        .select(UserSummary::as_select())
         .load(&mut conn)?;
-    print_summary(&rows);
+    print_summary(&busy);
 
+    let carol: i32 = users::table
+        .filter(users::name.eq("Carol"))
+        .select(users::id)
+        .first(&mut conn)?;
     diesel::insert_into(orders::table)
         .values((
-            orders::user_id.eq(rows[2].0),
+            orders::user_id.eq(carol),
             orders::total.eq(BigDecimal::from(7)),
         ))
         .execute(&mut conn)?;
-    println!("  {} ordered for 7.00", rows[2].1);
-    revenue.refresh().concurrently().execute(&mut conn)?;
-    let revenue_table = revenue.as_table();
-    let total = revenue_table.column::<Nullable<Numeric>, _>("total_revenue");
-    let value: Option<BigDecimal> = revenue_table.select(total).get_result(&mut conn)?;
+    println!("  Carol ordered for 7");
+    RevenueSummary::refresh()?
+        .concurrently()
+        .execute(&mut conn)?;
     println!("  after a concurrent refresh:");
-    print_revenue(value.as_ref());
+    print_revenue(&revenue_summary::table.first(&mut conn)?);
+
+    // A view built at run time, for dynamic cases, read through `as_table()`.
+    let min_total = BigDecimal::from(8);
+    let big = View::new(
+        "big_orders",
+        orders::table
+            .inner_join(users::table)
+            .filter(orders::total.ge(min_total))
+            .select((orders::id, users::name)),
+    )?;
+    big.create().execute(&mut conn)?;
+    let table = big.as_table();
+    let names: Vec<(i32, String)> = table
+        .clone()
+        .select((
+            table.column::<Integer, _>("id"),
+            table.column::<Text, _>("name"),
+        ))
+        .load(&mut conn)?;
+    println!("  big_orders (built at run time): {names:?}");
 
     println!("== get_all_views");
     for view in pgview::get_all_views(&mut conn, &ViewFilter::new())? {
@@ -190,9 +212,10 @@ fn run_sync(url: &str) -> Result<(), Error> {
         }
     }
 
-    revenue.drop().execute(&mut conn)?;
-    user_summary.drop().execute(&mut conn)?;
-    println!("  dropped both");
+    big.drop().execute(&mut conn)?;
+    RevenueSummary::drop()?.execute(&mut conn)?;
+    UserSummary::drop()?.execute(&mut conn)?;
+    println!("  dropped all three");
     Ok(())
 }
 

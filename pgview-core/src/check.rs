@@ -13,6 +13,11 @@ pub trait Columns {
 }
 
 /// The type of column `N` of a tuple of SQL types.
+#[diagnostic::on_unimplemented(
+    message = "the view's query has fewer columns than the struct has fields",
+    label = "this field has no column in the query",
+    note = "every field of the struct is one column of the view, in order"
+)]
 pub trait Nth<const N: usize> {
     /// The SQL type of that column.
     type Out;
@@ -66,12 +71,12 @@ where
 }
 
 macro_rules! tuples {
-    ($( ($($name:ident : $n:tt),+) )+) => {$(
+    ($( ($($name:ident : $n:tt : $other:ident),+) )+) => {$(
         impl<$($name),+> Columns for ($($name,)+) {
             type Tuple = Self;
         }
+        impl<$($name,)+ $($other),+> SameArity<($($other,)+)> for ($($name,)+) {}
         tuples!(@nth ($($name),+) $($name : $n),+);
-        tuples!(@arity ($($name),+));
     )+};
     (@nth $all:tt $($name:ident : $n:tt),+) => {$(
         tuples!(@one $all $name $n);
@@ -81,54 +86,25 @@ macro_rules! tuples {
             type Out = $name;
         }
     };
-    (@arity ($($name:ident),+)) => {
-        impl<$($name,)+ Other> SameArity<Other> for ($($name,)+)
-        where
-            Other: ArityOf<{ count!($($name)+) }>,
-        {
-        }
-    };
-}
-
-macro_rules! count {
-    () => { 0usize };
-    ($head:ident $($tail:ident)*) => { 1usize + count!($($tail)*) };
-}
-
-/// Tuples of length `N`.
-pub trait ArityOf<const N: usize> {}
-
-macro_rules! arity_of {
-    ($( ($($name:ident),+) )+) => {$(
-        impl<$($name),+> ArityOf<{ count!($($name)+) }> for ($($name,)+) {}
-    )+};
 }
 
 tuples! {
-    (A:0)
-    (A:0, B:1)
-    (A:0, B:1, C:2)
-    (A:0, B:1, C:2, D:3)
-    (A:0, B:1, C:2, D:3, E:4)
-    (A:0, B:1, C:2, D:3, E:4, F:5)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7, I:8)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7, I:8, J:9)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7, I:8, J:9, K:10)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7, I:8, J:9, K:10, L:11)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7, I:8, J:9, K:10, L:11, M:12)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7, I:8, J:9, K:10, L:11, M:12, N:13)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7, I:8, J:9, K:10, L:11, M:12, N:13, O:14)
-    (A:0, B:1, C:2, D:3, E:4, F:5, G:6, H:7, I:8, J:9, K:10, L:11, M:12, N:13, O:14, P:15)
-}
-
-arity_of! {
-    (A) (A, B) (A, B, C) (A, B, C, D) (A, B, C, D, E) (A, B, C, D, E, F) (A, B, C, D, E, F, G)
-    (A, B, C, D, E, F, G, H) (A, B, C, D, E, F, G, H, I) (A, B, C, D, E, F, G, H, I, J)
-    (A, B, C, D, E, F, G, H, I, J, K) (A, B, C, D, E, F, G, H, I, J, K, L)
-    (A, B, C, D, E, F, G, H, I, J, K, L, M) (A, B, C, D, E, F, G, H, I, J, K, L, M, N)
-    (A, B, C, D, E, F, G, H, I, J, K, L, M, N, O) (A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P)
+    (A:0:A2)
+    (A:0:A2, B:1:B2)
+    (A:0:A2, B:1:B2, C:2:C2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2, I:8:I2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2, I:8:I2, J:9:J2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2, I:8:I2, J:9:J2, K:10:K2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2, I:8:I2, J:9:J2, K:10:K2, L:11:L2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2, I:8:I2, J:9:J2, K:10:K2, L:11:L2, M:12:M2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2, I:8:I2, J:9:J2, K:10:K2, L:11:L2, M:12:M2, N:13:N2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2, I:8:I2, J:9:J2, K:10:K2, L:11:L2, M:12:M2, N:13:N2, O:14:O2)
+    (A:0:A2, B:1:B2, C:2:C2, D:3:D2, E:4:E2, F:5:F2, G:6:G2, H:7:H2, I:8:I2, J:9:J2, K:10:K2, L:11:L2, M:12:M2, N:13:N2, O:14:O2, P:15:P2)
 }
 
 /// A single SQL type is one column.

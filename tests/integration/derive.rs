@@ -9,17 +9,8 @@ use pgview::{MaterializedView, PgView, View};
 use crate::support::{async_conn, conn, orders, seed, users, SEED};
 
 /// The query of [`UserStats`]: a left join with a count.
-fn user_stats_query() -> diesel::dsl::Select<
-    diesel::dsl::GroupBy<
-        diesel::dsl::LeftJoin<users::table, orders::table>,
-        (users::id, users::name),
-    >,
-    (
-        users::id,
-        users::name,
-        diesel::dsl::count<diesel::dsl::Nullable<orders::id>>,
-    ),
-> {
+#[diesel::dsl::auto_type]
+fn user_stats_query() -> _ {
     users::table
         .left_join(orders::table)
         .group_by((users::id, users::name))
@@ -53,16 +44,11 @@ struct Revenue {
 }
 
 /// A view reading another derived view's table.
-fn top_query() -> diesel::dsl::Filter<
-    diesel::dsl::Select<
-        derive_user_stats::table,
-        (derive_user_stats::name, derive_user_stats::order_count),
-    >,
-    diesel::dsl::Gt<derive_user_stats::order_count, i64>,
-> {
+#[diesel::dsl::auto_type]
+fn top_query() -> _ {
     derive_user_stats::table
         .select((derive_user_stats::name, derive_user_stats::order_count))
-        .filter(derive_user_stats::order_count.gt(0))
+        .filter(derive_user_stats::order_count.gt(0_i64))
 }
 
 #[derive(PgView, Queryable, Debug, PartialEq)]
@@ -188,7 +174,11 @@ fn derived_views_are_queried_with_their_types() {
 fn derived_definitions_carry_every_option() {
     let stats: &MaterializedView = UserStats::definition().unwrap();
     assert_eq!(stats.fullname(), "derive_user_stats");
-    let columns: Vec<_> = stats.column_names().iter().map(|c| c.as_str()).collect();
+    let columns: Vec<_> = stats
+        .column_names()
+        .iter()
+        .map(pgview::Ident::as_str)
+        .collect();
     assert_eq!(columns, ["user_id", "name", "order_count"]);
     assert!(stats.can_refresh_concurrently());
     assert_eq!(stats.comment_text(), Some("orders per user"));

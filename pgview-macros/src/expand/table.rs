@@ -16,7 +16,17 @@ use crate::ast::{FieldModel, ViewModel};
 /// The table module.
 pub(crate) fn expand_table(model: &ViewModel<'_>, module: &syn::Ident) -> TokenStream {
     let krate = &model.krate;
+    // The module is one level below the struct: a relative `crate = "…"` path needs `super::`.
+    let krate = if krate.leading_colon.is_some()
+        || krate.segments.first().is_some_and(|s| s.ident == "crate")
+    {
+        quote!(#krate)
+    } else {
+        quote!(super::#krate)
+    };
     let vis = model.vis;
+    let v1 = nested_vis(model.vis, 1);
+    let v2 = nested_vis(model.vis, 2);
     let sql_name = model
         .attrs
         .name
@@ -35,7 +45,7 @@ pub(crate) fn expand_table(model: &ViewModel<'_>, module: &syn::Ident) -> TokenS
     let primary_key = primary_key(model);
     let static_fragment = static_fragment(model, &sql_name);
     let table_impls = table_impls(&columns, &primary_key);
-    let column_defs = model.fields.iter().map(expand_column);
+    let column_defs = model.fields.iter().map(|f| expand_column(f, &v2));
     let grouping = grouping(&columns);
     let doc =
         format!(
@@ -49,30 +59,30 @@ pub(crate) fn expand_table(model: &ViewModel<'_>, module: &syn::Ident) -> TokenS
         #[allow(unused_imports, dead_code, unreachable_pub, unused_qualifications, non_camel_case_types, non_upper_case_globals, missing_docs, clippy::all, clippy::pedantic)]
         #vis mod #module {
             use #krate::__private::diesel;
-            pub use self::columns::*;
+            #v1 use self::columns::*;
 
             /// The columns, and the table named after the module, for glob imports.
-            pub mod dsl {
-                pub use super::columns::*;
-                pub use super::table as #module;
+            #v1 mod dsl {
+                #v2 use super::columns::*;
+                #v2 use super::table as #module;
             }
 
             /// All columns, in order.
-            pub const all_columns: (#(#columns,)*) = (#(#columns,)*);
+            #v1 const all_columns: (#(#columns,)*) = (#(#columns,)*);
 
             /// The SQL type of all columns.
-            pub type SqlType = (#(#sql_types,)*);
+            #v1 type SqlType = (#(#sql_types,)*);
 
             /// A boxed query of this view.
-            pub type BoxedQuery<'a, DB, ST = SqlType> = diesel::internal::table_macro::BoxedSelectStatement<'a, ST, diesel::internal::table_macro::FromClause<table>, DB>;
+            #v1 type BoxedQuery<'a, DB, ST = SqlType> = diesel::internal::table_macro::BoxedSelectStatement<'a, ST, diesel::internal::table_macro::FromClause<table>, DB>;
 
             /// The view as a query source.
             #[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
-            pub struct table;
+            #v1 struct table;
 
             impl table {
                 /// `view.*`, for count queries.
-                pub fn star(&self) -> columns::star {
+                #v1 fn star(&self) -> columns::star {
                     columns::star
                 }
             }
@@ -81,13 +91,13 @@ pub(crate) fn expand_table(model: &ViewModel<'_>, module: &syn::Ident) -> TokenS
             #table_impls
 
             /// The columns of the view.
-            pub mod columns {
+            #v1 mod columns {
                 use super::diesel;
                 use super::table;
 
                 /// `view.*`, which is only useful for count queries.
                 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-                pub struct star;
+                #v2 struct star;
 
                 impl<__GB> diesel::expression::ValidGrouping<__GB> for star
                 where
@@ -413,7 +423,7 @@ fn expand_operator(op: &str, column: &syn::Ident) -> TokenStream {
 }
 
 /// One column: an expression of the view, selectable from it and from joins containing it.
-fn expand_column(field: &FieldModel<'_>) -> TokenStream {
+fn expand_column(field: &FieldModel<'_>, v2: &TokenStream) -> TokenStream {
     let column = field.ident;
     let sql_name = &field.column;
     let alias = &field.alias;
@@ -428,7 +438,7 @@ fn expand_column(field: &FieldModel<'_>) -> TokenStream {
     quote::quote_spanned! {span=>
         #[doc = #doc]
         #[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
-        pub struct #column;
+        #v2 struct #column;
 
         impl diesel::expression::Expression for #column {
             type SqlType = #sql_type;
@@ -559,5 +569,29 @@ fn column_in_only_and_tablesample(column: &syn::Ident) -> TokenStream {
         {
         }
 
+    }
+}
+
+/// The visibility of an item `depth` modules below the struct that has the same reach as the
+/// struct: a private struct's table is visible where the struct is, and no further (so that
+/// private SQL types may appear in it).
+fn nested_vis(vis: &syn::Visibility, depth: usize) -> TokenStream {
+    let supers = std::iter::repeat_n(quote!(super), depth);
+    match vis {
+        syn::Visibility::Public(_) => quote!(pub),
+        syn::Visibility::Inherited => quote!(pub(in #(#supers)::*)),
+        syn::Visibility::Restricted(restricted) => {
+            let path = &restricted.path;
+            if path.is_ident("crate") || path.segments.first().is_some_and(|s| s.ident == "crate") {
+                quote!(pub(in #path))
+            } else if path.is_ident("self") {
+                quote!(pub(in #(#supers)::*))
+            } else if path.is_ident("super") {
+                let supers = std::iter::repeat_n(quote!(super), depth + 1);
+                quote!(pub(in #(#supers)::*))
+            } else {
+                quote!(pub(crate))
+            }
+        }
     }
 }

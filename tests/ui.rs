@@ -1,0 +1,8 @@
+//! Compile-fail tests of `#[derive(PgView)]`: each diagnostic, with its `.stderr`.
+
+#[test]
+fn derive_diagnostics() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/*.rs");
+    cases.pass("tests/ui-pass/*.rs");
+}

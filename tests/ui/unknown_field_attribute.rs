@@ -1,0 +1,12 @@
+use pgview::PgView;
+
+diesel::table! { users (id) { id -> Integer, name -> Text, email -> Nullable<Text> } }
+
+#[derive(PgView)]
+#[pgview(name = "v", sql = "SELECT 1 AS id")]
+struct V {
+    #[pgview(rename = "x")]
+    id: i32,
+}
+
+fn main() {}

@@ -1,0 +1,16 @@
+use diesel::prelude::*;
+use pgview::PgView;
+
+diesel::table! { users (id) { id -> Integer, name -> Text, email -> Nullable<Text> } }
+
+#[derive(PgView)]
+#[pgview(name = "v", materialized, sql = "SELECT 1 AS id")]
+struct V {
+    id: i32,
+}
+
+fn main() {
+    let conn = &mut PgConnection::establish("").unwrap();
+    diesel::update(v::table).set(v::id.eq(1)).execute(conn).unwrap();
+    diesel::delete(v::table).execute(conn).unwrap();
+}
