@@ -83,6 +83,7 @@ struct Moods {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(derive_user_stats, derive_revenue);
+diesel::allow_tables_to_appear_in_same_query!(derive_user_stats, orders);
 
 fn create_all(conn: &mut PgConnection) {
     UserStats::create().unwrap().execute(conn).unwrap();
@@ -149,6 +150,16 @@ fn derived_views_are_queried_with_their_types() {
         .load(conn)
         .unwrap();
     assert_eq!(joined.len(), 2);
+
+    // A view joined with a table.
+    let with_orders: Vec<(String, BigDecimal)> = orders::table
+        .inner_join(derive_user_stats::table.on(derive_user_stats::user_id.eq(orders::user_id)))
+        .select((derive_user_stats::name, orders::total))
+        .order_by(orders::total)
+        .load(conn)
+        .unwrap();
+    assert_eq!(with_orders.len(), 3);
+    assert_eq!(with_orders[0].0, "Bob");
 
     // Group, count, box and arithmetic.
     let per_count: Vec<(i64, i64)> = derive_user_stats::table
