@@ -4,9 +4,15 @@ pub use pgview_core::aio;
 pub use pgview_core::{Definition, PgView, Refreshable};
 
 pub use pgview_core::{
-    get_all_views, get_view_definition, CheckOption, ColumnComment, CommentOn, CommentTarget,
-    Concurrent, ConcurrentRefreshPrecondition, CreateIndex, CreateMaterializedView, CreateView,
-    DropKind, DropMaterializedView, DropRelation, DropView, DynamicTable, Error, Ident, Index,
+    get_all_views, get_dependency_graph, get_dependency_order, get_reverse_dependencies, get_view,
+    get_view_definition, get_view_dependencies, get_view_dependencies_transitive, DependencyGraph,
+    DependencyOrder, GraphScope, Relation, ReverseDependency, ViewColumn, ViewDependency,
+    ViewIndex, ViewOptions,
+};
+pub use pgview_core::{
+    CheckOption, ColumnComment, CommentOn, CommentTarget, Concurrent,
+    ConcurrentRefreshPrecondition, CreateIndex, CreateMaterializedView, CreateView, DropKind,
+    DropMaterializedView, DropRelation, DropView, DynamicTable, Error, Ident, Index,
     MaterializedView, MaterializedViewKind, NoData, NotConcurrent, QualifiedName,
     RefreshMaterializedView, RefreshOption, RelationKind, RelationName, Result, StorageParameter,
     View, ViewFilter, ViewInfo, ViewKind, WithData, MAX_IDENTIFIER_BYTES,

@@ -1,37 +1,119 @@
 //! The catalog functions on async connections (`diesel_async::AsyncPgConnection`, bb8 pooled
-//! connections, …): the same queries as the sync functions, run with
-//! `diesel_async::RunQueryDsl`.
+//! connections, …): the same plans as the sync functions (same queries, same number of round
+//! trips, same post-processing), run with `diesel_async::RunQueryDsl`.
 //!
 //! Statements need no async variant: every statement runs with `diesel_async::RunQueryDsl`
 //! directly.
 
 use diesel::pg::Pg;
-use diesel_async::{AsyncConnectionCore, RunQueryDsl};
+use diesel_async::AsyncConnectionCore;
 
-use crate::catalog::{all_views_query, find_view_query, pick_view, RelationName, ViewRow};
-use crate::catalog::{ViewFilter, ViewInfo};
+use crate::catalog::{
+    all_views_plan, definition_plan, dependencies_plan, graph_plan, order_plan, reverse_plan,
+    view_plan,
+};
+use crate::catalog::{
+    DependencyGraph, DependencyOrder, GraphScope, RelationName, ReverseDependency, ViewDependency,
+    ViewFilter, ViewInfo,
+};
 use crate::error::Result;
 
 /// Async [`get_all_views`](crate::get_all_views).
+///
+/// # Errors
+/// As the sync form.
 pub async fn get_all_views<C>(conn: &mut C, filter: &ViewFilter) -> Result<Vec<ViewInfo>>
 where
     C: AsyncConnectionCore<Backend = Pg>,
 {
-    let rows: Vec<ViewRow> = all_views_query(filter).load(conn).await?;
-    Ok(rows.into_iter().map(ViewInfo::from).collect())
+    all_views_plan(filter).run_async(conn).await
+}
+
+/// Async [`get_view`](crate::get_view).
+///
+/// # Errors
+/// As the sync form.
+pub async fn get_view<C, N>(conn: &mut C, name: &N) -> Result<ViewInfo>
+where
+    C: AsyncConnectionCore<Backend = Pg>,
+    N: RelationName + ?Sized,
+{
+    view_plan(name)?.run_async(conn).await
 }
 
 /// Async [`get_view_definition`](crate::get_view_definition).
 ///
 /// # Errors
-/// As the sync form: [`Error::NotFound`](crate::Error::NotFound) or
-/// [`Error::Ambiguous`](crate::Error::Ambiguous).
+/// As the sync form: [`Error::NotFound`](crate::Error::NotFound),
+/// [`Error::Ambiguous`](crate::Error::Ambiguous) or [`Error::WrongKind`](crate::Error::WrongKind).
 pub async fn get_view_definition<C, N>(conn: &mut C, name: &N) -> Result<String>
 where
     C: AsyncConnectionCore<Backend = Pg>,
     N: RelationName + ?Sized,
 {
-    let name = name.to_qualified_name()?;
-    let rows: Vec<ViewRow> = find_view_query(&name).load(conn).await?;
-    Ok(pick_view(&name, rows)?.definition)
+    definition_plan(name)?.run_async(conn).await
+}
+
+/// Async [`get_view_dependencies`](crate::get_view_dependencies).
+///
+/// # Errors
+/// As the sync form.
+pub async fn get_view_dependencies<C, N>(conn: &mut C, name: &N) -> Result<Vec<ViewDependency>>
+where
+    C: AsyncConnectionCore<Backend = Pg>,
+    N: RelationName + ?Sized,
+{
+    dependencies_plan(name, false)?.run_async(conn).await
+}
+
+/// Async [`get_view_dependencies_transitive`](crate::get_view_dependencies_transitive).
+///
+/// # Errors
+/// As the sync form.
+pub async fn get_view_dependencies_transitive<C, N>(
+    conn: &mut C,
+    name: &N,
+) -> Result<Vec<ViewDependency>>
+where
+    C: AsyncConnectionCore<Backend = Pg>,
+    N: RelationName + ?Sized,
+{
+    dependencies_plan(name, true)?.run_async(conn).await
+}
+
+/// Async [`get_reverse_dependencies`](crate::get_reverse_dependencies).
+///
+/// # Errors
+/// As the sync form.
+pub async fn get_reverse_dependencies<C, N>(
+    conn: &mut C,
+    name: &N,
+) -> Result<Vec<ReverseDependency>>
+where
+    C: AsyncConnectionCore<Backend = Pg>,
+    N: RelationName + ?Sized,
+{
+    reverse_plan(name)?.run_async(conn).await
+}
+
+/// Async [`get_dependency_order`](crate::get_dependency_order).
+///
+/// # Errors
+/// As the sync form.
+pub async fn get_dependency_order<C>(conn: &mut C, filter: &ViewFilter) -> Result<DependencyOrder>
+where
+    C: AsyncConnectionCore<Backend = Pg>,
+{
+    order_plan(filter).run_async(conn).await
+}
+
+/// Async [`get_dependency_graph`](crate::get_dependency_graph).
+///
+/// # Errors
+/// As the sync form.
+pub async fn get_dependency_graph<C>(conn: &mut C, scope: &GraphScope) -> Result<DependencyGraph>
+where
+    C: AsyncConnectionCore<Backend = Pg>,
+{
+    graph_plan(scope).run_async(conn).await
 }

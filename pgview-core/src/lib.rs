@@ -15,7 +15,12 @@ mod server_error;
 mod sql_text;
 mod view_trait;
 
-pub use catalog::{get_all_views, get_view_definition, RelationName, ViewFilter, ViewInfo};
+pub use catalog::{
+    get_all_views, get_dependency_graph, get_dependency_order, get_reverse_dependencies, get_view,
+    get_view_definition, get_view_dependencies, get_view_dependencies_transitive, DependencyGraph,
+    DependencyOrder, GraphScope, Relation, RelationName, ReverseDependency, ViewColumn,
+    ViewDependency, ViewFilter, ViewIndex, ViewInfo, ViewOptions,
+};
 pub use ddl::{
     CommentOn, CommentTarget, Concurrent, CreateIndex, CreateMaterializedView, CreateView,
     DropKind, DropMaterializedView, DropRelation, DropView, MaterializedViewKind, NoData,

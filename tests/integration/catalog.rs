@@ -1,9 +1,13 @@
-//! `get_all_views` and `get_view_definition` on a sync connection.
+//! `get_all_views`, `get_view` and `get_view_definition`, on sync and async connections.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use pgview::{Error, MaterializedView, View, ViewFilter};
+use diesel_async::SimpleAsyncConnection;
+use pgview::{
+    CheckOption, Error, Index, MaterializedView, RelationKind, View, ViewFilter, ViewInfo,
+};
 
-use crate::support::conn;
+use crate::support::{async_conn, conn};
 
 #[test]
 fn lists_views_and_materialized_views() {
@@ -55,6 +59,142 @@ fn lists_views_and_materialized_views() {
         .all(|v| v.schema != "pg_catalog" && v.schema != "information_schema"));
 }
 
+/// Views with every kind of catalog detail, in `schema`.
+fn detailed_views_sql(schema: &str) -> String {
+    format!(
+        r#"CREATE SCHEMA {schema};
+        CREATE VIEW {schema}.plain WITH (check_option = cascaded, security_barrier) AS
+            SELECT id, name, email FROM users WHERE id > 0;
+        CREATE VIEW {schema}.invoker WITH (security_invoker = on) AS SELECT 1::int2 AS one;
+        COMMENT ON VIEW {schema}.plain IS 'users with an id';
+        CREATE MATERIALIZED VIEW {schema}.totals WITH (fillfactor = 70) AS
+            SELECT user_id, sum(total)::numeric(12, 2) AS total, max(status) AS "Last Status"
+            FROM orders GROUP BY user_id WITH NO DATA;
+        CREATE UNIQUE INDEX totals_user ON {schema}.totals (user_id);
+        CREATE INDEX totals_expr ON {schema}.totals (lower("Last Status"), total) WHERE total > 0;"#
+    )
+}
+
+/// What [`detailed_views_sql`] made, as `get_all_views` reports it.
+fn check_detailed_views(schema: &str, owner: &str, views: &[ViewInfo]) {
+    let names: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["invoker", "plain", "totals"]);
+    let (invoker, plain, totals) = (&views[0], &views[1], &views[2]);
+
+    assert_eq!(plain.fullname(), format!("{schema}.plain"));
+    assert_eq!(plain.owner, owner);
+    let columns: Vec<(&str, &str, bool)> = plain
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.sql_type.as_str(), c.nullable))
+        .collect();
+    // The catalog records no NOT NULL on view columns, even for `users.id`.
+    assert_eq!(
+        columns,
+        [
+            ("id", "integer", true),
+            ("name", "character varying(100)", true),
+            ("email", "text", true)
+        ]
+    );
+    assert_eq!(plain.options.check_option, Some(CheckOption::Cascaded));
+    assert!(plain.options.security_barrier);
+    assert!(!plain.options.security_invoker);
+    assert_eq!(plain.comment.as_deref(), Some("users with an id"));
+    assert!(plain.is_populated);
+    assert!(plain.indexes.is_empty());
+    assert!(invoker.options.security_invoker);
+    assert_eq!(invoker.options.check_option, None);
+    assert_eq!(invoker.columns[0].sql_type, "smallint");
+
+    assert!(totals.is_materialized);
+    assert!(!totals.is_populated, "created WITH NO DATA");
+    assert_eq!(totals.tablespace, None);
+    assert_eq!(
+        totals.options.storage_parameters,
+        [("fillfactor".to_owned(), "70".to_owned())]
+    );
+    let types: Vec<&str> = totals.columns.iter().map(|c| c.sql_type.as_str()).collect();
+    assert_eq!(types, ["integer", "numeric(12,2)", "text"]);
+    assert_eq!(totals.columns[2].name, "Last Status");
+    let indexes: Vec<(&str, bool, bool, Vec<&str>)> = totals
+        .indexes
+        .iter()
+        .map(|i| {
+            let columns = i.columns.iter().map(String::as_str).collect();
+            (i.name.as_str(), i.is_unique, i.is_partial, columns)
+        })
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            (
+                "totals_expr",
+                false,
+                true,
+                vec!["lower(\"Last Status\")", "total"]
+            ),
+            ("totals_user", true, false, vec!["user_id"]),
+        ]
+    );
+    assert_eq!(
+        totals.indexes[1].definition,
+        format!("CREATE UNIQUE INDEX totals_user ON {schema}.totals USING btree (user_id)")
+    );
+}
+
+#[derive(QueryableByName)]
+struct User {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+const CURRENT_USER: &str = "SELECT current_user::text AS name";
+
+fn current_user(conn: &mut PgConnection) -> String {
+    diesel::sql_query(CURRENT_USER)
+        .get_result::<User>(conn)
+        .unwrap()
+        .name
+}
+
+async fn current_user_async(conn: &mut diesel_async::AsyncPgConnection) -> String {
+    diesel_async::RunQueryDsl::get_result::<User>(diesel::sql_query(CURRENT_USER), conn)
+        .await
+        .unwrap()
+        .name
+}
+
+#[test]
+fn columns_options_comments_and_indexes() {
+    let conn = &mut conn();
+    conn.batch_execute(&detailed_views_sql("cat_detail"))
+        .unwrap();
+    let views = pgview::get_all_views(conn, &ViewFilter::new().schema("cat_detail")).unwrap();
+    check_detailed_views("cat_detail", &current_user(conn), &views);
+    let one = pgview::get_view(conn, "cat_detail.totals").unwrap();
+    assert_eq!(one, views[2]);
+}
+
+#[tokio::test]
+async fn columns_options_comments_and_indexes_async() {
+    let conn = &mut async_conn().await;
+    conn.batch_execute(&detailed_views_sql("cat_detail_async"))
+        .await
+        .unwrap();
+    let filter = ViewFilter::new().schema("cat_detail_async");
+    let views = pgview::aio::get_all_views(conn, &filter).await.unwrap();
+    check_detailed_views("cat_detail_async", &current_user_async(conn).await, &views);
+    let one = pgview::aio::get_view(conn, "cat_detail_async.plain")
+        .await
+        .unwrap();
+    assert_eq!(one, views[1]);
+    let definition = pgview::aio::get_view_definition(conn, "cat_detail_async.plain")
+        .await
+        .unwrap();
+    assert_eq!(definition, views[1].definition);
+}
+
 #[test]
 fn definitions_by_plain_and_qualified_name() {
     let conn = &mut conn();
@@ -100,4 +240,60 @@ fn an_unqualified_name_in_two_schemas_is_ambiguous() {
         other => panic!("{other}"),
     }
     assert!(pgview::get_view_definition(conn, "cat_x.cat_twice").is_ok());
+    let err = pgview::get_view(conn, "cat_twice").unwrap_err();
+    assert!(matches!(err, Error::Ambiguous { .. }), "{err}");
+}
+
+#[test]
+fn unknown_names_and_tables_are_errors_not_empty_results() {
+    let conn = &mut conn();
+    let err = pgview::get_view(conn, "cat_nowhere").unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound { name, kind: RelationKind::View } if name == "cat_nowhere"),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "view cat_nowhere not found");
+    let err = pgview::get_view_definition(conn, "users").unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::WrongKind { name, actual: RelationKind::Table, .. } if name == "public.users"
+        ),
+        "{err}"
+    );
+    let err = pgview::get_all_views(
+        conn,
+        &ViewFilter::new().names(["cat_nowhere_either"]).unwrap(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+}
+
+#[test]
+fn a_given_set_of_names() {
+    let conn = &mut conn();
+    conn.batch_execute(
+        "CREATE SCHEMA cat_set;
+         CREATE VIEW cat_set.a AS SELECT 1 AS x;
+         CREATE VIEW cat_set.b AS SELECT 2 AS x;
+         CREATE VIEW cat_set.c AS SELECT 3 AS x;",
+    )
+    .unwrap();
+    let mv = MaterializedView::from_sql("d", "SELECT 4 AS x")
+        .unwrap()
+        .schema("cat_set")
+        .unwrap()
+        .index(Index::unique(["x"]).unwrap())
+        .unwrap();
+    mv.create().execute(conn).unwrap();
+    let filter = ViewFilter::new().names(["cat_set.c", "cat_set.a"]).unwrap();
+    let views = pgview::get_all_views(conn, &filter).unwrap();
+    let names: Vec<String> = views.iter().map(ViewInfo::fullname).collect();
+    assert_eq!(names, ["cat_set.a", "cat_set.c"]);
+    let with_mv = ViewFilter::new().names([mv.name()]).unwrap();
+    let views = pgview::get_all_views(conn, &with_mv).unwrap();
+    assert_eq!(views[0].indexes[0].columns, ["x"]);
+    // A name filtered out by the other settings is not found.
+    let err = pgview::get_all_views(conn, &with_mv.include_materialized(false)).unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
 }

@@ -6,6 +6,7 @@ mod support;
 mod async_connections;
 mod catalog;
 mod ddl;
+mod dependencies;
 mod derive;
 mod errors;
 mod identifiers;

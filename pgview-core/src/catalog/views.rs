@@ -1,70 +1,41 @@
-//! `get_all_views` and `get_view_definition`.
+//! [`ViewInfo`]: what the catalog says about a view; `get_all_views`, `get_view` and
+//! `get_view_definition`.
+
+use std::collections::HashMap;
 
 use diesel::connection::LoadConnection;
 use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Bool, Nullable, Text};
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::sql_types::{Array, Bool, Nullable, Text};
+use diesel::QueryableByName;
 
-use crate::definition::{MaterializedView, View};
+use crate::definition::CheckOption;
 use crate::error::{Error, RelationKind, Result};
 use crate::ident::QualifiedName;
 
-/// Which views [`get_all_views`] lists.
-///
-/// # Examples
-/// ```
-/// use pgview_core::ViewFilter;
-/// let filter = ViewFilter::new().schema("reporting").include_materialized(false).name_like("user_%");
-/// # let _ = filter;
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewFilter {
-    schema: Option<String>,
-    include_materialized: bool,
-    name_like: Option<String>,
-}
+use super::filter::ViewFilter;
+use super::name::{check_names, designated_view, RelationName};
+use super::plan::{Plan, Rows};
+use super::relation::Relation;
 
-impl Default for ViewFilter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// `views.sql` after the selection.
+const VIEWS_SQL: &str = concat!(
+    "WITH RECURSIVE\n",
+    include_str!("sql/selection.sql"),
+    "\n",
+    include_str!("sql/views.sql")
+);
 
-impl ViewFilter {
-    /// Every view and materialized view of every user schema (system schemas are left out).
-    pub fn new() -> Self {
-        Self {
-            schema: None,
-            include_materialized: true,
-            name_like: None,
-        }
-    }
-
-    /// Only views of `schema`.
-    #[must_use]
-    pub fn schema(mut self, schema: &str) -> Self {
-        self.schema = Some(schema.to_owned());
-        self
-    }
-
-    /// Whether materialized views are listed (default: yes).
-    #[must_use]
-    pub fn include_materialized(mut self, include: bool) -> Self {
-        self.include_materialized = include;
-        self
-    }
-
-    /// Only views whose name matches the SQL `LIKE` pattern (`%` any text, `_` one character).
-    #[must_use]
-    pub fn name_like(mut self, pattern: &str) -> Self {
-        self.name_like = Some(pattern.to_owned());
-        self
-    }
-}
+/// `indexes.sql` after the selection.
+const INDEXES_SQL: &str = concat!(
+    "WITH RECURSIVE\n",
+    include_str!("sql/selection.sql"),
+    "\n",
+    include_str!("sql/indexes.sql")
+);
 
 /// A view or materialized view found in the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ViewInfo {
     /// Its schema.
     pub schema: String,
@@ -74,6 +45,21 @@ pub struct ViewInfo {
     pub is_materialized: bool,
     /// Its query as the server prints it (`pg_get_viewdef`).
     pub definition: String,
+    /// The role that owns it.
+    pub owner: String,
+    /// Its columns, in order.
+    pub columns: Vec<ViewColumn>,
+    /// Its options (`WITH (…)`), which the definition text does not show.
+    pub options: ViewOptions,
+    /// Its comment (`COMMENT ON VIEW`), if any.
+    pub comment: Option<String>,
+    /// Whether it can be read: `false` for a materialized view created `WITH NO DATA` and not
+    /// refreshed since. Always `true` for a plain view.
+    pub is_populated: bool,
+    /// The tablespace of a materialized view when it is not the database's default.
+    pub tablespace: Option<String>,
+    /// The indexes of a materialized view, ordered by name (none for a plain view).
+    pub indexes: Vec<ViewIndex>,
 }
 
 impl ViewInfo {
@@ -81,119 +67,275 @@ impl ViewInfo {
     pub fn fullname(&self) -> String {
         format!("{}.{}", self.schema, self.name)
     }
+
+    /// The view as a [`Relation`].
+    pub fn relation(&self) -> Relation {
+        let kind = if self.is_materialized {
+            RelationKind::MaterializedView
+        } else {
+            RelationKind::View
+        };
+        Relation::new(&self.schema, &self.name, kind)
+    }
 }
 
-/// One row of the view queries.
+/// A column of a view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ViewColumn {
+    /// Its name.
+    pub name: String,
+    /// Its SQL type as the server prints it (`format_type`: `integer`, `character varying(100)`,
+    /// `numeric`, `"Mood"`…).
+    pub sql_type: String,
+    /// Whether it may hold NULL. PostgreSQL records no `NOT NULL` on the columns of views and
+    /// materialized views, so this is `true` for each of them: the catalog cannot tell more.
+    pub nullable: bool,
+}
+
+/// The options of a view (`pg_class.reloptions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ViewOptions {
+    /// `check_option`.
+    pub check_option: Option<CheckOption>,
+    /// `security_barrier`.
+    pub security_barrier: bool,
+    /// `security_invoker` (PostgreSQL 15 and later).
+    pub security_invoker: bool,
+    /// Any other option (the storage parameters of a materialized view, such as
+    /// `fillfactor`), as name and value.
+    pub storage_parameters: Vec<(String, String)>,
+}
+
+impl ViewOptions {
+    /// Reads the `name=value` entries of `reloptions`.
+    fn parse(options: Vec<String>) -> Self {
+        let mut parsed = Self::default();
+        for option in options {
+            let (name, value) = option.split_once('=').unwrap_or((&option, "true"));
+            match name {
+                "check_option" if value.eq_ignore_ascii_case("local") => {
+                    parsed.check_option = Some(CheckOption::Local);
+                }
+                "check_option" if value.eq_ignore_ascii_case("cascaded") => {
+                    parsed.check_option = Some(CheckOption::Cascaded);
+                }
+                "security_barrier" => parsed.security_barrier = is_true(value),
+                "security_invoker" => parsed.security_invoker = is_true(value),
+                _ => parsed
+                    .storage_parameters
+                    .push((name.to_owned(), value.to_owned())),
+            }
+        }
+        parsed
+    }
+}
+
+/// A boolean option value as PostgreSQL reads it (`true`, `on`, `yes`, `1` and prefixes).
+fn is_true(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "t" | "tr" | "tru" | "true" | "y" | "ye" | "yes" | "on" | "1"
+    )
+}
+
+/// An index of a materialized view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ViewIndex {
+    /// Its name.
+    pub name: String,
+    /// Whether it is `UNIQUE`.
+    pub is_unique: bool,
+    /// Whether it has a `WHERE` clause.
+    pub is_partial: bool,
+    /// Its key columns in order: a column name, or an expression's text.
+    pub columns: Vec<String>,
+    /// The `CREATE INDEX` statement that makes it (`pg_get_indexdef`).
+    pub definition: String,
+}
+
+/// One row of `views.sql`.
 #[derive(Debug, QueryableByName)]
 pub(crate) struct ViewRow {
     #[diesel(sql_type = Text)]
     schema: String,
     #[diesel(sql_type = Text)]
     name: String,
-    #[diesel(sql_type = Bool)]
-    is_materialized: bool,
     #[diesel(sql_type = Text)]
-    definition: String,
+    relkind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    definition: Option<String>,
+    #[diesel(sql_type = Text)]
+    owner: String,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    options: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    comment: Option<String>,
+    #[diesel(sql_type = Bool)]
+    is_populated: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    tablespace: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
+    column_names: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    column_types: Vec<String>,
+    #[diesel(sql_type = Array<Bool>)]
+    column_not_null: Vec<bool>,
 }
 
-impl From<ViewRow> for ViewInfo {
-    fn from(row: ViewRow) -> Self {
-        Self {
-            schema: row.schema,
-            name: row.name,
-            is_materialized: row.is_materialized,
-            definition: row.definition,
+impl ViewRow {
+    fn relation(&self) -> Relation {
+        Relation::new(
+            &self.schema,
+            &self.name,
+            RelationKind::from_relkind(&self.relkind),
+        )
+    }
+
+    fn into_info(self, indexes: Vec<ViewIndex>) -> ViewInfo {
+        let columns = self
+            .column_names
+            .into_iter()
+            .zip(self.column_types)
+            .zip(self.column_not_null)
+            .map(|((name, sql_type), not_null)| ViewColumn {
+                name,
+                sql_type,
+                nullable: !not_null,
+            })
+            .collect();
+        ViewInfo {
+            is_materialized: self.relkind == "m",
+            schema: self.schema,
+            name: self.name,
+            definition: self.definition.unwrap_or_default(),
+            owner: self.owner,
+            columns,
+            options: ViewOptions::parse(self.options.unwrap_or_default()),
+            comment: self.comment,
+            is_populated: self.is_populated,
+            tablespace: self.tablespace,
+            indexes,
         }
     }
 }
 
-/// A catalog query: SQL text from a `.sql` file with its bind values; runs with
-/// `diesel::RunQueryDsl` and `diesel_async::RunQueryDsl` alike.
-pub(crate) type CatalogQuery = BoxedSqlQuery<'static, Pg, SqlQuery>;
-
-/// The query of [`get_all_views`].
-pub(crate) fn all_views_query(filter: &ViewFilter) -> CatalogQuery {
-    diesel::sql_query(include_str!("sql/all_views.sql"))
-        .into_boxed()
-        .bind::<Nullable<Text>, _>(filter.schema.clone())
-        .bind::<Bool, _>(filter.include_materialized)
-        .bind::<Nullable<Text>, _>(filter.name_like.clone())
+/// One row of `indexes.sql`.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct IndexRow {
+    #[diesel(sql_type = Text)]
+    schema: String,
+    #[diesel(sql_type = Text)]
+    relation: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Bool)]
+    is_unique: bool,
+    #[diesel(sql_type = Bool)]
+    is_partial: bool,
+    #[diesel(sql_type = Text)]
+    definition: String,
+    #[diesel(sql_type = Array<Text>)]
+    columns: Vec<String>,
 }
 
-/// The query of [`get_view_definition`].
-pub(crate) fn find_view_query(name: &QualifiedName) -> CatalogQuery {
-    diesel::sql_query(include_str!("sql/find_view.sql"))
-        .into_boxed()
-        .bind::<Nullable<Text>, _>(name.schema().map(|s| s.as_str().to_owned()))
-        .bind::<Text, _>(name.name().as_str().to_owned())
+/// The selected views, with their indexes; errors for names that do not designate exactly one
+/// view.
+fn finish_views(
+    filter: &ViewFilter,
+    rows: Vec<ViewRow>,
+    indexes: Vec<IndexRow>,
+) -> Result<Vec<ViewInfo>> {
+    if let Some(names) = filter.given_names() {
+        let found: Vec<Relation> = rows.iter().map(ViewRow::relation).collect();
+        check_names(names, &found)?;
+    }
+    let mut by_view: HashMap<(String, String), Vec<ViewIndex>> = HashMap::new();
+    for row in indexes {
+        by_view
+            .entry((row.schema, row.relation))
+            .or_default()
+            .push(ViewIndex {
+                name: row.name,
+                is_unique: row.is_unique,
+                is_partial: row.is_partial,
+                columns: row.columns,
+                definition: row.definition,
+            });
+    }
+    Ok(rows
+        .into_iter()
+        .filter(|row| matches!(row.relkind.as_str(), "v" | "m"))
+        .map(|row| {
+            let indexes = by_view
+                .remove(&(row.schema.clone(), row.name.clone()))
+                .unwrap_or_default();
+            row.into_info(indexes)
+        })
+        .collect())
 }
 
-/// The one view among `rows` found for `name`.
-pub(crate) fn pick_view(name: &QualifiedName, mut rows: Vec<ViewRow>) -> Result<ViewInfo> {
-    match rows.len() {
-        0 => Err(Error::NotFound {
-            kind: RelationKind::View,
-            name: name.fullname(),
-        }),
-        1 => Ok(rows.remove(0).into()),
-        _ => Err(Error::Ambiguous {
-            name: name.fullname(),
-            candidates: rows
-                .into_iter()
-                .map(|r| ViewInfo::from(r).fullname())
-                .collect(),
-        }),
+/// The plan of [`get_all_views`]: the views, then their indexes (two queries).
+pub(crate) fn all_views_plan(filter: &ViewFilter) -> Plan<Vec<ViewInfo>, ViewRow, IndexRow> {
+    let views = Rows::new(filter.bind_selection(diesel::sql_query(VIEWS_SQL).into_boxed()));
+    let indexes = Rows::new(filter.bind_selection(diesel::sql_query(INDEXES_SQL).into_boxed()));
+    let filter = filter.clone();
+    Plan::two(views, indexes, move |rows, indexes| {
+        finish_views(&filter, rows, indexes)
+    })
+}
+
+/// The plan of [`get_view`]: [`all_views_plan`] for one name.
+pub(crate) fn view_plan<N>(name: &N) -> Result<Plan<ViewInfo, ViewRow, IndexRow>>
+where
+    N: RelationName + ?Sized,
+{
+    let name = name.to_qualified_name()?;
+    let filter = ViewFilter::named(name.clone());
+    let views = Rows::new(filter.bind_selection(diesel::sql_query(VIEWS_SQL).into_boxed()));
+    let indexes = Rows::new(filter.bind_selection(diesel::sql_query(INDEXES_SQL).into_boxed()));
+    Ok(Plan::two(views, indexes, move |mut rows, indexes| {
+        keep_designated(&name, &mut rows)?;
+        let view = finish_views(&ViewFilter::new(), rows, indexes)?.pop();
+        view.ok_or_else(|| not_found(&name))
+    }))
+}
+
+/// The plan of [`get_view_definition`]: the views query only (one query).
+pub(crate) fn definition_plan<N>(name: &N) -> Result<Plan<String, ViewRow>>
+where
+    N: RelationName + ?Sized,
+{
+    let name = name.to_qualified_name()?;
+    let filter = ViewFilter::named(name.clone());
+    let views = Rows::new(filter.bind_selection(diesel::sql_query(VIEWS_SQL).into_boxed()));
+    Ok(Plan::one(views, move |mut rows| {
+        keep_designated(&name, &mut rows)?;
+        let definition = rows.pop().and_then(|row| row.definition);
+        definition.ok_or_else(|| not_found(&name))
+    }))
+}
+
+/// Keeps in `rows` (every relation of that name) only the view `name` designates.
+fn keep_designated(name: &QualifiedName, rows: &mut Vec<ViewRow>) -> Result<()> {
+    let found: Vec<Relation> = rows.iter().map(ViewRow::relation).collect();
+    let view = designated_view(name, &found)?;
+    rows.retain(|row| row.schema == view.schema && row.name == view.name);
+    Ok(())
+}
+
+fn not_found(name: &QualifiedName) -> Error {
+    Error::NotFound {
+        kind: RelationKind::View,
+        name: name.fullname(),
     }
 }
 
-/// A way to name a relation: `"name"` or `"schema.name"` (parts may be double-quoted, as
-/// `"my.schema"."v"`), a [`QualifiedName`], or a definition.
-pub trait RelationName {
-    /// The qualified name.
-    ///
-    /// # Errors
-    /// An invalid identifier.
-    fn to_qualified_name(&self) -> Result<QualifiedName>;
-}
-
-impl RelationName for str {
-    fn to_qualified_name(&self) -> Result<QualifiedName> {
-        QualifiedName::parse(self)
-    }
-}
-
-impl RelationName for String {
-    fn to_qualified_name(&self) -> Result<QualifiedName> {
-        QualifiedName::parse(self)
-    }
-}
-
-impl RelationName for QualifiedName {
-    fn to_qualified_name(&self) -> Result<QualifiedName> {
-        Ok(self.clone())
-    }
-}
-
-impl RelationName for View {
-    fn to_qualified_name(&self) -> Result<QualifiedName> {
-        Ok(self.name().clone())
-    }
-}
-
-impl RelationName for MaterializedView {
-    fn to_qualified_name(&self) -> Result<QualifiedName> {
-        Ok(self.name().clone())
-    }
-}
-
-impl<T: RelationName + ?Sized> RelationName for &T {
-    fn to_qualified_name(&self) -> Result<QualifiedName> {
-        (**self).to_qualified_name()
-    }
-}
-
-/// Lists the views and materialized views of the database (system schemas left out), ordered
-/// by schema and name. One query.
+/// Lists views and materialized views with their columns, options, comment and (for
+/// materialized views) population, tablespace and indexes, ordered by schema and name. System
+/// schemas are left out. Two queries, whatever the number of views.
 ///
 /// The async form is [`aio::get_all_views`](crate::aio::get_all_views).
 ///
@@ -202,31 +344,78 @@ impl<T: RelationName + ?Sized> RelationName for &T {
 /// # fn run(conn: &mut diesel::PgConnection) -> pgview_core::Result<()> {
 /// for view in pgview_core::get_all_views(conn, &pgview_core::ViewFilter::new())? {
 ///     println!("{}: {}", view.fullname(), if view.is_materialized { "MV" } else { "V" });
+///     for column in &view.columns {
+///         println!("  {} {}", column.name, column.sql_type);
+///     }
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// # Errors
+/// With [`ViewFilter::names`]: [`Error::NotFound`](crate::Error::NotFound),
+/// [`Error::Ambiguous`](crate::Error::Ambiguous) or
+/// [`Error::WrongKind`](crate::Error::WrongKind) for a name that does not designate exactly
+/// one view.
 pub fn get_all_views<C>(conn: &mut C, filter: &ViewFilter) -> Result<Vec<ViewInfo>>
 where
     C: LoadConnection<Backend = Pg>,
 {
-    let rows: Vec<ViewRow> = all_views_query(filter).load(conn)?;
-    Ok(rows.into_iter().map(ViewInfo::from).collect())
+    all_views_plan(filter).run(conn)
+}
+
+/// Everything the catalog says about the view or materialized view `name`. An unqualified
+/// name is looked up in every user schema. Two queries.
+///
+/// The async form is [`aio::get_view`](crate::aio::get_view).
+///
+/// # Errors
+/// [`Error::NotFound`](crate::Error::NotFound) when no relation has that name,
+/// [`Error::Ambiguous`](crate::Error::Ambiguous) when an unqualified name exists in several
+/// schemas, [`Error::WrongKind`](crate::Error::WrongKind) when it is a table.
+pub fn get_view<C, N>(conn: &mut C, name: &N) -> Result<ViewInfo>
+where
+    C: LoadConnection<Backend = Pg>,
+    N: RelationName + ?Sized,
+{
+    view_plan(name)?.run(conn)
 }
 
 /// The query of the view or materialized view `name` as the server prints it. An
-/// unqualified name is looked up in every user schema.
+/// unqualified name is looked up in every user schema. One query.
 ///
 /// The async form is [`aio::get_view_definition`](crate::aio::get_view_definition).
 ///
 /// # Errors
-/// [`Error::NotFound`] when no view has that name, [`Error::Ambiguous`] when an unqualified
-/// name exists in several schemas.
+/// [`Error::NotFound`](crate::Error::NotFound) when no relation has that name,
+/// [`Error::Ambiguous`](crate::Error::Ambiguous) when an unqualified name exists in several
+/// schemas, [`Error::WrongKind`](crate::Error::WrongKind) when it is a table.
 pub fn get_view_definition<C, N>(conn: &mut C, name: &N) -> Result<String>
 where
     C: LoadConnection<Backend = Pg>,
     N: RelationName + ?Sized,
 {
-    let name = name.to_qualified_name()?;
-    let rows: Vec<ViewRow> = find_view_query(&name).load(conn)?;
-    Ok(pick_view(&name, rows)?.definition)
+    definition_plan(name)?.run(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_options() {
+        let options = ViewOptions::parse(vec![
+            "check_option=cascaded".into(),
+            "security_barrier=on".into(),
+            "security_invoker=false".into(),
+            "fillfactor=70".into(),
+        ]);
+        assert_eq!(options.check_option, Some(CheckOption::Cascaded));
+        assert!(options.security_barrier);
+        assert!(!options.security_invoker);
+        assert_eq!(
+            options.storage_parameters,
+            [("fillfactor".to_owned(), "70".to_owned())]
+        );
+        assert_eq!(ViewOptions::parse(Vec::new()), ViewOptions::default());
+    }
 }
