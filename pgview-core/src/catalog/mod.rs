@@ -16,6 +16,7 @@
 mod dependencies;
 mod filter;
 mod graph;
+mod info;
 mod name;
 mod order;
 pub(crate) mod plan;
@@ -32,6 +33,7 @@ pub use dependencies::{
 };
 pub use filter::ViewFilter;
 pub use graph::DependencyGraph;
+pub use info::{ViewColumn, ViewIndex, ViewInfo, ViewOptions};
 pub use name::RelationName;
 pub(crate) use order::order_plan;
 pub use order::{get_dependency_order, DependencyOrder};
@@ -39,6 +41,4 @@ pub use relation::Relation;
 pub(crate) use scope::graph_plan;
 pub use scope::{get_dependency_graph, GraphScope};
 pub(crate) use views::{all_views_plan, definition_plan, view_plan};
-pub use views::{
-    get_all_views, get_view, get_view_definition, ViewColumn, ViewIndex, ViewInfo, ViewOptions,
-};
+pub use views::{get_all_views, get_view, get_view_definition};
