@@ -557,3 +557,21 @@ fn the_readme_picture_is_current() {
         .expect("a mermaid block in the Dependencies section");
     assert_eq!(block, mermaid, "update README.md with:\n{mermaid}");
 }
+
+/// The async catalog functions return `Send` futures, so they run inside `tokio::spawn`.
+#[allow(dead_code)]
+fn async_catalog_futures_are_send(conn: &mut AsyncPgConnection) {
+    fn send<T: Send>(_: T) {}
+    let filter = ViewFilter::new();
+    send(pgview::aio::get_all_views(conn, &filter));
+    send(pgview::aio::get_view(conn, "v"));
+    send(pgview::aio::get_view_definition(conn, "v"));
+    send(pgview::aio::get_view_dependencies(conn, "v"));
+    send(pgview::aio::get_view_dependencies_transitive(conn, "v"));
+    send(pgview::aio::get_reverse_dependencies(conn, "t"));
+    send(pgview::aio::get_dependency_order(conn, &filter));
+    send(pgview::aio::get_dependency_graph(
+        conn,
+        &GraphScope::database(),
+    ));
+}
