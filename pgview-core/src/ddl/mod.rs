@@ -12,6 +12,8 @@ mod drop;
 mod index;
 mod materialized;
 mod refresh;
+#[cfg(test)]
+mod tests;
 
 pub use comment::{CommentOn, CommentTarget};
 pub use create_view::CreateView;
