@@ -17,6 +17,11 @@ pub use pgview_core::{
     RefreshMaterializedView, RefreshOption, RelationKind, RelationName, Result, StorageParameter,
     View, ViewFilter, ViewInfo, ViewKind, WithData, MAX_IDENTIFIER_BYTES,
 };
+pub use pgview_core::{
+    Grant, Grantee, Privilege, RenameMaterializedView, RenameRelation, RenameView,
+    ResetMaterializedViewOptions, ResetOptions, ResetViewOptions, SetMaterializedViewOptions,
+    SetMaterializedViewOwner, SetOptions, SetOwner, SetViewOptions, SetViewOwner,
+};
 #[doc = include_str!("derive.md")]
 pub use pgview_macros::PgView;
 

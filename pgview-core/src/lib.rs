@@ -26,6 +26,11 @@ pub use ddl::{
     DropKind, DropMaterializedView, DropRelation, DropView, MaterializedViewKind, NoData,
     NotConcurrent, RefreshMaterializedView, RefreshOption, ViewKind, WithData,
 };
+pub use ddl::{
+    Grant, Grantee, Privilege, RenameMaterializedView, RenameRelation, RenameView,
+    ResetMaterializedViewOptions, ResetOptions, ResetViewOptions, SetMaterializedViewOptions,
+    SetMaterializedViewOwner, SetOptions, SetOwner, SetViewOptions, SetViewOwner,
+};
 pub use definition::{CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View};
 pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};

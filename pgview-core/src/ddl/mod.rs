@@ -9,9 +9,13 @@ mod batch;
 mod comment;
 mod create_view;
 mod drop;
+mod grant;
 mod index;
 mod materialized;
+mod options;
+mod owner;
 mod refresh;
+mod rename;
 #[cfg(test)]
 mod tests;
 
@@ -20,11 +24,18 @@ pub use create_view::CreateView;
 pub use drop::{
     DropKind, DropMaterializedView, DropRelation, DropView, MaterializedViewKind, ViewKind,
 };
+pub use grant::{Grant, Grantee, Privilege};
 pub use index::CreateIndex;
 pub use materialized::CreateMaterializedView;
+pub use options::{
+    ResetMaterializedViewOptions, ResetOptions, ResetViewOptions, SetMaterializedViewOptions,
+    SetOptions, SetViewOptions,
+};
+pub use owner::{SetMaterializedViewOwner, SetOwner, SetViewOwner};
 pub use refresh::{
     Concurrent, NoData, NotConcurrent, RefreshMaterializedView, RefreshOption, WithData,
 };
+pub use rename::{RenameMaterializedView, RenameRelation, RenameView};
 
 /// Implements `QueryId` (no static id: the SQL differs per value) and `diesel::RunQueryDsl`
 /// for a statement type.
