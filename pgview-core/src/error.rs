@@ -163,6 +163,30 @@ pub enum Error {
         candidates: Vec<String>,
     },
 
+    /// A migration that cannot be run: a name that is not `<version>_<name>` (diesel's
+    /// `2024-01-01-000000_create_views`), two migrations of one source with the same version,
+    /// or an operation whose reverse cannot be written.
+    #[error("invalid migration {name}: {reason}")]
+    InvalidMigration {
+        /// The migration's name as given.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A step of a migration (or of a rebuild of dependent views) failed. The migration runs in
+    /// one transaction, which is rolled back: nothing of it remains in the database.
+    #[error("{migration}: {step} failed: {source}")]
+    MigrationStep {
+        /// The migration (its name), or what was being done.
+        migration: String,
+        /// The step that failed: its number and description.
+        step: String,
+        /// Why it failed.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// Any other error from Diesel or the server.
     #[error(transparent)]
     Diesel(diesel::result::Error),
