@@ -10,6 +10,10 @@ pub use pgview_core::{
     ViewIndex, ViewOptions,
 };
 pub use pgview_core::{
+    with_dependent_views, with_dependent_views_async, DependentViews, MigrationChain,
+    MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
+};
+pub use pgview_core::{
     CheckOption, ColumnComment, CommentOn, CommentTarget, Concurrent,
     ConcurrentRefreshPrecondition, CreateIndex, CreateMaterializedView, CreateView, DropKind,
     DropMaterializedView, DropRelation, DropView, DynamicTable, Error, Ident, Index,

@@ -11,6 +11,7 @@ mod definition;
 mod error;
 mod ident;
 mod inline;
+mod migration;
 mod server_error;
 mod sql_text;
 mod view_trait;
@@ -34,6 +35,10 @@ pub use ddl::{
 pub use definition::{CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View};
 pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
+pub use migration::{
+    with_dependent_views, with_dependent_views_async, DependentViews, MigrationChain,
+    MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
+};
 pub use view_trait::{Definition, PgView, Refreshable};
 
 /// The table type `as_table()` returns: a `diesel_dynamic_schema` table whose columns are

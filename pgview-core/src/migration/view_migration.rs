@@ -1,0 +1,378 @@
+//! [`ViewMigration`]: a Diesel migration made of [`Operation`]s.
+
+use std::fmt::{self, Write as _};
+
+use diesel::connection::BoxableConnection;
+use diesel::migration::{self, Migration, MigrationMetadata, MigrationName, MigrationVersion};
+use diesel::pg::Pg;
+use diesel::Connection;
+use diesel_async::{AsyncConnection, TransactionManager};
+
+use super::operation::Operation;
+use crate::error::{Error, Result};
+
+/// A Diesel migration (`diesel::migration::Migration<Pg>`) made of view [`Operation`]s, named
+/// like the folders of `diesel migration generate` (`2024-06-01-000000_user_views`).
+///
+/// It runs in one transaction: when a step fails, nothing of the migration remains
+/// (PostgreSQL DDL is transactional). Run it through a
+/// [`MigrationSource`](diesel::migration::MigrationSource) — [`ViewMigrations`](crate::ViewMigrations),
+/// alone or chained with the `embed_migrations!` of the tables — and diesel's
+/// `MigrationHarness` (`conn.run_pending_migrations(source)`), which records it in
+/// `__diesel_schema_migrations`; or directly with [`up`](Self::up) / [`down`](Self::down)
+/// (sync) and [`up_async`](Self::up_async) / [`down_async`](Self::down_async), which record
+/// nothing.
+///
+/// Up runs the operations in order; down runs their reverses in the opposite order.
+///
+/// # Examples
+/// ```
+/// use pgview_core::{MaterializedView, Operation, View, ViewMigration};
+/// let active = View::from_sql("active_users", "SELECT id FROM users WHERE active")?;
+/// let counts = MaterializedView::from_sql("active_count", "SELECT count(*) AS n FROM active_users")?;
+/// let migration = ViewMigration::new("2024-06-01-000000_active_users")?
+///     .operation(Operation::create_view(&active)?)
+///     .operation(Operation::create_materialized_view(&counts)?);
+/// assert_eq!(migration.version(), "20240601000000");
+/// assert_eq!(
+///     migration.down_sql(),
+///     "-- 2. undo create materialized view active_count\nDROP MATERIALIZED VIEW \"active_count\";\n\
+///      -- 1. undo create view active_users\nDROP VIEW \"active_users\";\n"
+/// );
+/// # Ok::<(), pgview_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewMigration {
+    id: MigrationId,
+    operations: Vec<Operation>,
+}
+
+/// The name and version of a migration, as diesel reads them from a folder name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MigrationId {
+    name: String,
+    version: String,
+}
+
+impl MigrationName for MigrationId {
+    fn version(&self) -> MigrationVersion<'_> {
+        MigrationVersion::from(self.version.as_str())
+    }
+}
+
+impl fmt::Display for MigrationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// Metadata of every view migration: it always runs in a transaction.
+#[derive(Debug, Clone, Copy)]
+struct InTransaction;
+
+impl MigrationMetadata for InTransaction {
+    fn run_in_transaction(&self) -> bool {
+        true
+    }
+}
+
+/// Which way a migration runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
+/// One statement to run, with the step it belongs to.
+struct Step<'a> {
+    number: usize,
+    description: String,
+    sql: &'a str,
+}
+
+impl ViewMigration {
+    /// An empty migration named `name`: `<version>_<name>`, the version being digits and `-`
+    /// (diesel's `2024-06-01-000000`), and ordered by it among all migrations.
+    ///
+    /// # Errors
+    /// [`Error::InvalidMigration`] for a name of another form.
+    pub fn new(name: &str) -> Result<Self> {
+        Ok(Self {
+            id: parse_name(name)?,
+            operations: Vec::new(),
+        })
+    }
+
+    /// Adds an operation, run after the ones added before.
+    #[must_use]
+    pub fn operation(mut self, operation: Operation) -> Self {
+        self.operations.push(operation);
+        self
+    }
+
+    /// Adds operations, in order.
+    #[must_use]
+    pub fn operations<I: IntoIterator<Item = Operation>>(mut self, operations: I) -> Self {
+        self.operations.extend(operations);
+        self
+    }
+
+    /// The full name, as given (`2024-06-01-000000_user_views`).
+    pub fn name(&self) -> &str {
+        &self.id.name
+    }
+
+    /// The version diesel records: the part before the first `_`, without `-`
+    /// (`20240601000000`).
+    pub fn version(&self) -> &str {
+        &self.id.version
+    }
+
+    /// The operations, in the order up runs them.
+    pub fn steps(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    /// The SQL that up runs, each operation preceded by a comment line naming it (what
+    /// `up.sql` would hold).
+    pub fn up_sql(&self) -> String {
+        self.script(Direction::Up)
+    }
+
+    /// The SQL that down runs (what `down.sql` would hold).
+    pub fn down_sql(&self) -> String {
+        self.script(Direction::Down)
+    }
+
+    /// Runs the operations on `conn` in one transaction (a savepoint inside an open
+    /// transaction). Records nothing in `__diesel_schema_migrations`: use a migration harness
+    /// for that.
+    ///
+    /// # Errors
+    /// [`Error::MigrationStep`] naming the step that failed; the transaction is rolled back.
+    pub fn up<C: Connection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
+        self.run_sync(conn, Direction::Up)
+    }
+
+    /// Runs the reverse operations, last first, in one transaction.
+    ///
+    /// # Errors
+    /// As [`up`](Self::up).
+    pub fn down<C: Connection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
+        self.run_sync(conn, Direction::Down)
+    }
+
+    /// [`up`](Self::up) on an async connection (`AsyncPgConnection`, pooled connections).
+    ///
+    /// # Errors
+    /// As [`up`](Self::up).
+    pub async fn up_async<C: AsyncConnection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
+        self.run_async(conn, Direction::Up).await
+    }
+
+    /// [`down`](Self::down) on an async connection.
+    ///
+    /// # Errors
+    /// As [`up`](Self::up).
+    pub async fn down_async<C: AsyncConnection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
+        self.run_async(conn, Direction::Down).await
+    }
+
+    fn run_sync<C: Connection<Backend = Pg>>(
+        &self,
+        conn: &mut C,
+        direction: Direction,
+    ) -> Result<()> {
+        conn.transaction(|conn| {
+            for step in self.statements(direction) {
+                conn.batch_execute(step.sql)
+                    .map_err(|e| self.step_error(&step, Error::from(e)))?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn run_async<C: AsyncConnection<Backend = Pg>>(
+        &self,
+        conn: &mut C,
+        direction: Direction,
+    ) -> Result<()> {
+        C::TransactionManager::begin_transaction(conn).await?;
+        let mut outcome = Ok(());
+        for step in self.statements(direction) {
+            if let Err(e) = conn.batch_execute(step.sql).await {
+                outcome = Err(self.step_error(&step, Error::from(e)));
+                break;
+            }
+        }
+        match outcome {
+            Ok(()) => Ok(C::TransactionManager::commit_transaction(conn).await?),
+            Err(error) => {
+                // The step's error matters more than a failed rollback (the connection is
+                // then marked broken by diesel-async).
+                let _ = C::TransactionManager::rollback_transaction(conn).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// The statements of one direction, in order.
+    fn statements(&self, direction: Direction) -> Vec<Step<'_>> {
+        let mut operations: Vec<(usize, &Operation)> = self.operations.iter().enumerate().collect();
+        if direction == Direction::Down {
+            operations.reverse();
+        }
+        let mut steps = Vec::new();
+        for (i, operation) in operations {
+            let (sql, description) = match direction {
+                Direction::Up => (operation.up_sql(), operation.description().to_owned()),
+                Direction::Down => (
+                    operation.down_sql(),
+                    format!("undo {}", operation.description()),
+                ),
+            };
+            for statement in sql {
+                steps.push(Step {
+                    number: i + 1,
+                    description: description.clone(),
+                    sql: statement,
+                });
+            }
+        }
+        steps
+    }
+
+    fn script(&self, direction: Direction) -> String {
+        let count = self.operations.len();
+        let mut script = String::new();
+        let mut last = 0;
+        for step in self.statements(direction) {
+            if step.number != last {
+                let _ = writeln!(script, "-- {}. {}", step.number, step.description);
+                last = step.number;
+            }
+            script.push_str(step.sql);
+            script.push_str(";\n");
+        }
+        if script.is_empty() && count > 0 {
+            script.push_str("-- nothing to do\n");
+        }
+        script
+    }
+
+    fn step_error(&self, step: &Step<'_>, source: Error) -> Error {
+        Error::MigrationStep {
+            migration: format!("migration {}", self.id.name),
+            step: format!(
+                "step {} of {} ({})",
+                step.number,
+                self.operations.len(),
+                step.description
+            ),
+            source: Box::new(source),
+        }
+    }
+
+    /// Runs one direction on the connection a migration harness gives.
+    fn run_boxed(&self, conn: &mut dyn BoxableConnection<Pg>, direction: Direction) -> Result<()> {
+        for step in self.statements(direction) {
+            conn.batch_execute(step.sql)
+                .map_err(|e| self.step_error(&step, Error::from(e)))?;
+        }
+        Ok(())
+    }
+}
+
+impl Migration<Pg> for ViewMigration {
+    fn run(&self, conn: &mut dyn BoxableConnection<Pg>) -> migration::Result<()> {
+        Ok(self.run_boxed(conn, Direction::Up)?)
+    }
+
+    fn revert(&self, conn: &mut dyn BoxableConnection<Pg>) -> migration::Result<()> {
+        Ok(self.run_boxed(conn, Direction::Down)?)
+    }
+
+    fn metadata(&self) -> &dyn MigrationMetadata {
+        &InTransaction
+    }
+
+    fn name(&self) -> &dyn MigrationName {
+        &self.id
+    }
+}
+
+/// Reads `<version>_<name>`.
+fn parse_name(name: &str) -> Result<MigrationId> {
+    let invalid = |reason: &str| Error::InvalidMigration {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let Some((version, rest)) = name.split_once('_') else {
+        return Err(invalid(
+            "a migration is named `<version>_<name>`, as 2024-06-01-000000_create_views",
+        ));
+    };
+    if version.is_empty()
+        || !version.chars().all(|c| c.is_ascii_digit() || c == '-')
+        || !version.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err(invalid(
+            "the version (before the first `_`) must be digits and `-`, as 2024-06-01-000000",
+        ));
+    }
+    if rest.is_empty() {
+        return Err(invalid("the name after the version is empty"));
+    }
+    if name.contains(['/', '\\', '\0']) || name.chars().any(char::is_control) {
+        return Err(invalid(
+            "the name must not contain `/`, `\\` or control characters",
+        ));
+    }
+    Ok(MigrationId {
+        name: name.to_owned(),
+        version: version.replace('-', ""),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_diesel_folder_names() {
+        let id = parse_name("2024-06-01-000000_user_views").unwrap();
+        assert_eq!(id.version, "20240601000000");
+        assert_eq!(id.to_string(), "2024-06-01-000000_user_views");
+        for bad in [
+            "user_views",
+            "_x",
+            "2024-06-01",
+            "2024_",
+            "v1_x",
+            "2024_a/b",
+            "--_x",
+        ] {
+            assert!(
+                matches!(parse_name(bad), Err(Error::InvalidMigration { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn down_reverses_the_operations() {
+        let m = ViewMigration::new("1_m")
+            .unwrap()
+            .operation(Operation::sql("A", "a").unwrap())
+            .operation(Operation::sql("B1; B2", "").unwrap())
+            .operation(Operation::sql("C", "c").unwrap());
+        assert_eq!(
+            m.up_sql(),
+            "-- 1. execute SQL\nA;\n-- 2. execute SQL\nB1; B2;\n-- 3. execute SQL\nC;\n"
+        );
+        assert_eq!(
+            m.down_sql(),
+            "-- 3. undo execute SQL\nc;\n-- 1. undo execute SQL\na;\n"
+        );
+    }
+}

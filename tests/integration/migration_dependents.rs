@@ -1,0 +1,288 @@
+//! Changing a table that views read: `with_dependent_views` drops the dependent views
+//! (transitively, plain and materialized, across schemas) and restores them exactly, in one
+//! transaction.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use pgview::{DependentViews, Error};
+
+use crate::migration_support::{snapshot, text};
+use crate::support::conn;
+
+/// Tables `users` and `orders` of the test's own (seeded), and views over them in two
+/// schemas: a view with options, comments, a grant and an `INSTEAD OF` trigger; a
+/// materialized view over it with two indexes (one partial), a storage parameter and
+/// comments; a view joining it with `users`; an unpopulated materialized view; a view in a
+/// schema whose name needs quoting; and an unrelated view that must not be touched. Each test
+/// has its own schemas (`<prefix>` and `<prefix> 2`), so that tests running at once do not lock
+/// each other's tables.
+const SETUP: &str = r#"
+CREATE SCHEMA mig_dep;
+CREATE SCHEMA "mig_dep 2";
+CREATE TABLE mig_dep.users (id int PRIMARY KEY, name varchar(100) NOT NULL);
+CREATE TABLE mig_dep.orders (id int PRIMARY KEY, user_id int NOT NULL, total numeric(10,2) NOT NULL);
+INSERT INTO mig_dep.users VALUES (1, 'Alice'), (2, 'Bob'), (3, 'Carol');
+INSERT INTO mig_dep.orders VALUES (1, 1, 10.00), (2, 1, 20.00), (3, 2, 5.50);
+CREATE VIEW mig_dep.v1 WITH (security_barrier = true) AS
+    SELECT id, user_id, total FROM mig_dep.orders WHERE total >= 0;
+COMMENT ON VIEW mig_dep.v1 IS 'paid orders';
+COMMENT ON COLUMN mig_dep.v1.total IS 'the total';
+GRANT SELECT ON mig_dep.v1 TO PUBLIC;
+CREATE FUNCTION mig_dep.ignore() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER ignore_insert INSTEAD OF INSERT ON mig_dep.v1
+    FOR EACH ROW EXECUTE FUNCTION mig_dep.ignore();
+CREATE MATERIALIZED VIEW mig_dep.m2 WITH (fillfactor = 70) AS
+    SELECT user_id, sum(total) AS total, count(*) AS n FROM mig_dep.v1 GROUP BY user_id;
+CREATE UNIQUE INDEX m2_user ON mig_dep.m2 (user_id);
+CREATE INDEX m2_big ON mig_dep.m2 (total) WHERE n > 1;
+COMMENT ON MATERIALIZED VIEW mig_dep.m2 IS 'per user';
+COMMENT ON COLUMN mig_dep.m2.n IS 'orders';
+CREATE VIEW mig_dep.v3 AS
+    SELECT u.name, m.total FROM mig_dep.m2 m JOIN mig_dep.users u ON u.id = m.user_id;
+CREATE MATERIALIZED VIEW mig_dep.m4 AS SELECT name FROM mig_dep.v3 WITH NO DATA;
+CREATE VIEW "mig_dep 2"."Big Orders" AS SELECT id FROM mig_dep.v1 WHERE total > 10;
+CREATE VIEW mig_dep.unrelated AS SELECT id, name FROM mig_dep.users;
+"#;
+
+/// [`SETUP`] in the schemas of `prefix`.
+fn setup(prefix: &str) -> String {
+    SETUP.replace("mig_dep", prefix)
+}
+
+/// Widens the `total` column that the views read.
+fn widen(prefix: &str) -> String {
+    format!("ALTER TABLE {prefix}.orders ALTER COLUMN total TYPE numeric(14, 2)")
+}
+
+fn all_snapshots(conn: &mut PgConnection, prefix: &str, with_oids: bool) -> Vec<String> {
+    let mut lines = snapshot(conn, prefix, with_oids);
+    lines.extend(snapshot(conn, &format!("{prefix} 2"), with_oids));
+    lines
+}
+
+#[test]
+fn a_column_type_change_keeps_every_dependent_view() {
+    let conn = &mut conn();
+    let p = "mig_dep_a";
+    conn.batch_execute(&setup(p)).unwrap();
+    let before = all_snapshots(conn, p, false);
+    let unrelated_oid = text(conn, &format!("'{p}.unrelated'::regclass::oid"));
+
+    // Without the helper, the server refuses.
+    let refused = conn.transaction(|conn| diesel::sql_query(widen(p)).execute(conn));
+    let message = refused.unwrap_err().to_string();
+    assert!(
+        message.contains("cannot alter type of a column used by a view or rule"),
+        "{message}"
+    );
+
+    let value = pgview::with_dependent_views(conn, &format!("{p}.orders"), |conn| {
+        diesel::sql_query(widen(p)).execute(conn)?;
+        Ok::<_, Error>(42)
+    })
+    .unwrap();
+    assert_eq!(value, 42);
+
+    // Everything is back, identical but for the widened column.
+    let expected: Vec<String> = before
+        .iter()
+        .map(|line| line.replace("total numeric(10,2)", "total numeric(14,2)"))
+        .collect();
+    assert_ne!(expected, before);
+    assert_eq!(all_snapshots(conn, p, false), expected);
+    assert_eq!(
+        text(conn, &format!("'{p}.unrelated'::regclass::oid")),
+        unrelated_oid
+    );
+    // Data: the materialized view is filled again, the unpopulated one stays unpopulated.
+    assert_eq!(text(conn, &format!("SELECT sum(n) FROM {p}.m2")), "3");
+    assert_eq!(
+        text(
+            conn,
+            &format!("SELECT relispopulated FROM pg_class WHERE oid = '{p}.m4'::regclass")
+        ),
+        "false"
+    );
+}
+
+#[test]
+fn a_failure_anywhere_changes_nothing() {
+    let conn = &mut conn();
+    let p = "mig_dep_b";
+    conn.batch_execute(&setup(p)).unwrap();
+    let before = all_snapshots(conn, p, true);
+    let orders = format!("{p}.orders");
+
+    // The change fails: its error comes back unchanged.
+    let err = pgview::with_dependent_views(conn, &orders, |conn| {
+        diesel::sql_query(widen(p)).execute(conn)?;
+        diesel::sql_query("SELECT 1/0").execute(conn)?;
+        Ok::<_, Error>(())
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("division by zero"), "{err}");
+    assert_eq!(all_snapshots(conn, p, true), before);
+
+    // The views cannot be restored (the column they read is gone).
+    let err = pgview::with_dependent_views(conn, &orders, |conn| {
+        diesel::sql_query(format!("ALTER TABLE {orders} DROP COLUMN total")).execute(conn)?;
+        Ok::<_, Error>(())
+    })
+    .unwrap_err();
+    match &err {
+        Error::MigrationStep {
+            migration, step, ..
+        } => {
+            assert_eq!(migration, &format!("the views that depend on {orders}"));
+            assert_eq!(step, "restore (5 views)");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("total"), "{err}");
+    assert_eq!(all_snapshots(conn, p, true), before);
+    assert_eq!(
+        text(
+            conn,
+            &format!("SELECT count(*) FROM {orders} WHERE total > 0")
+        ),
+        "3"
+    );
+
+    // An unknown relation.
+    let err =
+        pgview::with_dependent_views(conn, "no_such_table", |_| Ok::<_, Error>(())).unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+}
+
+#[test]
+fn captured_views_in_order_with_their_statements() {
+    let conn = &mut conn();
+    let p = "mig_dep_c";
+    conn.batch_execute(&setup(p)).unwrap();
+    let views = DependentViews::capture(conn, &format!("{p}.orders")).unwrap();
+    let names: Vec<String> = views.views().map(pgview::ViewInfo::fullname).collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    let at = |n: &str| names.iter().position(|x| x == n).unwrap();
+    assert!(at("mig_dep_c.v1") < at("mig_dep_c.m2"));
+    assert!(at("mig_dep_c.m2") < at("mig_dep_c.v3"));
+    assert!(at("mig_dep_c.v3") < at("mig_dep_c.m4"));
+    assert!(at("mig_dep_c.v1") < at("mig_dep_c 2.Big Orders"));
+
+    let drops = views.drop_statements().unwrap();
+    assert_eq!(drops.len(), 5);
+    assert_eq!(drops.last().unwrap(), r#"DROP VIEW "mig_dep_c"."v1""#);
+    assert!(drops.contains(&r#"DROP MATERIALIZED VIEW "mig_dep_c"."m4""#.to_owned()));
+    let restore = views.restore_statements().unwrap().join(";\n");
+    for expected in [
+        r#"CREATE VIEW "mig_dep_c"."v1" ("id", "user_id", "total") WITH (security_barrier = true) AS SELECT orders.id,"#,
+        "FROM mig_dep_c.orders",
+        r#"COMMENT ON COLUMN "mig_dep_c"."v1"."total" IS 'the total'"#,
+        r#"GRANT SELECT ON TABLE "mig_dep_c"."v1" TO PUBLIC"#,
+        "CREATE TRIGGER ignore_insert INSTEAD OF INSERT ON mig_dep_c.v1",
+        r#"WITH ("fillfactor" = '70')"#,
+        "CREATE UNIQUE INDEX m2_user ON mig_dep_c.m2 USING btree (user_id)",
+        "WHERE (n > 1)",
+        "WITH NO DATA",
+        r#"CREATE VIEW "mig_dep_c 2"."Big Orders""#,
+    ] {
+        assert!(restore.contains(expected), "{expected}\n{restore}");
+    }
+    let op = views.restore_operation().unwrap();
+    assert_eq!(
+        op.description(),
+        "restore the views that depend on mig_dep_c.orders"
+    );
+    assert_eq!(op.down_sql(), [drops.join(";\n")]);
+
+    // Nothing depends on a fresh table.
+    diesel::sql_query(format!("CREATE TABLE {p}.lonely (x int)"))
+        .execute(conn)
+        .unwrap();
+    let none = DependentViews::capture(conn, &format!("{p}.lonely")).unwrap();
+    assert!(none.is_empty());
+    assert!(none.restore_statements().unwrap().is_empty());
+}
+
+/// Counts the queries a connection sends.
+fn counting(conn: &mut PgConnection) -> Arc<AtomicUsize> {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let instrumentation = move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    conn.set_instrumentation(Box::new(instrumentation) as Box<dyn Instrumentation>);
+    count
+}
+
+#[test]
+fn the_number_of_queries_does_not_depend_on_the_number_of_views() {
+    let mut queries = Vec::new();
+    for n in [2, 12] {
+        let conn = &mut conn();
+        let mut sql = String::from("CREATE SCHEMA mig_count; CREATE TABLE mig_count.t (x int);");
+        sql.push_str("CREATE VIEW mig_count.v0 AS SELECT x FROM mig_count.t;");
+        for i in 1..n {
+            let kind = if i % 3 == 0 {
+                "MATERIALIZED VIEW"
+            } else {
+                "VIEW"
+            };
+            let _ = write!(
+                sql,
+                "CREATE {kind} mig_count.v{i} AS SELECT x FROM mig_count.v{};",
+                i - 1
+            );
+        }
+        conn.batch_execute(&sql).unwrap();
+        let count = counting(conn);
+        pgview::with_dependent_views(conn, "mig_count.t", |conn| {
+            diesel::sql_query("ALTER TABLE mig_count.t ALTER COLUMN x TYPE bigint")
+                .execute(conn)?;
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+        queries.push(count.load(Ordering::SeqCst));
+        let last = format!(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
+             WHERE attrelid = 'mig_count.v{}'::regclass AND attname = 'x'",
+            n - 1
+        );
+        assert_eq!(text(conn, &last), "bigint");
+    }
+    assert_eq!(queries[0], queries[1], "{queries:?}");
+}
+
+/// On an async connection (a module of its own: `diesel_async::RunQueryDsl` is imported).
+mod on_async {
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    use pgview::{DependentViews, Error};
+
+    use super::{setup, widen};
+    use crate::support::async_conn;
+
+    #[tokio::test]
+    async fn async_change_with_dependent_views() {
+        let conn = &mut async_conn().await;
+        let p = "mig_dep_async";
+        conn.batch_execute(&setup(p)).await.unwrap();
+        let orders = format!("{p}.orders");
+        pgview::with_dependent_views_async(conn, &orders, async |conn| {
+            diesel::sql_query(widen(p)).execute(conn).await?;
+            Ok::<_, Error>(())
+        })
+        .await
+        .unwrap();
+        let views = DependentViews::capture_async(conn, &orders).await.unwrap();
+        assert_eq!(views.len(), 5);
+        let v1 = views.views().next().unwrap();
+        assert_eq!(v1.fullname(), "mig_dep_async.v1");
+        assert_eq!(v1.columns[2].sql_type, "numeric(14,2)");
+    }
+}
