@@ -11,6 +11,7 @@ mod derive;
 mod errors;
 mod identifiers;
 mod literals;
+mod migration_atomic;
 mod migration_ddl;
 mod migration_dependents;
 mod migration_operations;
