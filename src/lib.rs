@@ -4,6 +4,10 @@ pub use pgview_core::aio;
 pub use pgview_core::{Definition, PgView, Refreshable};
 
 pub use pgview_core::{
+    diff, write_migration, AnyView, Change, DiffEntry, DiffScope, DiffStatus, MigrationPlan,
+    PlanOptions, Source, Step, StepKind, ViewDiff, ViewSet,
+};
+pub use pgview_core::{
     get_all_views, get_dependency_graph, get_dependency_order, get_reverse_dependencies, get_view,
     get_view_definition, get_view_dependencies, get_view_dependencies_transitive, DependencyGraph,
     DependencyOrder, GraphScope, Relation, ReverseDependency, ViewColumn, ViewDependency,

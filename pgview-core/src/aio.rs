@@ -17,6 +17,7 @@ use crate::catalog::{
     ViewFilter, ViewInfo,
 };
 use crate::error::Result;
+use crate::migrate::{DiffScope, ViewDiff, ViewSet};
 
 /// Async [`get_all_views`](crate::get_all_views).
 ///
@@ -116,4 +117,16 @@ where
     C: AsyncConnectionCore<Backend = Pg>,
 {
     graph_plan(scope).run_async(conn).await
+}
+
+/// Async [`diff`](crate::diff): the same queries in the same order, inside a transaction (a
+/// savepoint when one is open) that is rolled back.
+///
+/// # Errors
+/// As the sync form.
+pub async fn diff<C>(conn: &mut C, declared: &ViewSet, scope: &DiffScope) -> Result<ViewDiff>
+where
+    C: diesel_async::AsyncConnection<Backend = Pg>,
+{
+    crate::migrate::diff_async(conn, declared, scope).await
 }

@@ -187,6 +187,27 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// Declared views that the server refuses to create (a syntax error, an unknown column, a
+    /// relation that does not exist, …), found by [`diff`](crate::diff) when it creates them
+    /// inside its rolled-back transaction. Every refused view is listed, with the server's
+    /// message.
+    #[error("the server refuses {} declared view(s): {}", views.len(), views.iter().map(|(name, message)| format!("{name}: {message}")).collect::<Vec<_>>().join("; "))]
+    DeclaredViewsRejected {
+        /// Each refused view (`schema.name`) with the server's message.
+        views: Vec<(String, String)>,
+    },
+
+    /// A file or directory of a migration could not be written (by
+    /// [`write_migration`](crate::write_migration)).
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// Any other error from Diesel or the server.
     #[error(transparent)]
     Diesel(diesel::result::Error),

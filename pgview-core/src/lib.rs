@@ -11,6 +11,7 @@ mod definition;
 mod error;
 mod ident;
 mod inline;
+mod migrate;
 mod migration;
 mod server_error;
 mod sql_text;
@@ -35,6 +36,10 @@ pub use ddl::{
 pub use definition::{CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View};
 pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
+pub use migrate::{
+    diff, write_migration, AnyView, Change, DiffEntry, DiffScope, DiffStatus, MigrationPlan,
+    PlanOptions, Source, Step, StepKind, ViewDiff, ViewSet,
+};
 pub use migration::{
     with_dependent_views, with_dependent_views_async, DependentViews, MigrationChain,
     MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,

@@ -1,0 +1,511 @@
+//! [`Comparison`]: the steps of a comparison, written once and run by the sync
+//! [`diff`](crate::diff) and the async [`aio::diff`](crate::aio::diff).
+//!
+//! Each step either gives the next query to send or takes the rows of the previous one; the
+//! drivers only send them, in this order, inside one transaction that they roll back:
+//!
+//! 1. [`ENV_SQL`]: the connection's `search_path`, current schema and role;
+//! 2. `search_path` emptied ([`Comparison::search_path_query`]), so that the server
+//!    qualifies every name it prints;
+//! 3. [`Comparison::live_query`]: the views in scope, the declared ones, and every view reading
+//!    them, transitively (one query);
+//! 4. the connection's `search_path` back, and the normalisation block
+//!    ([`Comparison::normalize_sql`], see [`super::normalize`]), then its failures;
+//! 5. `search_path` emptied, and [`Comparison::normalized_query`]: the declared views as the
+//!    server made them (one query);
+//! 6. only when some texts differ: the fixpoint block and its result;
+//! 7. [`Comparison::finish`] compares and builds the [`ViewDiff`].
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{Nullable, Text};
+use diesel::QueryableByName;
+
+use crate::ddl::{DropMaterializedView, DropView};
+use crate::error::{Error, RelationKind, Result};
+
+use super::blueprint::{catalog_definition, normalization_sql, qualified, Blueprint};
+use super::diff::{Change, DiffEntry, DiffStatus, Target, ViewDiff};
+use super::normalize::{fixpoint_block, normalize_block, Creation, FailuresRow, SameRow};
+use super::scope::DiffScope;
+use super::set::{AnyView, TableSql, ViewSet};
+use super::sql::statement_sql;
+use super::state::{
+    effective_options, fullname, states, Key, Selection, StateQuery, StateRow, ViewState,
+};
+
+/// What the comparison needs to know about the connection.
+pub(crate) const ENV_SQL: &str =
+    "SELECT pg_catalog.current_setting('search_path') AS search_path, \
+    pg_catalog.current_schema()::text AS current_schema, current_user::text AS current_user";
+
+/// The row of [`ENV_SQL`].
+#[derive(Debug, QueryableByName)]
+pub(crate) struct EnvRow {
+    #[diesel(sql_type = Text)]
+    search_path: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    current_schema: Option<String>,
+    #[diesel(sql_type = Text)]
+    current_user: String,
+}
+
+/// A comparison in progress.
+#[derive(Debug)]
+pub(crate) struct Comparison {
+    env: EnvRow,
+    declared: BTreeMap<Key, AnyView>,
+    live_selection: Selection,
+    scope: DiffScope,
+    table_sql: Option<TableSql>,
+    live: BTreeMap<Key, ViewState>,
+    /// Live views in scope (not excluded).
+    in_scope: BTreeSet<Key>,
+    /// Live views outside the scope that the normalisation drops with the views it drops, and
+    /// re-creates from their catalog definition.
+    victims: BTreeSet<Key>,
+    creations: Vec<Creation>,
+    unrebuildable: BTreeMap<Key, String>,
+    normalized: BTreeMap<Key, ViewState>,
+    /// The declared views whose text differs from the live one, in the fixpoint block's order.
+    candidates: Vec<Key>,
+    /// Those of them that are one definition after all.
+    same: BTreeSet<Key>,
+}
+
+impl Comparison {
+    pub(crate) fn new(set: &ViewSet, scope: &DiffScope, env: EnvRow) -> Result<Self> {
+        let declared = set.resolved(env.current_schema.as_deref())?;
+        let live_selection = Selection {
+            schemas: scope.schema_list(&declared),
+            names: declared.iter().map(key_of).collect(),
+            dependents: true,
+        };
+        Ok(Self {
+            env,
+            declared: declared.into_iter().map(|v| (key_of(&v), v)).collect(),
+            live_selection,
+            scope: scope.clone(),
+            table_sql: set.table_sql().cloned(),
+            live: BTreeMap::new(),
+            in_scope: BTreeSet::new(),
+            victims: BTreeSet::new(),
+            creations: Vec::new(),
+            unrebuildable: BTreeMap::new(),
+            normalized: BTreeMap::new(),
+            candidates: Vec::new(),
+            same: BTreeSet::new(),
+        })
+    }
+
+    /// `SELECT set_config('search_path', path, true)`.
+    pub(crate) fn search_path_query(path: &str) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+        diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, true)")
+            .into_boxed()
+            .bind::<Text, _>(path.to_owned())
+    }
+
+    /// The connection's own `search_path` again.
+    pub(crate) fn user_search_path_query(&self) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+        Self::search_path_query(&self.env.search_path)
+    }
+
+    /// The live views: in scope, declared, and what reads them.
+    pub(crate) fn live_query(&self) -> StateQuery {
+        self.live_selection.query()
+    }
+
+    /// Takes the live views; gives the normalisation block.
+    pub(crate) fn normalize_sql(&mut self, rows: Vec<StateRow>) -> Result<String> {
+        self.live = states(rows);
+        self.in_scope = self
+            .live
+            .values()
+            .filter(|s| s.in_scope && !self.scope.is_excluded(&s.key.0, &s.key.1))
+            .map(|s| s.key.clone())
+            .collect();
+        let dropped: BTreeSet<Key> = self
+            .live
+            .keys()
+            .filter(|k| self.in_scope.contains(*k) || self.declared.contains_key(*k))
+            .cloned()
+            .collect();
+        self.victims = dependents_of(&self.live, &dropped)
+            .into_iter()
+            .filter(|k| !dropped.contains(k))
+            .collect();
+
+        let mut drops = Vec::with_capacity(dropped.len());
+        for key in &dropped {
+            let name = qualified(&key.0, &key.1)?;
+            drops.push(if self.live[key].materialized {
+                statement_sql(&DropMaterializedView::new(name).if_exists().cascade())
+            } else {
+                statement_sql(&DropView::new(name).if_exists().cascade())
+            });
+        }
+        // The declared views and the views to re-create from the catalog, in the live creation
+        // order when they exist (fewer rounds), new ones last.
+        let mut creations = Vec::with_capacity(self.declared.len() + self.victims.len());
+        for (key, view) in &self.declared {
+            creations.push(Creation {
+                key: key.clone(),
+                sql: normalization_sql(view),
+                required: true,
+            });
+        }
+        for key in &self.victims {
+            let state = &self.live[key];
+            let def = catalog_definition(state, qualified(&key.0, &key.1)?)?;
+            creations.push(Creation {
+                key: key.clone(),
+                sql: normalization_sql(&def),
+                required: false,
+            });
+        }
+        let order = creation_rank(&self.live);
+        creations.sort_by_key(|c| {
+            let rank = order.get(&c.key).copied().unwrap_or(usize::MAX);
+            (rank, c.key.clone())
+        });
+        self.creations = creations;
+        Ok(normalize_block(
+            &drops,
+            self.table_sql.as_ref().map(|t| t.up.as_str()),
+            &self.creations,
+        ))
+    }
+
+    /// Takes the failures of the normalisation.
+    ///
+    /// # Errors
+    /// [`Error::DeclaredViewsRejected`] when declared views failed.
+    pub(crate) fn take_failures(&mut self, row: &FailuresRow) -> Result<()> {
+        let mut rejected = Vec::new();
+        for (&at, message) in row.failed_at.iter().zip(&row.failed_messages) {
+            let Some(creation) = usize::try_from(at)
+                .ok()
+                .and_then(|at| at.checked_sub(1))
+                .and_then(|i| self.creations.get(i))
+            else {
+                continue;
+            };
+            if creation.required {
+                rejected.push((fullname(&creation.key), message.clone()));
+            } else {
+                self.unrebuildable
+                    .insert(creation.key.clone(), message.clone());
+            }
+        }
+        if rejected.is_empty() {
+            Ok(())
+        } else {
+            rejected.sort();
+            Err(Error::DeclaredViewsRejected { views: rejected })
+        }
+    }
+
+    /// The declared views (and re-created ones) as the server made them.
+    pub(crate) fn normalized_query(&self) -> StateQuery {
+        let names = self
+            .creations
+            .iter()
+            .filter(|c| !self.unrebuildable.contains_key(&c.key))
+            .map(|c| c.key.clone())
+            .collect();
+        Selection {
+            schemas: Some(Vec::new()),
+            names,
+            dependents: false,
+        }
+        .query()
+    }
+
+    /// Takes the normalised views; gives the fixpoint block when some texts differ.
+    pub(crate) fn fixpoint_sql(&mut self, rows: Vec<StateRow>) -> Option<String> {
+        self.normalized = states(rows);
+        self.candidates = self
+            .declared
+            .keys()
+            .filter(
+                |key| match (self.live.get(*key), self.normalized.get(*key)) {
+                    (Some(live), Some(new)) => live.definition != new.definition,
+                    _ => false,
+                },
+            )
+            .cloned()
+            .collect();
+        if self.candidates.is_empty() {
+            return None;
+        }
+        let pairs: Vec<(&str, &str)> = self
+            .candidates
+            .iter()
+            .map(|key| {
+                (
+                    self.normalized[key].definition.as_str(),
+                    self.live[key].definition.as_str(),
+                )
+            })
+            .collect();
+        Some(fixpoint_block(&pairs))
+    }
+
+    /// Takes the result of the fixpoint block.
+    pub(crate) fn take_same(&mut self, row: &SameRow) {
+        for &at in &row.same {
+            if let Some(key) = usize::try_from(at)
+                .ok()
+                .and_then(|at| at.checked_sub(1))
+                .and_then(|i| self.candidates.get(i))
+            {
+                self.same.insert(key.clone());
+            }
+        }
+    }
+
+    /// Compares and builds the result.
+    pub(crate) fn finish(self) -> Result<ViewDiff> {
+        let user = self.env.current_user.as_str();
+        let mut before_blueprints = BTreeMap::new();
+        for (key, state) in &self.live {
+            before_blueprints.insert(key.clone(), Blueprint::new(state, None, Some(state), user)?);
+        }
+
+        let mut after = BTreeMap::new();
+        let mut changes = BTreeMap::new();
+        let mut entries = Vec::new();
+        for (key, view) in &self.declared {
+            let Some(normalized) = self.normalized.get(key) else {
+                return Err(Error::NotFound {
+                    kind: view.kind(),
+                    name: fullname(key),
+                });
+            };
+            let live = self.live.get(key);
+            let mut state = normalized.clone();
+            state.populated = match (live, view) {
+                (Some(live), _) => live.populated,
+                (None, AnyView::Materialized(mv)) => mv.is_with_data(),
+                (None, AnyView::View(_)) => true,
+            };
+            let blueprint = Blueprint::new(&state, Some(view), live, user)?;
+            let status = match live {
+                None => DiffStatus::Created,
+                Some(live) => {
+                    let found = compare(live, &state, self.same.contains(key));
+                    if found.is_empty() {
+                        DiffStatus::Unchanged
+                    } else {
+                        changes.insert(key.clone(), found.clone());
+                        DiffStatus::Changed(found)
+                    }
+                }
+            };
+            entries.push(DiffEntry {
+                schema: key.0.clone(),
+                name: key.1.clone(),
+                kind: view.kind(),
+                status,
+            });
+            after.insert(
+                key.clone(),
+                Target {
+                    state,
+                    blueprint,
+                    unrebuildable: None,
+                },
+            );
+        }
+        for (key, live) in &self.live {
+            if self.declared.contains_key(key) {
+                continue;
+            }
+            if self.in_scope.contains(key) {
+                entries.push(DiffEntry {
+                    schema: key.0.clone(),
+                    name: key.1.clone(),
+                    kind: kind_of(live),
+                    status: DiffStatus::Dropped,
+                });
+                continue;
+            }
+            let mut state = live.clone();
+            if let Some(normalized) = self.normalized.get(key) {
+                state.reads.clone_from(&normalized.reads);
+            }
+            after.insert(
+                key.clone(),
+                Target {
+                    state,
+                    blueprint: before_blueprints[key].clone(),
+                    unrebuildable: self.unrebuildable.get(key).cloned(),
+                },
+            );
+        }
+        entries.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        Ok(ViewDiff {
+            entries,
+            before: self.live,
+            before_blueprints,
+            after,
+            changes,
+            search_path: self.env.search_path,
+            table_sql: self.table_sql,
+        })
+    }
+}
+
+fn key_of(view: &AnyView) -> Key {
+    let name = view.name();
+    (
+        name.schema()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        name.name().as_str().to_owned(),
+    )
+}
+
+fn kind_of(state: &ViewState) -> RelationKind {
+    if state.materialized {
+        RelationKind::MaterializedView
+    } else {
+        RelationKind::View
+    }
+}
+
+/// Every view of `states` that reads one of `roots`, transitively (the roots excluded unless
+/// they read each other).
+pub(crate) fn dependents_of(
+    states: &BTreeMap<Key, ViewState>,
+    roots: &BTreeSet<Key>,
+) -> BTreeSet<Key> {
+    let mut read_by: BTreeMap<&Key, Vec<&Key>> = BTreeMap::new();
+    for state in states.values() {
+        for read in &state.reads {
+            read_by.entry(read).or_default().push(&state.key);
+        }
+    }
+    let mut found = BTreeSet::new();
+    let mut queue: VecDeque<&Key> = roots.iter().collect();
+    while let Some(key) = queue.pop_front() {
+        for &dependent in read_by.get(key).map(Vec::as_slice).unwrap_or_default() {
+            if found.insert(dependent.clone()) {
+                queue.push_back(dependent);
+            }
+        }
+    }
+    found
+}
+
+/// A rank of each live view in a creation order (views read before views reading them).
+fn creation_rank(states: &BTreeMap<Key, ViewState>) -> BTreeMap<Key, usize> {
+    super::plan::topological(states.iter().map(|(k, s)| (k, &s.reads)))
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i))
+        .collect()
+}
+
+/// What differs between the live state `before` and the declared state `after`.
+/// `same_definition`: the fixpoint block found the two texts to be one definition.
+fn compare(before: &ViewState, after: &ViewState, same_definition: bool) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if before.materialized != after.materialized {
+        changes.push(Change::Kind {
+            before: kind_of(before),
+            after: kind_of(after),
+        });
+    }
+    if before.columns != after.columns {
+        let list = |state: &ViewState| {
+            state
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.sql_type.clone()))
+                .collect()
+        };
+        changes.push(Change::Columns {
+            before: list(before),
+            after: list(after),
+        });
+    }
+    if before.definition != after.definition && !same_definition {
+        changes.push(Change::Definition {
+            before: before.definition.clone(),
+            after: after.definition.clone(),
+        });
+    }
+    if effective_options(before) != effective_options(after) {
+        changes.push(Change::Options {
+            before: before.options.clone(),
+            after: after.options.clone(),
+        });
+    }
+    if before.comment != after.comment {
+        changes.push(Change::Comment {
+            column: None,
+            before: before.comment.clone(),
+            after: after.comment.clone(),
+        });
+    }
+    let columns: BTreeSet<&String> = before
+        .column_comments
+        .keys()
+        .chain(after.column_comments.keys())
+        .collect();
+    for column in columns {
+        let (was, is) = (
+            before.column_comments.get(column),
+            after.column_comments.get(column),
+        );
+        if was != is {
+            changes.push(Change::Comment {
+                column: Some(column.clone()),
+                before: was.cloned(),
+                after: is.cloned(),
+            });
+        }
+    }
+    let old: BTreeMap<&str, &str> = before
+        .indexes
+        .iter()
+        .map(|i| (i.name.as_str(), i.definition.as_str()))
+        .collect();
+    let new: BTreeMap<&str, &str> = after
+        .indexes
+        .iter()
+        .map(|i| (i.name.as_str(), i.definition.as_str()))
+        .collect();
+    let added: Vec<String> = new
+        .keys()
+        .filter(|n| !old.contains_key(*n))
+        .map(|n| (*n).to_owned())
+        .collect();
+    let removed: Vec<String> = old
+        .keys()
+        .filter(|n| !new.contains_key(*n))
+        .map(|n| (*n).to_owned())
+        .collect();
+    let redefined: Vec<String> = new
+        .iter()
+        .filter(|(n, d)| old.get(*n).is_some_and(|o| o != *d))
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    if !(added.is_empty() && removed.is_empty() && redefined.is_empty()) {
+        changes.push(Change::Indexes {
+            added,
+            removed,
+            changed: redefined,
+        });
+    }
+    if before.tablespace != after.tablespace {
+        changes.push(Change::Tablespace {
+            before: before.tablespace.clone(),
+            after: after.tablespace.clone(),
+        });
+    }
+    changes
+}

@@ -1,0 +1,402 @@
+//! [`ViewDiff`]: what differs between the declared views and a database, and the sync
+//! [`diff`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use diesel::connection::{LoadConnection, TransactionManager};
+use diesel::pg::Pg;
+
+use crate::error::{RelationKind, Result};
+
+use super::blueprint::Blueprint;
+use super::compare::{Comparison, EnvRow};
+use super::plan::{MigrationPlan, PlanOptions};
+use super::scope::DiffScope;
+use super::set::{TableSql, ViewSet};
+use super::state::{Key, ViewState};
+
+/// What differs about one view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// A view became a materialized view, or the reverse.
+    Kind {
+        /// The kind in the database.
+        before: RelationKind,
+        /// The declared kind.
+        after: RelationKind,
+    },
+    /// The columns differ: names, types (with their collation) or order. Each column is
+    /// `(name, type)` with the type as `format_type` prints it.
+    Columns {
+        /// In the database.
+        before: Vec<(String, String)>,
+        /// Declared.
+        after: Vec<(String, String)>,
+    },
+    /// The query differs, as the server prints both (`pg_get_viewdef`, names qualified).
+    Definition {
+        /// In the database.
+        before: String,
+        /// Declared, as the server stores it.
+        after: String,
+    },
+    /// The options differ (`check_option`, `security_barrier`, `security_invoker`, storage
+    /// parameters), as `name=value`.
+    Options {
+        /// In the database.
+        before: Vec<String>,
+        /// Declared.
+        after: Vec<String>,
+    },
+    /// The comment on the view (`column` is `None`) or on one of its columns differs.
+    Comment {
+        /// The column, for a column comment.
+        column: Option<String>,
+        /// In the database.
+        before: Option<String>,
+        /// Declared.
+        after: Option<String>,
+    },
+    /// The indexes of a materialized view differ (by name; `changed`: same name, another
+    /// definition).
+    Indexes {
+        /// Declared, not in the database.
+        added: Vec<String>,
+        /// In the database, not declared.
+        removed: Vec<String>,
+        /// In both, defined differently.
+        changed: Vec<String>,
+    },
+    /// The tablespace of a materialized view differs (`None`: the database's default).
+    Tablespace {
+        /// In the database.
+        before: Option<String>,
+        /// Declared.
+        after: Option<String>,
+    },
+}
+
+impl Change {
+    /// What the change is about: `kind`, `columns`, `definition`, `options`, `comment`,
+    /// `indexes` or `tablespace`.
+    pub fn aspect(&self) -> &'static str {
+        match self {
+            Self::Kind { .. } => "kind",
+            Self::Columns { .. } => "columns",
+            Self::Definition { .. } => "definition",
+            Self::Options { .. } => "options",
+            Self::Comment { .. } => "comment",
+            Self::Indexes { .. } => "indexes",
+            Self::Tablespace { .. } => "tablespace",
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    /// One line: the aspect and what changed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn columns(list: &[(String, String)]) -> String {
+            let parts: Vec<String> = list.iter().map(|(n, t)| format!("{n} {t}")).collect();
+            format!("({})", parts.join(", "))
+        }
+        fn text(value: Option<&String>) -> String {
+            value.map_or_else(|| "none".to_owned(), |v| format!("{v:?}"))
+        }
+        match self {
+            Self::Kind { before, after } => write!(f, "kind: {before} -> {after}"),
+            Self::Columns { before, after } => {
+                write!(f, "columns: {} -> {}", columns(before), columns(after))
+            }
+            Self::Definition { .. } => f.write_str("definition"),
+            Self::Options { before, after } => write!(
+                f,
+                "options: ({}) -> ({})",
+                before.join(", "),
+                after.join(", ")
+            ),
+            Self::Comment {
+                column,
+                before,
+                after,
+            } => {
+                match column {
+                    Some(column) => write!(f, "comment on column {column}: ")?,
+                    None => f.write_str("comment: ")?,
+                }
+                write!(f, "{} -> {}", text(before.as_ref()), text(after.as_ref()))
+            }
+            Self::Indexes {
+                added,
+                removed,
+                changed,
+            } => {
+                f.write_str("indexes:")?;
+                for (sign, names) in [("+", added), ("-", removed), ("~", changed)] {
+                    for name in names {
+                        write!(f, " {sign}{name}")?;
+                    }
+                }
+                Ok(())
+            }
+            Self::Tablespace { before, after } => write!(
+                f,
+                "tablespace: {} -> {}",
+                before.as_deref().unwrap_or("default"),
+                after.as_deref().unwrap_or("default")
+            ),
+        }
+    }
+}
+
+/// How one view compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DiffStatus {
+    /// Declared and identical in the database.
+    Unchanged,
+    /// Declared, not in the database.
+    Created,
+    /// In the database (in scope), not declared.
+    Dropped,
+    /// Declared and in the database, with differences.
+    Changed(Vec<Change>),
+}
+
+/// One view of a comparison: a declared view, or a view of the database in scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DiffEntry {
+    /// Its schema.
+    pub schema: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind: the declared one, or for a dropped view the one in the database.
+    pub kind: RelationKind,
+    /// How it compares.
+    pub status: DiffStatus,
+}
+
+impl DiffEntry {
+    /// `schema.name`.
+    pub fn fullname(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+
+    /// Whether it is [`DiffStatus::Unchanged`].
+    pub fn is_unchanged(&self) -> bool {
+        self.status == DiffStatus::Unchanged
+    }
+}
+
+/// A view of a target state: what it will be, and how to create it.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) state: ViewState,
+    pub(crate) blueprint: Blueprint,
+    /// Why it cannot be re-created on the new definitions, when it cannot (a view outside the
+    /// scope whose catalog definition no longer works).
+    pub(crate) unrebuildable: Option<String>,
+}
+
+/// The result of [`diff`]: every declared view and every view in scope, each
+/// [`Unchanged`](DiffStatus::Unchanged), [`Created`](DiffStatus::Created),
+/// [`Dropped`](DiffStatus::Dropped) or [`Changed`](DiffStatus::Changed) with what changed;
+/// [`plan`](Self::plan) turns it into a migration.
+///
+/// `Display` writes a readable report: one line per view that differs (`+` created, `-`
+/// dropped, `~` changed, with an indented line per change), then the number of unchanged views.
+#[derive(Debug, Clone)]
+pub struct ViewDiff {
+    pub(crate) entries: Vec<DiffEntry>,
+    /// The live state of every view the comparison read.
+    pub(crate) before: BTreeMap<Key, ViewState>,
+    /// How to re-create each of them from the catalog (for down migrations).
+    pub(crate) before_blueprints: BTreeMap<Key, Blueprint>,
+    /// The state after the migration.
+    pub(crate) after: BTreeMap<Key, Target>,
+    pub(crate) changes: BTreeMap<Key, Vec<Change>>,
+    pub(crate) search_path: String,
+    pub(crate) table_sql: Option<TableSql>,
+}
+
+impl ViewDiff {
+    /// Whether the database already matches: every view unchanged, none created or dropped.
+    pub fn is_empty(&self) -> bool {
+        self.entries.iter().all(DiffEntry::is_unchanged)
+    }
+
+    /// Every view compared, ordered by schema and name.
+    pub fn entries(&self) -> &[DiffEntry] {
+        &self.entries
+    }
+
+    /// The views that differ.
+    pub fn changes(&self) -> impl Iterator<Item = &DiffEntry> {
+        self.entries.iter().filter(|e| !e.is_unchanged())
+    }
+
+    /// The entry of `schema.name`.
+    pub fn get(&self, schema: &str, name: &str) -> Option<&DiffEntry> {
+        self.entries
+            .iter()
+            .find(|e| e.schema == schema && e.name == name)
+    }
+
+    /// The migration that makes the database match the declared views, and its reverse, with
+    /// the default [`PlanOptions`].
+    pub fn plan(&self) -> MigrationPlan {
+        self.plan_with(&PlanOptions::default())
+    }
+
+    /// [`plan`](Self::plan) with options.
+    pub fn plan_with(&self, options: &PlanOptions) -> MigrationPlan {
+        super::plan::plan(self, *options)
+    }
+}
+
+impl fmt::Display for ViewDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut unchanged = 0;
+        for entry in &self.entries {
+            let (sign, what) = match &entry.status {
+                DiffStatus::Unchanged => {
+                    unchanged += 1;
+                    continue;
+                }
+                DiffStatus::Created => ("+", "created"),
+                DiffStatus::Dropped => ("-", "dropped"),
+                DiffStatus::Changed(_) => ("~", "changed"),
+            };
+            writeln!(f, "{sign} {} {}: {what}", entry.kind, entry.fullname())?;
+            if let DiffStatus::Changed(changes) = &entry.status {
+                for change in changes {
+                    writeln!(f, "    {change}")?;
+                }
+            }
+        }
+        write!(f, "{unchanged} unchanged")
+    }
+}
+
+/// Compares the declared views with the database `conn` is connected to.
+///
+/// Every declared view is created by the server inside a transaction that is rolled back (a
+/// savepoint when `conn` is already in a transaction), so that each one is compared as the
+/// server stores it with what the database holds: the query as `pg_get_viewdef` prints it,
+/// the columns (names, types), the options, the comments and the indexes, each separately.
+/// Unchanged views therefore give no difference, whatever their text looks like (`IN (…)`,
+/// `*`, casts, other schemas, recursive views). `scope` says which other views of the database
+/// are looked at (to find the views the application no longer declares).
+///
+/// The number of round trips is fixed (about ten), whatever the number of views. Nothing is
+/// left in the database. The async form is [`aio::diff`](crate::aio::diff).
+///
+/// # Examples
+/// ```no_run
+/// # fn run(conn: &mut diesel::PgConnection) -> pgview_core::Result<()> {
+/// use pgview_core::{DiffScope, View, ViewSet};
+/// let declared = ViewSet::new().with_view(View::from_sql("active_users", "SELECT id FROM users")?);
+/// let diff = pgview_core::diff(conn, &declared, &DiffScope::declared_schemas())?;
+/// println!("{diff}");
+/// let plan = diff.plan();
+/// print!("{}", plan.up_sql());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::DeclaredViewsRejected`](crate::Error::DeclaredViewsRejected) when the server
+/// refuses declared views (each with its message), [`Error::InvalidDefinition`](crate::Error::InvalidDefinition)
+/// for a name declared twice or a temporary view, or a database error.
+pub fn diff<C>(conn: &mut C, declared: &ViewSet, scope: &DiffScope) -> Result<ViewDiff>
+where
+    C: LoadConnection<Backend = Pg>,
+{
+    C::TransactionManager::begin_transaction(conn)?;
+    let result = diff_in_transaction(conn, declared, scope);
+    let rolled_back = C::TransactionManager::rollback_transaction(conn);
+    let diff = result?;
+    rolled_back?;
+    Ok(diff)
+}
+
+fn diff_in_transaction<C>(conn: &mut C, declared: &ViewSet, scope: &DiffScope) -> Result<ViewDiff>
+where
+    C: LoadConnection<Backend = Pg>,
+{
+    use diesel::RunQueryDsl;
+
+    let env = diesel::sql_query(super::compare::ENV_SQL).get_result::<EnvRow>(conn)?;
+    let mut comparison = Comparison::new(declared, scope, env)?;
+    Comparison::search_path_query("").execute(conn)?;
+    let live = comparison.live_query().load(conn)?;
+    let block = comparison.normalize_sql(live)?;
+    comparison.user_search_path_query().execute(conn)?;
+    conn.batch_execute(&block)?;
+    let failures = diesel::sql_query(super::normalize::FAILURES_SQL).get_result(conn)?;
+    comparison.take_failures(&failures)?;
+    Comparison::search_path_query("").execute(conn)?;
+    let normalized = comparison.normalized_query().load(conn)?;
+    if let Some(block) = comparison.fixpoint_sql(normalized) {
+        conn.batch_execute(&block)?;
+        let same = diesel::sql_query(super::normalize::SAME_SQL).get_result(conn)?;
+        comparison.take_same(&same);
+    }
+    comparison.finish()
+}
+
+/// The async form of [`diff`], run by [`aio::diff`](crate::aio::diff): the same queries in the
+/// same order.
+pub(crate) async fn diff_async<C>(
+    conn: &mut C,
+    declared: &ViewSet,
+    scope: &DiffScope,
+) -> Result<ViewDiff>
+where
+    C: diesel_async::AsyncConnection<Backend = Pg>,
+{
+    use diesel_async::TransactionManager as _;
+
+    C::TransactionManager::begin_transaction(conn).await?;
+    let result = diff_in_transaction_async(conn, declared, scope).await;
+    let rolled_back = C::TransactionManager::rollback_transaction(conn).await;
+    let diff = result?;
+    rolled_back?;
+    Ok(diff)
+}
+
+async fn diff_in_transaction_async<C>(
+    conn: &mut C,
+    declared: &ViewSet,
+    scope: &DiffScope,
+) -> Result<ViewDiff>
+where
+    C: diesel_async::AsyncConnection<Backend = Pg>,
+{
+    use diesel_async::RunQueryDsl;
+
+    let env = diesel::sql_query(super::compare::ENV_SQL)
+        .get_result::<EnvRow>(conn)
+        .await?;
+    let mut comparison = Comparison::new(declared, scope, env)?;
+    Comparison::search_path_query("").execute(conn).await?;
+    let live = comparison.live_query().load(conn).await?;
+    let block = comparison.normalize_sql(live)?;
+    comparison.user_search_path_query().execute(conn).await?;
+    conn.batch_execute(&block).await?;
+    let failures = diesel::sql_query(super::normalize::FAILURES_SQL)
+        .get_result(conn)
+        .await?;
+    comparison.take_failures(&failures)?;
+    Comparison::search_path_query("").execute(conn).await?;
+    let normalized = comparison.normalized_query().load(conn).await?;
+    if let Some(block) = comparison.fixpoint_sql(normalized) {
+        conn.batch_execute(&block).await?;
+        let same = diesel::sql_query(super::normalize::SAME_SQL)
+            .get_result(conn)
+            .await?;
+        comparison.take_same(&same);
+    }
+    comparison.finish()
+}

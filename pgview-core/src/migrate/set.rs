@@ -1,0 +1,294 @@
+//! [`ViewSet`]: the views an application declares, and [`AnyView`], one of them.
+
+use std::fmt;
+
+use crate::definition::{MaterializedView, View};
+use crate::error::{Error, RelationKind, Result};
+use crate::ident::{Ident, QualifiedName};
+use crate::view_trait::PgView;
+
+/// A declared view of either kind: what a [`ViewSet`] holds.
+///
+/// The [`Definition`](crate::Definition) trait describes one kind at compile time (it is the
+/// associated type of [`PgView`]); a set mixes both kinds at run time, hence this enum.
+/// `From<View>` and `From<MaterializedView>` build it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyView {
+    /// A plain view.
+    View(View),
+    /// A materialized view.
+    Materialized(MaterializedView),
+}
+
+impl AnyView {
+    /// The name as declared (schema-qualified when a schema was set).
+    pub fn name(&self) -> &QualifiedName {
+        match self {
+            Self::View(view) => view.name(),
+            Self::Materialized(view) => view.name(),
+        }
+    }
+
+    /// `schema.name` (or `name`), unquoted.
+    pub fn fullname(&self) -> String {
+        self.name().fullname()
+    }
+
+    /// Whether it is a materialized view.
+    pub fn is_materialized(&self) -> bool {
+        matches!(self, Self::Materialized(_))
+    }
+
+    /// [`RelationKind::View`] or [`RelationKind::MaterializedView`].
+    pub fn kind(&self) -> RelationKind {
+        if self.is_materialized() {
+            RelationKind::MaterializedView
+        } else {
+            RelationKind::View
+        }
+    }
+
+    /// The SQL text of the query.
+    pub fn query_sql(&self) -> &str {
+        match self {
+            Self::View(view) => view.query_sql(),
+            Self::Materialized(view) => view.query_sql(),
+        }
+    }
+
+    /// The same definition placed in `schema` (used for names declared without one).
+    pub(crate) fn in_schema(&self, schema: &Ident) -> Self {
+        let mut view = self.clone();
+        let name = match &mut view {
+            Self::View(v) => &mut v.common.name,
+            Self::Materialized(v) => &mut v.common.name,
+        };
+        name.set_schema(Some(schema.clone()));
+        view
+    }
+}
+
+impl From<View> for AnyView {
+    fn from(view: View) -> Self {
+        Self::View(view)
+    }
+}
+
+impl From<MaterializedView> for AnyView {
+    fn from(view: MaterializedView) -> Self {
+        Self::Materialized(view)
+    }
+}
+
+impl fmt::Display for AnyView {
+    /// `view "s"."v"` or `materialized view "s"."v"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind(), self.name())
+    }
+}
+
+/// The views an application declares: plain and materialized views, from derived structs
+/// ([`with`](Self::with)) or built at run time ([`with_view`](Self::with_view),
+/// [`with_materialized`](Self::with_materialized)).
+///
+/// [`diff`](crate::diff) compares a set with a database. A view declared without a schema
+/// is where `CREATE VIEW` would put it: the first schema of the comparing connection's
+/// `search_path` (`current_schema()`). Declaring one name twice, or a temporary view, is an
+/// error when the set is compared.
+///
+/// # Examples
+/// ```
+/// use pgview_core::{Index, MaterializedView, View, ViewSet};
+///
+/// let set = ViewSet::new()
+///     .with_view(View::from_sql("active_users", "SELECT id, name FROM users WHERE active")?)
+///     .with_materialized(
+///         MaterializedView::from_sql("revenue", "SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id")?
+///             .schema("reporting")?
+///             .index(Index::unique(["user_id"])?)?,
+///     );
+/// assert_eq!(set.len(), 2);
+/// assert_eq!(set.definitions()[1].fullname(), "reporting.revenue");
+/// # Ok::<(), pgview_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ViewSet {
+    views: Vec<AnyView>,
+    table_sql: Option<TableSql>,
+}
+
+/// SQL run by a generated migration between dropping the views it rebuilds and creating views
+/// (see [`ViewSet::with_table_sql`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TableSql {
+    pub(crate) up: String,
+    pub(crate) down: String,
+}
+
+impl ViewSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a plain view.
+    #[must_use]
+    pub fn with_view(mut self, view: View) -> Self {
+        self.add(view);
+        self
+    }
+
+    /// Adds a materialized view.
+    #[must_use]
+    pub fn with_materialized(mut self, view: MaterializedView) -> Self {
+        self.add(view);
+        self
+    }
+
+    /// Adds the definition of a derived struct (`#[derive(PgView)]`).
+    ///
+    /// # Errors
+    /// As [`PgView::definition`]: a value of the query that cannot be written as a literal.
+    pub fn with<V>(mut self) -> Result<Self>
+    where
+        V: PgView,
+        V::Definition: Clone + Into<AnyView>,
+    {
+        self.add(V::definition()?.clone());
+        Ok(self)
+    }
+
+    /// Adds a view of either kind.
+    pub fn add(&mut self, view: impl Into<AnyView>) {
+        self.views.push(view.into());
+    }
+
+    /// Table changes that belong to the same migration as the views: `up` runs after the
+    /// views the migration rebuilds are dropped and before any view is created (so new views
+    /// can read a table it creates, and a column it retypes is no longer used by a dropped
+    /// view), and `down` runs at the same point of the down migration.
+    ///
+    /// The comparison runs `up` too (inside its rolled-back transaction) before creating the
+    /// declared views. Once the migration is applied, compare without it.
+    #[must_use]
+    pub fn with_table_sql(mut self, up: &str, down: &str) -> Self {
+        self.table_sql = Some(TableSql {
+            up: up.trim().to_owned(),
+            down: down.trim().to_owned(),
+        });
+        self
+    }
+
+    /// The declared views, in the order they were added.
+    pub fn definitions(&self) -> &[AnyView] {
+        &self.views
+    }
+
+    /// The number of declared views.
+    pub fn len(&self) -> usize {
+        self.views.len()
+    }
+
+    /// Whether no view is declared.
+    pub fn is_empty(&self) -> bool {
+        self.views.is_empty()
+    }
+
+    pub(crate) fn table_sql(&self) -> Option<&TableSql> {
+        self.table_sql.as_ref()
+    }
+
+    /// The declared views with every name qualified (`default_schema` for those declared
+    /// without a schema).
+    ///
+    /// # Errors
+    /// [`Error::InvalidDefinition`] for a temporary view, a name declared twice, or an
+    /// unqualified name when the connection has no current schema.
+    pub(crate) fn resolved(&self, default_schema: Option<&str>) -> Result<Vec<AnyView>> {
+        let default_schema = default_schema.map(Ident::new).transpose()?;
+        let mut resolved: Vec<AnyView> = Vec::with_capacity(self.views.len());
+        for view in &self.views {
+            if let AnyView::View(v) = view {
+                if v.is_temporary() {
+                    return Err(invalid(view, "a temporary view cannot be migrated"));
+                }
+            }
+            let view = if view.name().schema().is_some() {
+                view.clone()
+            } else {
+                let schema = default_schema.as_ref().ok_or_else(|| {
+                    invalid(
+                        view,
+                        "it has no schema and the connection's search_path names no existing schema",
+                    )
+                })?;
+                view.in_schema(schema)
+            };
+            resolved.push(view);
+        }
+        let mut names: Vec<(&QualifiedName, usize)> = resolved
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.name(), i))
+            .collect();
+        names.sort();
+        if let Some(pair) = names.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(invalid(&resolved[pair[1].1], "it is declared twice"));
+        }
+        Ok(resolved)
+    }
+}
+
+fn invalid(view: &AnyView, reason: &str) -> Error {
+    Error::InvalidDefinition {
+        name: view.fullname(),
+        reason: reason.to_owned(),
+    }
+}
+
+impl FromIterator<AnyView> for ViewSet {
+    fn from_iter<I: IntoIterator<Item = AnyView>>(iter: I) -> Self {
+        Self {
+            views: iter.into_iter().collect(),
+            table_sql: None,
+        }
+    }
+}
+
+impl Extend<AnyView> for ViewSet {
+    fn extend<I: IntoIterator<Item = AnyView>>(&mut self, iter: I) {
+        self.views.extend(iter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_schemas_and_refuses_duplicates() {
+        let set = ViewSet::new()
+            .with_view(View::from_sql("a", "SELECT 1 AS x").unwrap())
+            .with_view(
+                View::from_sql("a", "SELECT 1 AS x")
+                    .unwrap()
+                    .schema("s")
+                    .unwrap(),
+            );
+        let resolved = set.resolved(Some("public")).unwrap();
+        assert_eq!(resolved[0].fullname(), "public.a");
+        assert_eq!(resolved[1].fullname(), "s.a");
+        assert!(matches!(
+            set.resolved(Some("s")),
+            Err(Error::InvalidDefinition { name, .. }) if name == "s.a"
+        ));
+        assert!(set.resolved(None).is_err());
+        let temp = ViewSet::new().with_view(
+            View::from_sql("t", "SELECT 1")
+                .unwrap()
+                .temporary()
+                .unwrap(),
+        );
+        assert!(temp.resolved(Some("public")).is_err());
+    }
+}

@@ -1,0 +1,183 @@
+-- The views a comparison looks at, with everything a migration needs to compare, drop and
+-- re-create them: one row per view or materialized view. Run with `search_path` empty, so that
+-- every name in the definitions, types, index and trigger texts is schema-qualified.
+-- Binds:
+--   $1 text[]  schemas in scope (NULL: every user schema; '{}': none)
+--   $2 text[]  schemas of named views    $3 text[]  their names (declared views, …)
+--   $4 bool    also every view that reads a selected one, transitively
+-- A view that belongs to an extension is never in scope.
+WITH RECURSIVE
+user_schemas AS (
+    SELECT n.oid, n.nspname::text AS nspname
+    FROM pg_catalog.pg_namespace n
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\_toast%'
+      AND n.nspname NOT LIKE 'pg\_temp\_%'
+),
+scoped AS (
+    SELECT c.oid
+    FROM pg_catalog.pg_class c
+    JOIN user_schemas s ON s.oid = c.relnamespace
+    WHERE c.relkind IN ('v', 'm')
+      AND ($1::text[] IS NULL OR s.nspname = ANY ($1::text[]))
+      AND NOT EXISTS (
+          SELECT 1 FROM pg_catalog.pg_depend e
+          WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
+            AND e.deptype = 'e')
+),
+named AS (
+    SELECT c.oid
+    FROM unnest($2::text[], $3::text[]) AS w (schema, name)
+    JOIN user_schemas s ON s.nspname = w.schema
+    JOIN pg_catalog.pg_class c ON c.relnamespace = s.oid AND c.relname = w.name::name
+    WHERE c.relkind IN ('v', 'm')
+),
+selected (oid) AS (
+    SELECT oid FROM (SELECT oid FROM scoped UNION SELECT oid FROM named) AS roots
+    UNION
+    SELECT r.ev_class
+    FROM selected p
+    JOIN pg_catalog.pg_depend d
+      ON d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = p.oid
+     AND d.classid = 'pg_catalog.pg_rewrite'::regclass
+    JOIN pg_catalog.pg_rewrite r
+      ON r.oid = d.objid AND r.rulename = '_RETURN' AND r.ev_class <> p.oid
+    WHERE $4::bool
+)
+SELECT s.nspname AS schema,
+       c.relname::text AS name,
+       c.relkind = 'm' AS materialized,
+       c.oid IN (SELECT oid FROM scoped) AS in_scope,
+       pg_catalog.pg_get_viewdef(c.oid) AS definition,
+       pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
+       coalesce(c.reloptions::text[], '{}') AS options,
+       d.description AS comment,
+       c.relispopulated AS populated,
+       t.spcname::text AS tablespace,
+       a.column_names,
+       a.column_types,
+       a.comment_columns,
+       a.comment_texts,
+       x.index_names,
+       x.index_unique,
+       x.index_definitions,
+       x.index_tails,
+       c.relacl IS NOT NULL AS has_acl,
+       g.grantees,
+       g.privileges,
+       g.grantable,
+       ARRAY(
+           SELECT p.privilege_type
+           FROM pg_catalog.aclexplode(pg_catalog.acldefault('r', c.relowner)) p
+           WHERE c.relacl IS NOT NULL
+             AND NOT EXISTS (
+                 SELECT 1 FROM pg_catalog.aclexplode(c.relacl) q
+                 WHERE q.grantee = c.relowner AND q.privilege_type = p.privilege_type)
+           ORDER BY 1
+       ) AS owner_revoked,
+       ARRAY(
+           SELECT pg_catalog.pg_get_triggerdef(tg.oid)
+           FROM pg_catalog.pg_trigger tg
+           WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal
+           ORDER BY tg.tgname
+       ) || ARRAY(
+           SELECT pg_catalog.rtrim(pg_catalog.pg_get_ruledef(rw.oid), ';')
+           FROM pg_catalog.pg_rewrite rw
+           WHERE rw.ev_class = c.oid AND rw.rulename <> '_RETURN'
+           ORDER BY rw.rulename
+       ) || ARRAY(
+           SELECT pg_catalog.format('ALTER VIEW %s ALTER COLUMN %I SET DEFAULT %s',
+                                    c.oid::regclass, at.attname,
+                                    pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))
+           FROM pg_catalog.pg_attrdef ad
+           JOIN pg_catalog.pg_attribute at ON at.attrelid = ad.adrelid AND at.attnum = ad.adnum
+           WHERE ad.adrelid = c.oid
+           ORDER BY ad.adnum
+       ) AS extras,
+       r.read_schemas,
+       r.read_names,
+       ARRAY(
+           SELECT DISTINCT pg_catalog.pg_describe_object(dep.classid, dep.objid, dep.objsubid)
+           FROM pg_catalog.pg_depend dep
+           WHERE dep.deptype = 'n'
+             AND (dep.refclassid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = c.oid
+                  OR dep.refclassid = 'pg_catalog.pg_type'::regclass AND dep.refobjid = c.reltype)
+             AND NOT EXISTS (
+                 SELECT 1 FROM pg_catalog.pg_rewrite rr
+                 WHERE dep.classid = 'pg_catalog.pg_rewrite'::regclass AND rr.oid = dep.objid
+                   AND rr.rulename = '_RETURN')
+           ORDER BY 1
+       ) AS blockers
+FROM selected sel
+JOIN pg_catalog.pg_class c ON c.oid = sel.oid
+JOIN user_schemas s ON s.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
+LEFT JOIN pg_catalog.pg_description d
+       ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(at.attname::text ORDER BY at.attnum), '{}') AS column_names,
+           coalesce(array_agg(pg_catalog.format_type(at.atttypid, at.atttypmod)
+                              || CASE WHEN at.attcollation <> ty.typcollation
+                                      THEN ' COLLATE ' || at.attcollation::regcollation::text
+                                      ELSE '' END
+                              ORDER BY at.attnum), '{}') AS column_types,
+           coalesce(array_agg(at.attname::text ORDER BY at.attnum)
+                    FILTER (WHERE cd.description IS NOT NULL), '{}') AS comment_columns,
+           coalesce(array_agg(cd.description ORDER BY at.attnum)
+                    FILTER (WHERE cd.description IS NOT NULL), '{}') AS comment_texts
+    FROM pg_catalog.pg_attribute at
+    JOIN pg_catalog.pg_type ty ON ty.oid = at.atttypid
+    LEFT JOIN pg_catalog.pg_description cd
+           ON cd.objoid = c.oid AND cd.classoid = 'pg_catalog.pg_class'::regclass
+          AND cd.objsubid = at.attnum
+    WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped
+) a
+CROSS JOIN LATERAL (
+    -- `tail`: the index definition after `CREATE [UNIQUE] INDEX name ON table`, so that the
+    -- same index can be created under another name on another relation (NULL when the text
+    -- does not start as expected).
+    SELECT coalesce(array_agg(i.relname::text ORDER BY i.relname), '{}') AS index_names,
+           coalesce(array_agg(ix.indisunique ORDER BY i.relname), '{}') AS index_unique,
+           coalesce(array_agg(pg_catalog.pg_get_indexdef(ix.indexrelid) ORDER BY i.relname),
+                    '{}') AS index_definitions,
+           coalesce(array_agg(
+               CASE WHEN pg_catalog.starts_with(pg_catalog.pg_get_indexdef(ix.indexrelid), p.prefix)
+                    THEN pg_catalog.substr(pg_catalog.pg_get_indexdef(ix.indexrelid),
+                                           pg_catalog.length(p.prefix) + 1)
+               END ORDER BY i.relname), '{}') AS index_tails
+    FROM pg_catalog.pg_index ix
+    JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid
+    CROSS JOIN LATERAL (
+        SELECT 'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+               || pg_catalog.quote_ident(i.relname) || ' ON ' || c.oid::regclass::text AS prefix
+    ) p
+    WHERE ix.indrelid = c.oid
+) x
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(CASE WHEN e.grantee = 0 THEN NULL
+                                   ELSE pg_catalog.pg_get_userbyid(e.grantee)::text END
+                              ORDER BY e.grantee, e.privilege_type), '{}') AS grantees,
+           coalesce(array_agg(e.privilege_type ORDER BY e.grantee, e.privilege_type), '{}')
+               AS privileges,
+           coalesce(array_agg(e.is_grantable ORDER BY e.grantee, e.privilege_type), '{}')
+               AS grantable
+    FROM pg_catalog.aclexplode(c.relacl) e
+    WHERE e.grantee <> c.relowner
+) g
+CROSS JOIN LATERAL (
+    SELECT coalesce(array_agg(rn.nspname::text ORDER BY rn.nspname, rc.relname), '{}')
+               AS read_schemas,
+           coalesce(array_agg(rc.relname::text ORDER BY rn.nspname, rc.relname), '{}')
+               AS read_names
+    FROM (
+        SELECT DISTINCT dd.refobjid
+        FROM pg_catalog.pg_rewrite rw
+        JOIN pg_catalog.pg_depend dd
+          ON dd.classid = 'pg_catalog.pg_rewrite'::regclass AND dd.objid = rw.oid
+         AND dd.refclassid = 'pg_catalog.pg_class'::regclass AND dd.refobjid <> c.oid
+        WHERE rw.ev_class = c.oid AND rw.rulename = '_RETURN'
+    ) refs
+    JOIN pg_catalog.pg_class rc ON rc.oid = refs.refobjid AND rc.relkind IN ('v', 'm')
+    JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+) r
+ORDER BY s.nspname, c.relname

@@ -1,0 +1,280 @@
+//! What a comparison knows about one view ([`ViewState`]), read by `sql/state.sql` from the
+//! live catalog and, inside the rolled-back normalisation transaction, for the declared views.
+
+use std::collections::BTreeMap;
+
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{Array, Bool, Nullable, Text};
+use diesel::QueryableByName;
+
+/// `schema`, `name`: how views are identified and ordered.
+pub(crate) type Key = (String, String);
+
+/// `schema.name`, unquoted.
+pub(crate) fn fullname(key: &Key) -> String {
+    format!("{}.{}", key.0, key.1)
+}
+
+/// The state query (`sql/state.sql`) with its binds.
+pub(crate) type StateQuery = BoxedSqlQuery<'static, Pg, SqlQuery>;
+
+const STATE_SQL: &str = include_str!("sql/state.sql");
+
+/// Which views a state query reads.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Selection {
+    /// Schemas in scope (`None`: every user schema).
+    pub(crate) schemas: Option<Vec<String>>,
+    /// Views named one by one.
+    pub(crate) names: Vec<Key>,
+    /// Also every view reading a selected one, transitively.
+    pub(crate) dependents: bool,
+}
+
+impl Selection {
+    pub(crate) fn query(&self) -> StateQuery {
+        let (schemas, names): (Vec<String>, Vec<String>) = self.names.iter().cloned().unzip();
+        diesel::sql_query(STATE_SQL)
+            .into_boxed()
+            .bind::<Nullable<Array<Text>>, _>(self.schemas.clone())
+            .bind::<Array<Text>, _>(schemas)
+            .bind::<Array<Text>, _>(names)
+            .bind::<Bool, _>(self.dependents)
+    }
+}
+
+/// One row of `sql/state.sql`.
+// The booleans are columns of the query.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, QueryableByName)]
+pub(crate) struct StateRow {
+    #[diesel(sql_type = Text)]
+    schema: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Bool)]
+    materialized: bool,
+    #[diesel(sql_type = Bool)]
+    in_scope: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    definition: Option<String>,
+    #[diesel(sql_type = Text)]
+    owner: String,
+    #[diesel(sql_type = Array<Text>)]
+    options: Vec<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    comment: Option<String>,
+    #[diesel(sql_type = Bool)]
+    populated: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    tablespace: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
+    column_names: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    column_types: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    comment_columns: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    comment_texts: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    index_names: Vec<String>,
+    #[diesel(sql_type = Array<Bool>)]
+    index_unique: Vec<bool>,
+    #[diesel(sql_type = Array<Text>)]
+    index_definitions: Vec<String>,
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    index_tails: Vec<Option<String>>,
+    #[diesel(sql_type = Bool)]
+    has_acl: bool,
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    grantees: Vec<Option<String>>,
+    #[diesel(sql_type = Array<Text>)]
+    privileges: Vec<String>,
+    #[diesel(sql_type = Array<Bool>)]
+    grantable: Vec<bool>,
+    #[diesel(sql_type = Array<Text>)]
+    owner_revoked: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    extras: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    read_schemas: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    read_names: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    blockers: Vec<String>,
+}
+
+/// A column: its name and its type as `format_type` prints it (with `COLLATE` when the
+/// column's collation is not its type's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Column {
+    pub(crate) name: String,
+    pub(crate) sql_type: String,
+}
+
+/// An index of a materialized view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IndexState {
+    pub(crate) name: String,
+    pub(crate) unique: bool,
+    /// `pg_get_indexdef`, schema-qualified.
+    pub(crate) definition: String,
+    /// The definition after `CREATE [UNIQUE] INDEX name ON relation` (` USING btree (…)…`).
+    pub(crate) tail: Option<String>,
+}
+
+/// One privilege granted to a role other than the owner (`None`: `PUBLIC`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GrantState {
+    pub(crate) grantee: Option<String>,
+    pub(crate) privilege: String,
+    pub(crate) grantable: bool,
+}
+
+/// The privileges of a view (`pg_class.relacl`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Acl {
+    /// Whether the view has an explicit ACL (otherwise: the owner's default privileges only).
+    pub(crate) explicit: bool,
+    pub(crate) grants: Vec<GrantState>,
+    /// Default privileges the owner gave up.
+    pub(crate) owner_revoked: Vec<String>,
+}
+
+/// Everything a migration compares, drops and re-creates about one view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ViewState {
+    pub(crate) key: Key,
+    pub(crate) materialized: bool,
+    /// Whether the view is in the comparison's scope (live catalog only).
+    pub(crate) in_scope: bool,
+    /// `pg_get_viewdef`, read with an empty `search_path` (every name qualified).
+    pub(crate) definition: String,
+    pub(crate) owner: String,
+    /// `pg_class.reloptions` as `name=value`.
+    pub(crate) options: Vec<String>,
+    pub(crate) comment: Option<String>,
+    pub(crate) columns: Vec<Column>,
+    /// Column comments by column name.
+    pub(crate) column_comments: BTreeMap<String, String>,
+    pub(crate) populated: bool,
+    pub(crate) tablespace: Option<String>,
+    pub(crate) indexes: Vec<IndexState>,
+    pub(crate) acl: Acl,
+    /// Triggers, rules and column defaults, as statements that re-create them.
+    pub(crate) extras: Vec<String>,
+    /// The views and materialized views it reads.
+    pub(crate) reads: Vec<Key>,
+    /// Objects other than views that depend on it (a `DROP` would fail because of them).
+    pub(crate) blockers: Vec<String>,
+}
+
+impl StateRow {
+    pub(crate) fn into_state(self) -> ViewState {
+        let columns = self
+            .column_names
+            .into_iter()
+            .zip(self.column_types)
+            .map(|(name, sql_type)| Column { name, sql_type })
+            .collect();
+        let indexes = self
+            .index_names
+            .into_iter()
+            .zip(self.index_unique)
+            .zip(self.index_definitions)
+            .zip(self.index_tails)
+            .map(|(((name, unique), definition), tail)| IndexState {
+                name,
+                unique,
+                definition,
+                tail,
+            })
+            .collect();
+        let grants = self
+            .grantees
+            .into_iter()
+            .zip(self.privileges)
+            .zip(self.grantable)
+            .map(|((grantee, privilege), grantable)| GrantState {
+                grantee,
+                privilege,
+                grantable,
+            })
+            .collect();
+        let mut options = self.options;
+        options.sort();
+        ViewState {
+            key: (self.schema, self.name),
+            materialized: self.materialized,
+            in_scope: self.in_scope,
+            definition: self.definition.unwrap_or_default(),
+            owner: self.owner,
+            options,
+            comment: self.comment,
+            columns,
+            column_comments: self
+                .comment_columns
+                .into_iter()
+                .zip(self.comment_texts)
+                .collect(),
+            populated: self.populated,
+            tablespace: self.tablespace,
+            indexes,
+            acl: Acl {
+                explicit: self.has_acl,
+                grants,
+                owner_revoked: self.owner_revoked,
+            },
+            extras: self.extras,
+            reads: self.read_schemas.into_iter().zip(self.read_names).collect(),
+            blockers: self.blockers,
+        }
+    }
+}
+
+/// Reads rows into states by key.
+pub(crate) fn states(rows: Vec<StateRow>) -> BTreeMap<Key, ViewState> {
+    rows.into_iter()
+        .map(StateRow::into_state)
+        .map(|state| (state.key.clone(), state))
+        .collect()
+}
+
+/// A view option (`name=value` in `reloptions`) split in two; a bare name is `true`.
+pub(crate) fn split_option(option: &str) -> (&str, &str) {
+    option.split_once('=').unwrap_or((option, "true"))
+}
+
+/// A boolean option value as PostgreSQL reads it (`true`, `on`, `yes`, `1` and prefixes).
+pub(crate) fn is_true(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "t" | "tr" | "tru" | "true" | "y" | "ye" | "yes" | "on" | "1"
+    )
+}
+
+/// The options as compared: a plain view's boolean options that are off are the same as
+/// unset, so `security_barrier=false` and no option compare equal.
+pub(crate) fn effective_options(state: &ViewState) -> Vec<(String, String)> {
+    let mut options: Vec<(String, String)> = state
+        .options
+        .iter()
+        .map(|o| split_option(o))
+        .filter(|(name, value)| {
+            state.materialized
+                || !matches!(*name, "security_barrier" | "security_invoker")
+                || is_true(value)
+        })
+        .map(|(name, value)| {
+            let value = if !state.materialized && name != "check_option" {
+                "true".to_owned()
+            } else {
+                value.to_ascii_lowercase()
+            };
+            (name.to_owned(), value)
+        })
+        .collect();
+    options.sort();
+    options
+}

@@ -1,0 +1,635 @@
+//! The scenario suite: each case applies the generated `up.sql`, checks the catalog, compares
+//! again (no difference), applies `down.sql` and checks that the original state is back
+//! (definitions, columns, options, comments, indexes, privileges, triggers).
+
+use pgview::{
+    CheckOption, DiffStatus, Index, MaterializedView, PlanOptions, StepKind, View, ViewSet,
+};
+
+use crate::migrate_support::{oid, query_text, run, step_lines, Scenario};
+use crate::support::conn;
+
+fn view(schema: &str, name: &str, sql: &str) -> View {
+    View::from_sql(name, sql).unwrap().schema(schema).unwrap()
+}
+
+fn matview(schema: &str, name: &str, sql: &str) -> MaterializedView {
+    MaterializedView::from_sql(name, sql)
+        .unwrap()
+        .schema(schema)
+        .unwrap()
+}
+
+/// Scenario 1: A new view is created; down drops it.
+#[test]
+fn s01_view_created() {
+    let conn = &mut conn();
+    let set = ViewSet::new().with_view(view(
+        "sc01",
+        "active",
+        "SELECT id, name FROM users WHERE id > 0",
+    ));
+    run(
+        conn,
+        &Scenario::new("CREATE SCHEMA sc01", &["sc01"], set),
+        |conn, out| {
+            assert_eq!(step_lines(&out.plan), ["create (declared) sc01.active"]);
+            assert_eq!(query_text(conn, "SELECT count(*) FROM sc01.active"), "0");
+        },
+    );
+}
+
+/// Scenario 2: A view the application no longer declares is dropped; down re-creates it with its
+/// comment, options and privileges.
+#[test]
+fn s02_view_removed() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc02;
+        CREATE VIEW sc02.kept AS SELECT 1 AS x;
+        CREATE VIEW sc02.gone WITH (security_barrier) AS SELECT id, name FROM users;
+        COMMENT ON VIEW sc02.gone IS 'bye'; COMMENT ON COLUMN sc02.gone.name IS 'the name';
+        GRANT SELECT ON sc02.gone TO PUBLIC;";
+    let set = ViewSet::new().with_view(view("sc02", "kept", "SELECT 1 AS x"));
+    run(conn, &Scenario::new(setup, &["sc02"], set), |conn, out| {
+        assert_eq!(step_lines(&out.plan), ["drop sc02.gone"]);
+        assert_eq!(out.plan.up_sql().matches("CASCADE").count(), 0);
+        assert_eq!(query_text(conn, "to_regclass('sc02.gone')"), "-");
+    });
+}
+
+/// Scenario 3: A removed materialized view is dropped with `DROP MATERIALIZED VIEW`; down re-creates
+/// it with its data, indexes and comment.
+#[test]
+fn s03_materialized_view_removed() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc03;
+        CREATE MATERIALIZED VIEW sc03.totals AS SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id;
+        CREATE UNIQUE INDEX totals_user ON sc03.totals (user_id);
+        CREATE INDEX totals_big ON sc03.totals (total) WHERE total > 100;
+        COMMENT ON MATERIALIZED VIEW sc03.totals IS 'sums';";
+    run(
+        conn,
+        &Scenario::new(setup, &["sc03"], ViewSet::new()),
+        |_, out| {
+            assert_eq!(
+                out.plan.steps[0].sql,
+                [r#"DROP MATERIALIZED VIEW "sc03"."totals""#]
+            );
+            let down = out.plan.down_sql();
+            assert!(
+                down.contains(
+                    r#"CREATE UNIQUE INDEX "totals_user" ON "sc03"."totals" USING btree (user_id)"#
+                ),
+                "{down}"
+            );
+            assert!(down.contains("WHERE (total > (100)::numeric)"), "{down}");
+        },
+    );
+}
+
+/// Scenario 4: A compatible change (same columns) is a `CREATE OR REPLACE`: the view keeps its OID, its
+/// dependents are not touched.
+#[test]
+fn s04_replaced_in_place() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc04;
+        CREATE VIEW sc04.base AS SELECT id, name FROM users WHERE id > 1;
+        CREATE VIEW sc04.reader AS SELECT id FROM sc04.base;";
+    let set = ViewSet::new()
+        .with_view(view(
+            "sc04",
+            "base",
+            "SELECT id, name FROM users WHERE id > 2",
+        ))
+        .with_view(view("sc04", "reader", "SELECT id FROM sc04.base"));
+    let mut base_oid = String::new();
+    run(conn, &Scenario::new(setup, &["sc04"], set), |conn, out| {
+        assert_eq!(step_lines(&out.plan), ["replace (declared) sc04.base"]);
+        base_oid = oid(conn, "sc04.base");
+    });
+    assert_eq!(
+        oid(conn, "sc04.base"),
+        base_oid,
+        "down replaced in place too"
+    );
+}
+
+/// Scenario 5: A column added at the end: replace (dependents kept); down must rebuild (a view cannot
+/// lose a column in place), with its dependents.
+#[test]
+fn s05_column_added() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc05;
+        CREATE VIEW sc05.base AS SELECT id, name FROM users;
+        CREATE VIEW sc05.reader AS SELECT name FROM sc05.base;
+        COMMENT ON VIEW sc05.reader IS 'reads base';";
+    let set = ViewSet::new()
+        .with_view(view("sc05", "base", "SELECT id, name, email FROM users"))
+        .with_view(
+            view("sc05", "reader", "SELECT name FROM sc05.base")
+                .comment("reads base")
+                .unwrap(),
+        );
+    run(conn, &Scenario::new(setup, &["sc05"], set), |_, out| {
+        assert_eq!(step_lines(&out.plan), ["replace (declared) sc05.base"]);
+        let down: Vec<_> = out.plan.down_steps.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            down,
+            [
+                StepKind::DropForRebuild,
+                StepKind::DropForRebuild,
+                StepKind::Recreate {
+                    from: pgview::Source::Catalog
+                },
+                StepKind::Rebuild {
+                    from: pgview::Source::Catalog
+                },
+            ]
+        );
+    });
+}
+
+/// Scenario 6: A column removed: rebuild of the view and of its dependents.
+#[test]
+fn s06_column_removed() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc06;
+        CREATE VIEW sc06.base AS SELECT id, name, email FROM users;
+        CREATE VIEW sc06.reader AS SELECT id, name FROM sc06.base;";
+    let set = ViewSet::new()
+        .with_view(view("sc06", "base", "SELECT id, name FROM users"))
+        .with_view(view("sc06", "reader", "SELECT id, name FROM sc06.base"));
+    run(conn, &Scenario::new(setup, &["sc06"], set), |_, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop for rebuild sc06.reader",
+                "drop for rebuild sc06.base",
+                "recreate (declared) sc06.base",
+                "rebuild (declared) sc06.reader",
+            ]
+        );
+    });
+}
+
+/// Scenario 7: A column renamed: rebuild.
+#[test]
+fn s07_column_renamed() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc07; CREATE VIEW sc07.v AS SELECT id, name FROM users;";
+    let set = ViewSet::new().with_view(
+        view("sc07", "v", "SELECT id, name FROM users")
+            .columns(["id", "full_name"])
+            .unwrap(),
+    );
+    run(conn, &Scenario::new(setup, &["sc07"], set), |conn, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            ["drop for rebuild sc07.v", "recreate (declared) sc07.v"]
+        );
+        assert_eq!(
+            query_text(conn, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'sc07.v'::regclass"),
+            "id,full_name"
+        );
+    });
+}
+
+/// Scenario 8: A column retyped: rebuild, dependents included.
+#[test]
+fn s08_column_retyped() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc08;
+        CREATE VIEW sc08.v AS SELECT id, total FROM orders;
+        CREATE MATERIALIZED VIEW sc08.m AS SELECT id FROM sc08.v;
+        CREATE UNIQUE INDEX m_id ON sc08.m (id);";
+    let set = ViewSet::new()
+        .with_view(view(
+            "sc08",
+            "v",
+            "SELECT id, total::float8 AS total FROM orders",
+        ))
+        .with_materialized(
+            matview("sc08", "m", "SELECT id FROM sc08.v")
+                .index(Index::unique(["id"]).unwrap().named("m_id").unwrap())
+                .unwrap(),
+        );
+    run(conn, &Scenario::new(setup, &["sc08"], set), |_, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop for rebuild sc08.m",
+                "drop for rebuild sc08.v",
+                "recreate (declared) sc08.v",
+                "rebuild (declared) sc08.m",
+            ]
+        );
+    });
+}
+
+/// Scenario 9: Options only: `ALTER VIEW … SET/RESET`, the view is kept.
+#[test]
+fn s09_options_only() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc09;
+        CREATE VIEW sc09.v WITH (security_barrier = true) AS SELECT id, name FROM users WHERE id > 0;";
+    let set = ViewSet::new().with_view(
+        view("sc09", "v", "SELECT id, name FROM users WHERE id > 0")
+            .check_option(CheckOption::Local),
+    );
+    let mut kept = String::new();
+    run(conn, &Scenario::new(setup, &["sc09"], set), |conn, out| {
+        assert_eq!(step_lines(&out.plan), ["alter options sc09.v"]);
+        assert_eq!(
+            out.plan.steps[0].sql,
+            [
+                r#"ALTER VIEW "sc09"."v" SET ("check_option" = 'local')"#,
+                r#"ALTER VIEW "sc09"."v" RESET ("security_barrier")"#,
+            ]
+        );
+        kept = oid(conn, "sc09.v");
+    });
+    assert_eq!(oid(conn, "sc09.v"), kept);
+}
+
+/// Scenario 10: Comment only.
+#[test]
+fn s10_comment_only() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc10; CREATE VIEW sc10.v AS SELECT id, name FROM users;
+        COMMENT ON VIEW sc10.v IS 'old'; COMMENT ON COLUMN sc10.v.id IS 'key';";
+    let set = ViewSet::new().with_view(
+        view("sc10", "v", "SELECT id, name FROM users")
+            .comment("new")
+            .unwrap()
+            .column_comment("name", "who")
+            .unwrap(),
+    );
+    run(conn, &Scenario::new(setup, &["sc10"], set), |_, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            ["comment sc10.v", "comment sc10.v", "comment sc10.v"]
+        );
+    });
+}
+
+/// Scenario 11: Indexes only on a materialized view.
+#[test]
+fn s11_indexes_only() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc11;
+        CREATE MATERIALIZED VIEW sc11.m AS SELECT id, name FROM users;
+        CREATE INDEX m_name_idx ON sc11.m (name);
+        CREATE INDEX m_old ON sc11.m (id);";
+    let set = ViewSet::new().with_materialized(
+        matview("sc11", "m", "SELECT id, name FROM users")
+            .index(Index::unique(["id"]).unwrap())
+            .unwrap()
+            .index(Index::new(["name"]).unwrap())
+            .unwrap(),
+    );
+    run(conn, &Scenario::new(setup, &["sc11"], set), |_, out| {
+        assert_eq!(step_lines(&out.plan), ["indexes sc11.m"]);
+        assert_eq!(
+            out.plan.steps[0].sql,
+            [
+                r#"DROP INDEX "sc11"."m_old""#,
+                r#"CREATE UNIQUE INDEX "m_id_idx" ON "sc11"."m" ("id")"#,
+            ]
+        );
+    });
+}
+
+/// Scenario 12: A view becomes a materialized view.
+#[test]
+fn s12_view_to_materialized() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc12;
+        CREATE VIEW sc12.v AS SELECT id, name FROM users;
+        CREATE VIEW sc12.reader AS SELECT id FROM sc12.v;
+        GRANT SELECT ON sc12.v TO PUBLIC;";
+    let set = ViewSet::new()
+        .with_materialized(matview("sc12", "v", "SELECT id, name FROM users"))
+        .with_view(view("sc12", "reader", "SELECT id FROM sc12.v"));
+    run(conn, &Scenario::new(setup, &["sc12"], set), |conn, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop for rebuild sc12.reader",
+                "drop for rebuild sc12.v",
+                "recreate (declared) sc12.v",
+                "rebuild (declared) sc12.reader",
+            ]
+        );
+        assert_eq!(out.plan.steps[1].sql, [r#"DROP VIEW "sc12"."v""#]);
+        assert_eq!(
+            query_text(
+                conn,
+                "SELECT relkind FROM pg_class WHERE oid = 'sc12.v'::regclass"
+            ),
+            "m"
+        );
+        // Privileges survive the rebuild.
+        assert_eq!(
+            query_text(conn, "has_table_privilege('public', 'sc12.v', 'SELECT')"),
+            "true"
+        );
+    });
+}
+
+/// Scenario 13: A materialized view becomes a plain view.
+#[test]
+fn s13_materialized_to_view() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc13;
+        CREATE MATERIALIZED VIEW sc13.m AS SELECT id FROM users;
+        CREATE UNIQUE INDEX m_id ON sc13.m (id);";
+    let set = ViewSet::new().with_view(view("sc13", "m", "SELECT id FROM users"));
+    run(conn, &Scenario::new(setup, &["sc13"], set), |_, out| {
+        assert_eq!(
+            out.plan.steps[0].sql,
+            [r#"DROP MATERIALIZED VIEW "sc13"."m""#]
+        );
+        assert_eq!(
+            out.diff.get("sc13", "m").unwrap().kind,
+            pgview::RelationKind::View
+        );
+    });
+}
+
+/// Scenario 14: A view moved to another schema (its declared dependent follows it).
+#[test]
+fn s14_schema_moved() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc14a; CREATE SCHEMA sc14b;
+        CREATE VIEW sc14a.v AS SELECT id FROM users;
+        CREATE VIEW sc14a.reader AS SELECT id FROM sc14a.v;";
+    let set = ViewSet::new()
+        .with_view(view("sc14b", "v", "SELECT id FROM users"))
+        .with_view(view("sc14a", "reader", "SELECT id FROM sc14b.v"));
+    run(
+        conn,
+        &Scenario::new(setup, &["sc14a", "sc14b"], set),
+        |_, out| {
+            assert_eq!(
+                step_lines(&out.plan),
+                [
+                    "drop for rebuild sc14a.reader",
+                    "drop sc14a.v",
+                    "create (declared) sc14b.v",
+                    "recreate (declared) sc14a.reader",
+                ]
+            );
+        },
+    );
+}
+
+/// Scenario 15: A view on a table created in the same migration.
+#[test]
+fn s15_view_on_a_new_table() {
+    let conn = &mut conn();
+    let set = ViewSet::new()
+        .with_view(view("sc15", "open_tickets", "SELECT id, title FROM sc15.tickets WHERE NOT closed"))
+        .with_table_sql(
+            "CREATE TABLE sc15.tickets (id serial PRIMARY KEY, title text NOT NULL, closed boolean NOT NULL DEFAULT false);",
+            "DROP TABLE sc15.tickets;",
+        );
+    let after = ViewSet::new().with_view(view(
+        "sc15",
+        "open_tickets",
+        "SELECT id, title FROM sc15.tickets WHERE NOT closed",
+    ));
+    let mut scenario = Scenario::new("CREATE SCHEMA sc15", &["sc15"], set);
+    scenario.declared_after = Some(after);
+    run(conn, &scenario, |conn, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            ["table sql", "create (declared) sc15.open_tickets"]
+        );
+        let down: Vec<_> = out.plan.down_steps.iter().map(|s| s.kind).collect();
+        assert_eq!(down, [StepKind::Drop, StepKind::TableSql]);
+        assert_eq!(
+            query_text(conn, "to_regclass('sc15.tickets')::text"),
+            "sc15.tickets"
+        );
+    });
+    assert_eq!(query_text(conn, "to_regclass('sc15.tickets')::text"), "-");
+}
+
+/// Scenario 16: A recursive view changes.
+#[test]
+fn s16_recursive_view() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc16;
+        CREATE RECURSIVE VIEW sc16.numbers (n) AS SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < 5;";
+    let set = ViewSet::new().with_view(
+        view(
+            "sc16",
+            "numbers",
+            "SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < 10",
+        )
+        .columns(["n"])
+        .unwrap()
+        .recursive()
+        .unwrap(),
+    );
+    run(conn, &Scenario::new(setup, &["sc16"], set), |conn, out| {
+        assert_eq!(step_lines(&out.plan), ["replace (declared) sc16.numbers"]);
+        assert_eq!(query_text(conn, "SELECT max(n) FROM sc16.numbers"), "10");
+    });
+    assert_eq!(query_text(conn, "SELECT max(n) FROM sc16.numbers"), "5");
+}
+
+/// Scenario 17: A view with 10 transitive dependents (materialized views with indexes and comments
+/// among them, one outside the scope, with privileges and a trigger) changes incompatibly:
+/// every dependent is dropped in reverse order and re-created in order, explicitly, with what
+/// it had; the one the application does not declare is rebuilt from its catalog definition.
+#[test]
+fn s17_ten_transitive_dependents() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc17; CREATE SCHEMA sc17_ext;
+        CREATE VIEW sc17.root AS SELECT id, name, email FROM users;
+        CREATE VIEW sc17.d1 AS SELECT id, name FROM sc17.root;
+        CREATE MATERIALIZED VIEW sc17.d2 AS SELECT id, name FROM sc17.d1;
+        CREATE UNIQUE INDEX d2_id ON sc17.d2 (id);
+        COMMENT ON MATERIALIZED VIEW sc17.d2 IS 'second';
+        CREATE VIEW sc17.d3 AS SELECT id FROM sc17.d2;
+        CREATE VIEW sc17.d4 AS SELECT d3.id, d1.name FROM sc17.d3 JOIN sc17.d1 ON d1.id = d3.id;
+        CREATE MATERIALIZED VIEW sc17.d5 AS SELECT id, name FROM sc17.d4;
+        CREATE INDEX d5_name ON sc17.d5 (name);
+        COMMENT ON COLUMN sc17.d5.name IS 'the name';
+        CREATE VIEW sc17.d6 WITH (security_barrier) AS SELECT id FROM sc17.d5;
+        CREATE VIEW sc17.d7 AS SELECT id FROM sc17.d6 UNION ALL SELECT id FROM sc17.d3;
+        CREATE MATERIALIZED VIEW sc17.d8 AS SELECT count(*) AS n FROM sc17.d7;
+        CREATE VIEW sc17.d9 AS SELECT n FROM sc17.d8;
+        CREATE VIEW sc17_ext.d10 AS SELECT n * 2 AS twice FROM sc17.d9;
+        COMMENT ON VIEW sc17_ext.d10 IS 'not declared';
+        GRANT SELECT ON sc17_ext.d10 TO PUBLIC;
+        GRANT SELECT ON sc17.d5 TO PUBLIC;
+        CREATE FUNCTION sc17_ext.no_write() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+        CREATE TRIGGER d10_no_write INSTEAD OF INSERT ON sc17_ext.d10 FOR EACH ROW EXECUTE FUNCTION sc17_ext.no_write();";
+    let set = s17_declared();
+    let schemas = ["sc17", "sc17_ext"];
+    let mut scenario = Scenario::new(setup, &schemas, set);
+    scenario.scope = pgview::DiffScope::schemas(["sc17"]).unwrap();
+    run(conn, &scenario, |conn, out| {
+        let lines = step_lines(&out.plan);
+        assert_eq!(
+            lines,
+            [
+                "drop for rebuild sc17_ext.d10",
+                "drop for rebuild sc17.d9",
+                "drop for rebuild sc17.d8",
+                "drop for rebuild sc17.d7",
+                "drop for rebuild sc17.d6",
+                "drop for rebuild sc17.d5",
+                "drop for rebuild sc17.d4",
+                "drop for rebuild sc17.d3",
+                "drop for rebuild sc17.d2",
+                "drop for rebuild sc17.d1",
+                "drop for rebuild sc17.root",
+                "recreate (declared) sc17.root",
+                "rebuild (declared) sc17.d1",
+                "rebuild (declared) sc17.d2",
+                "rebuild (declared) sc17.d3",
+                "rebuild (declared) sc17.d4",
+                "rebuild (declared) sc17.d5",
+                "rebuild (declared) sc17.d6",
+                "rebuild (declared) sc17.d7",
+                "rebuild (declared) sc17.d8",
+                "rebuild (declared) sc17.d9",
+                "rebuild (catalog) sc17_ext.d10",
+            ]
+        );
+        let up = out.plan.up_sql();
+        assert!(!up.contains("CASCADE"), "{up}");
+        assert!(
+            up.contains("not declared, so rebuilt from its catalog definition"),
+            "{up}"
+        );
+        assert!(
+            up.contains(r#"GRANT SELECT ON TABLE "sc17_ext"."d10" TO PUBLIC"#),
+            "{up}"
+        );
+        assert!(
+            up.contains("CREATE TRIGGER d10_no_write INSTEAD OF INSERT ON sc17_ext.d10"),
+            "{up}"
+        );
+        assert_eq!(query_text(conn, "SELECT count(*) FROM sc17_ext.d10"), "1");
+        assert_eq!(
+            query_text(conn, "obj_description('sc17_ext.d10'::regclass)"),
+            "not declared"
+        );
+        assert_eq!(
+            query_text(
+                conn,
+                "SELECT relispopulated FROM pg_class WHERE oid = 'sc17.d8'::regclass"
+            ),
+            "true"
+        );
+    });
+}
+
+/// Scenario 18: Unchanged views in scope but several changes elsewhere: only what differs is touched.
+#[test]
+fn s18_only_differences_are_touched() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc18;
+        CREATE VIEW sc18.same AS SELECT id FROM users WHERE id IN (1, 2);
+        CREATE VIEW sc18.changed AS SELECT id FROM users;";
+    let set = ViewSet::new()
+        .with_view(view(
+            "sc18",
+            "same",
+            "SELECT id FROM users WHERE id IN (1, 2)",
+        ))
+        .with_view(view("sc18", "changed", "SELECT id FROM users WHERE id > 0"));
+    run(conn, &Scenario::new(setup, &["sc18"], set), |_, out| {
+        assert_eq!(
+            out.diff.get("sc18", "same").unwrap().status,
+            DiffStatus::Unchanged
+        );
+        assert_eq!(step_lines(&out.plan), ["replace (declared) sc18.changed"]);
+    });
+}
+
+/// Scenario 19: A materialized view replaced side by side: built under a temporary name with its
+/// indexes, swapped in by renaming.
+#[test]
+fn s19_materialized_side_by_side() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc19;
+        CREATE MATERIALIZED VIEW sc19.totals AS SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id;
+        CREATE UNIQUE INDEX totals_user_id_idx ON sc19.totals (user_id);
+        COMMENT ON MATERIALIZED VIEW sc19.totals IS 'sums';
+        GRANT SELECT ON sc19.totals TO PUBLIC;";
+    let set = ViewSet::new().with_materialized(
+        matview(
+            "sc19",
+            "totals",
+            "SELECT user_id, sum(total) AS total, count(*) AS n FROM orders GROUP BY user_id",
+        )
+        .index(Index::unique(["user_id"]).unwrap())
+        .unwrap()
+        .comment("sums")
+        .unwrap(),
+    );
+    let mut scenario = Scenario::new(setup, &["sc19"], set);
+    scenario.options = PlanOptions::new().side_by_side_materialized(true);
+    run(conn, &scenario, |_, out| {
+        assert_eq!(step_lines(&out.plan), ["swap (declared) sc19.totals"]);
+        assert_eq!(
+            out.plan.steps[0].sql[..6],
+            [
+                r#"CREATE MATERIALIZED VIEW "sc19"."totals__pgview_new" AS SELECT user_id, sum(total) AS total, count(*) AS n FROM orders GROUP BY user_id WITH DATA"#,
+                r#"CREATE UNIQUE INDEX "totals_user_id_idx__pgview_new" ON "sc19"."totals__pgview_new" ("user_id")"#,
+                r#"ALTER MATERIALIZED VIEW "sc19"."totals" RENAME TO "totals__pgview_old""#,
+                r#"ALTER MATERIALIZED VIEW "sc19"."totals__pgview_new" RENAME TO "totals""#,
+                r#"DROP MATERIALIZED VIEW "sc19"."totals__pgview_old""#,
+                r#"ALTER INDEX "sc19"."totals_user_id_idx__pgview_new" RENAME TO "totals_user_id_idx""#,
+            ]
+        );
+        assert_eq!(
+            out.plan
+                .down_steps
+                .iter()
+                .map(|s| s.kind.name())
+                .collect::<Vec<_>>(),
+            ["swap"]
+        );
+    });
+}
+
+/// The declared views of scenario 17.
+fn s17_declared() -> ViewSet {
+    ViewSet::new()
+        .with_view(view("sc17", "root", "SELECT id, name FROM users"))
+        .with_view(view("sc17", "d1", "SELECT id, name FROM sc17.root"))
+        .with_materialized(
+            matview("sc17", "d2", "SELECT id, name FROM sc17.d1")
+                .index(Index::unique(["id"]).unwrap().named("d2_id").unwrap())
+                .unwrap()
+                .comment("second")
+                .unwrap(),
+        )
+        .with_view(view("sc17", "d3", "SELECT id FROM sc17.d2"))
+        .with_view(view(
+            "sc17",
+            "d4",
+            "SELECT d3.id, d1.name FROM sc17.d3 JOIN sc17.d1 ON d1.id = d3.id",
+        ))
+        .with_materialized(
+            matview("sc17", "d5", "SELECT id, name FROM sc17.d4")
+                .index(Index::new(["name"]).unwrap().named("d5_name").unwrap())
+                .unwrap()
+                .column_comment("name", "the name")
+                .unwrap(),
+        )
+        .with_view(view("sc17", "d6", "SELECT id FROM sc17.d5").security_barrier(true))
+        .with_view(view(
+            "sc17",
+            "d7",
+            "SELECT id FROM sc17.d6 UNION ALL SELECT id FROM sc17.d3",
+        ))
+        .with_materialized(matview("sc17", "d8", "SELECT count(*) AS n FROM sc17.d7"))
+        .with_view(view("sc17", "d9", "SELECT n FROM sc17.d8"))
+}
