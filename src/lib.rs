@@ -14,6 +14,13 @@ pub use pgview_core::{
     ViewIndex, ViewOptions,
 };
 pub use pgview_core::{
+    install_auto_refresh, list_auto_refresh, plan_refresh, refresh_after_writes,
+    refresh_materialized_views, uninstall_all_auto_refresh, uninstall_auto_refresh,
+    AutoRefreshInfo, PlannedView, ProgressFn, Refresh, RefreshEvent, RefreshMode, RefreshPlan,
+    RefreshPolicy, RefreshReport, RefreshStatus, ViewRefresh, ViewTimeouts, AUTO_REFRESH_CHANNEL,
+    AUTO_REFRESH_SCHEMA,
+};
+pub use pgview_core::{
     with_dependent_views, with_dependent_views_async, DependentViews, MigrationChain,
     MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
 };

@@ -5,6 +5,7 @@
 
 mod connection;
 mod graph;
+mod refresh;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,9 @@ struct Cli {
 enum Command {
     /// Draw the dependency graph of tables, views and materialized views (DOT or Mermaid).
     Graph(graph::Args),
+    /// Refresh materialized views in dependency order, in parallel (progress bar, then a table
+    /// of durations; non-zero exit when a view failed).
+    Refresh(refresh::Args),
 }
 
 /// The error of a command: printed as one line.
@@ -36,6 +40,7 @@ fn run(cli: Cli) -> Result<(), Error> {
     let url = cli.database_url.as_deref();
     match cli.command {
         Command::Graph(args) => graph::run(url, &args),
+        Command::Refresh(args) => refresh::run(url, &args),
     }
 }
 

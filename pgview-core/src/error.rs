@@ -208,6 +208,24 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Some materialized views of a refresh failed and the views that read them were skipped;
+    /// every other view was refreshed. Given by
+    /// [`RefreshReport::into_result`](crate::RefreshReport::into_result) (and so by
+    /// [`refresh_after_writes`](crate::refresh_after_writes)), which keep the full report.
+    #[error("{}", refresh_failure(failed, skipped))]
+    RefreshFailed {
+        /// The materialized views that failed (`schema.name`) with their error, in plan order.
+        failed: Vec<(String, String)>,
+        /// The materialized views skipped because they read a failed one (`schema.name`), in
+        /// plan order.
+        skipped: Vec<String>,
+    },
+
+    /// No database connection could be had: a pool gave none (it timed out, or the server
+    /// could not be reached), or a dedicated connection could not be established.
+    #[error("cannot get a database connection: {0}")]
+    Connection(#[source] Box<dyn std::error::Error + Send + Sync>),
+
     /// Any other error from Diesel or the server.
     #[error(transparent)]
     Diesel(diesel::result::Error),
@@ -228,4 +246,19 @@ impl Error {
     pub(crate) fn into_diesel(self) -> diesel::result::Error {
         diesel::result::Error::QueryBuilderError(Box::new(self))
     }
+}
+
+/// The message of [`Error::RefreshFailed`].
+fn refresh_failure(failed: &[(String, String)], skipped: &[String]) -> String {
+    let mut message = String::from("refresh failed for ");
+    let failures: Vec<String> = failed
+        .iter()
+        .map(|(view, error)| format!("{view} ({error})"))
+        .collect();
+    message.push_str(&failures.join(", "));
+    if !skipped.is_empty() {
+        message.push_str("; skipped because they read a failed view: ");
+        message.push_str(&skipped.join(", "));
+    }
+    message
 }

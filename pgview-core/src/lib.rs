@@ -13,6 +13,7 @@ mod ident;
 mod inline;
 mod migrate;
 mod migration;
+mod refresh;
 mod server_error;
 mod sql_text;
 mod view_trait;
@@ -43,6 +44,13 @@ pub use migrate::{
 pub use migration::{
     with_dependent_views, with_dependent_views_async, DependentViews, MigrationChain,
     MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
+};
+pub use refresh::{
+    install_auto_refresh, list_auto_refresh, plan_refresh, refresh_after_writes,
+    refresh_materialized_views, uninstall_all_auto_refresh, uninstall_auto_refresh,
+    AutoRefreshInfo, PlannedView, ProgressFn, Refresh, RefreshEvent, RefreshMode, RefreshPlan,
+    RefreshPolicy, RefreshReport, RefreshStatus, ViewRefresh, ViewTimeouts, AUTO_REFRESH_CHANNEL,
+    AUTO_REFRESH_SCHEMA,
 };
 pub use view_trait::{Definition, PgView, Refreshable};
 

@@ -21,3 +21,5 @@ mod migration_operations;
 mod migration_support;
 mod pool;
 mod querying;
+mod refresh;
+mod refresh_auto;

@@ -1,0 +1,311 @@
+//! `pgview refresh`: refresh materialized views in dependency order, in parallel on a pool, with
+//! a progress bar on standard error and a table of durations on standard output.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use diesel_async::pooled_connection::bb8::Pool;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::AsyncPgConnection;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pgview::{Refresh, RefreshEvent, RefreshPlan, RefreshPolicy, RefreshReport, RefreshStatus};
+
+use crate::Error;
+
+/// The concurrency policy.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Policy {
+    /// Concurrently where the view allows it (populated, with a suitable unique index),
+    /// plainly otherwise.
+    PreferConcurrent,
+    /// Concurrently, always: a view that does not allow it fails (and what reads it is
+    /// skipped).
+    RequireConcurrent,
+    /// Plainly, always (readers of a view wait during its refresh).
+    Plain,
+}
+
+impl From<Policy> for RefreshPolicy {
+    fn from(policy: Policy) -> Self {
+        match policy {
+            Policy::PreferConcurrent => Self::PreferConcurrent,
+            Policy::RequireConcurrent => Self::RequireConcurrent,
+            Policy::Plain => Self::Plain,
+        }
+    }
+}
+
+/// Arguments of `pgview refresh`.
+#[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools, reason = "command-line flags")]
+pub(crate) struct Args {
+    /// Materialized views to refresh (`name` or `schema.name`); a plain view with
+    /// `--upstream`/`--downstream` stands for the materialized views it reads / that read it.
+    #[arg(required_unless_present = "all")]
+    views: Vec<String>,
+    /// Refresh every materialized view of the database.
+    #[arg(long, conflicts_with = "views")]
+    all: bool,
+    /// Also refresh the materialized views the given ones read, transitively.
+    #[arg(long)]
+    upstream: bool,
+    /// Also refresh the materialized views that read the given ones, transitively.
+    #[arg(long)]
+    downstream: bool,
+    /// Whether views are refreshed CONCURRENTLY.
+    #[arg(long, value_enum, default_value = "prefer-concurrent")]
+    policy: Policy,
+    /// How many views are refreshed at once (the size of the connection pool).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    concurrency: u32,
+    /// `lock_timeout` of each view's refresh (`500ms`, `5s`, `2min`, `1h`; a bare number is
+    /// milliseconds, as in PostgreSQL).
+    #[arg(long, value_parser = parse_duration)]
+    lock_timeout: Option<Duration>,
+    /// `statement_timeout` of each view's refresh (same units).
+    #[arg(long, value_parser = parse_duration)]
+    statement_timeout: Option<Duration>,
+    /// Do not count the rows of each view after its refresh.
+    #[arg(long)]
+    no_count: bool,
+    /// Print the plan (order, mode, what each view waits for) and refresh nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Parses `500ms`, `5s`, `2min`, `1h`, or a bare number of milliseconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (such as 500ms, 5s, 2min, 1h)"))?;
+    let seconds = match unit.trim() {
+        "" | "ms" => value / 1000.0,
+        "s" => value,
+        "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit `{other}` (use ms, s, min or h)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
+}
+
+impl Args {
+    fn refresh(&self) -> Result<Refresh, Error> {
+        let mut refresh = if self.all {
+            Refresh::all()
+        } else {
+            Refresh::views(self.views.iter().map(String::as_str))?
+                .upstream(self.upstream)
+                .downstream(self.downstream)
+        };
+        refresh = refresh
+            .policy(self.policy.into())
+            .count_rows(!self.no_count)
+            .max_parallel(self.concurrency as usize);
+        if let Some(timeout) = self.lock_timeout {
+            refresh = refresh.lock_timeout(timeout);
+        }
+        if let Some(timeout) = self.statement_timeout {
+            refresh = refresh.statement_timeout(timeout);
+        }
+        Ok(refresh)
+    }
+}
+
+/// Refreshes, prints the table; an error when a view failed.
+pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<(), Error> {
+    let url = url.ok_or("no database: pass --database-url or set DATABASE_URL")?;
+    let refresh = args.refresh()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let pool = Pool::builder()
+            .max_size(args.concurrency)
+            .connection_timeout(Duration::from_secs(10))
+            .build(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
+            .await
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        if args.dry_run {
+            let mut conn = pool
+                .get()
+                .await
+                .map_err(|e| format!("cannot connect to the database: {e}"))?;
+            let plan = pgview::aio::plan_refresh(&mut *conn, &refresh).await?;
+            print!("{}", plan_table(&plan));
+            return Ok(());
+        }
+        let bar = progress_bar();
+        let shown = bar.clone();
+        let refresh = refresh.on_progress(move |event| show(&shown, event));
+        let report = pgview::aio::refresh_materialized_views(&pool, &refresh).await;
+        bar.finish_and_clear();
+        let report = report?;
+        print!("{}", report_table(&report));
+        report.into_result().map(drop)?;
+        Ok(())
+    })
+}
+
+/// A bar on standard error, drawn only when it is a terminal.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+fn show(bar: &ProgressBar, event: &RefreshEvent<'_>) {
+    match event {
+        RefreshEvent::Started { view, total, .. } => {
+            bar.set_length(*total as u64);
+            bar.set_message(format!("{view}"));
+        }
+        RefreshEvent::Finished { view, total, .. } => {
+            bar.set_length(*total as u64);
+            bar.inc(1);
+            if !view.is_refreshed() {
+                bar.println(format!("{view}"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Milliseconds with one decimal.
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// The table of durations, in plan order, and a summary line.
+fn report_table(report: &RefreshReport) -> String {
+    let mut rows = vec![[
+        "view".to_owned(),
+        "mode".to_owned(),
+        "status".to_owned(),
+        "start".to_owned(),
+        "duration".to_owned(),
+        "rows".to_owned(),
+    ]];
+    for view in report.views() {
+        let (status, rows_text) = match &view.status {
+            RefreshStatus::Refreshed { rows } => (
+                "refreshed".to_owned(),
+                rows.map_or_else(String::new, |r| r.to_string()),
+            ),
+            RefreshStatus::Failed { .. } => ("FAILED".to_owned(), String::new()),
+            RefreshStatus::Skipped { because } => {
+                (format!("skipped ({because} failed)"), String::new())
+            }
+            _ => (String::new(), String::new()),
+        };
+        let ran = matches!(
+            view.status,
+            RefreshStatus::Refreshed { .. } | RefreshStatus::Failed { .. }
+        );
+        rows.push([
+            view.view.fullname(),
+            view.mode.to_string(),
+            status,
+            if ran { ms(view.started) } else { String::new() },
+            if ran {
+                ms(view.duration)
+            } else {
+                String::new()
+            },
+            rows_text,
+        ]);
+    }
+    let mut out = table(&rows, &[false, false, false, true, true, true]);
+    let _ = writeln!(
+        out,
+        "{} views in {:.2} s: {} refreshed, {} failed, {} skipped",
+        report.views().len(),
+        report.elapsed().as_secs_f64(),
+        report.refreshed().count(),
+        report.failed().count(),
+        report.skipped().count(),
+    );
+    out
+}
+
+/// The plan, in order.
+fn plan_table(plan: &RefreshPlan) -> String {
+    let mut rows = vec![["view".to_owned(), "mode".to_owned(), "after".to_owned()]];
+    for view in plan.views() {
+        let mode = match &view.refused {
+            Some(missing) => format!("refused: {missing}"),
+            None => view.mode.to_string(),
+        };
+        let after: Vec<String> = view.after.iter().map(ToString::to_string).collect();
+        rows.push([view.view.fullname(), mode, after.join(", ")]);
+    }
+    let mut out = table(&rows, &[false, false, false]);
+    let _ = writeln!(out, "{} views", plan.len());
+    out
+}
+
+/// Aligned columns (numbers to the right).
+fn table<const N: usize>(rows: &[[String; N]], right: &[bool; N]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = widths[i] - cell.chars().count();
+            if right[i] {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("250"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn tables_align() {
+        let rows = [
+            ["a".to_owned(), "1".to_owned()],
+            ["long".to_owned(), "100".to_owned()],
+        ];
+        assert_eq!(table(&rows, &[false, true]), "a       1\nlong  100\n");
+    }
+}

@@ -1,0 +1,276 @@
+//! Automatic refresh on data change: triggers installed and removed, the refresher after commit
+//! and not after rollback, downstream order, recovery after a lost listening connection.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::pooled_connection::bb8::Pool;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::AsyncPgConnection;
+use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
+use pgview::{Error, Refresh, RelationKind};
+
+fn sql(conn: &mut PgConnection, statements: &str) {
+    for statement in statements.split(";\n").filter(|s| !s.trim().is_empty()) {
+        diesel::sql_query(statement)
+            .execute(conn)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+}
+
+fn count(conn: &mut PgConnection, query: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(query).get_result::<Row>(conn).unwrap().n
+}
+
+// What auto-refresh left in the database: triggers, functions, the schema.
+fn leftovers(conn: &mut PgConnection) -> i64 {
+    count(
+        conn,
+        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgview_refresh%')
+              + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE n.nspname = 'pgview')
+              + (SELECT count(*) FROM pg_namespace WHERE nspname = 'pgview') AS n",
+    )
+}
+
+// ra_a reads ra_t through the plain view ra_v, and ra_u; ra_b reads ra_a (materialized).
+const SCHEMA: &str = "
+CREATE TABLE ra_t (id int PRIMARY KEY, amount int NOT NULL);
+CREATE TABLE ra_u (id int);
+CREATE VIEW ra_v AS SELECT id, amount FROM ra_t;
+CREATE MATERIALIZED VIEW ra_a AS SELECT count(*) AS n, coalesce(sum(amount), 0) AS total
+  FROM ra_v, (SELECT count(*) FROM ra_u) u;
+CREATE UNIQUE INDEX ON ra_a (n);
+CREATE MATERIALIZED VIEW ra_b AS SELECT n * 10 AS n10 FROM ra_a";
+
+#[test]
+fn install_is_idempotent_and_uninstall_leaves_nothing() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    let long = format!("ra_{}", "é".repeat(30)); // 63 bytes
+    sql(
+        conn,
+        &format!("CREATE MATERIALIZED VIEW \"{long}\" AS SELECT id FROM ra_t"),
+    );
+    assert_eq!(leftovers(conn), 0);
+
+    let info = pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    let tables: Vec<String> = info.tables.iter().map(pgview::Relation::fullname).collect();
+    assert_eq!(
+        tables,
+        ["public.ra_t", "public.ra_u"],
+        "through the plain view"
+    );
+    assert!(info.tables.iter().all(|t| t.kind == RelationKind::Table));
+    // Again: same function, same triggers.
+    let again = pgview::install_auto_refresh(conn, "public.ra_a").unwrap();
+    assert_eq!(again, info);
+    pgview::install_auto_refresh(conn, long.as_str()).unwrap();
+    // ra_b reads ra_a, a materialized view: no trigger (the refresher follows it).
+    let downstream = pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    assert!(downstream.tables.is_empty());
+    let listed = pgview::list_auto_refresh(conn).unwrap();
+    let views: Vec<String> = listed.iter().map(|i| i.view.fullname()).collect();
+    assert_eq!(views.len(), 3, "{views:?}");
+    assert!(views.contains(&format!("public.{long}")));
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS n FROM pg_trigger WHERE tgname LIKE 'pgview_refresh%'"
+        ),
+        3
+    );
+
+    // Errors: unknown, plain view, table.
+    let error = pgview::install_auto_refresh(conn, "ra_nope").unwrap_err();
+    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+    let error = pgview::install_auto_refresh(conn, "ra_v").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::WrongKind {
+                actual: RelationKind::View,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let error = pgview::install_auto_refresh(conn, "ra_t").unwrap_err();
+    assert!(matches!(error, Error::WrongKind { .. }), "{error:?}");
+
+    assert!(pgview::uninstall_auto_refresh(conn, "ra_a").unwrap());
+    assert!(
+        !pgview::uninstall_auto_refresh(conn, "ra_a").unwrap(),
+        "idempotent"
+    );
+    let error = pgview::uninstall_auto_refresh(conn, "ra_nope").unwrap_err();
+    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+    assert!(pgview::uninstall_auto_refresh(conn, long.as_str()).unwrap());
+    assert!(pgview::uninstall_auto_refresh(conn, "ra_b").unwrap());
+    assert_eq!(leftovers(conn), 0, "no trigger, function or schema left");
+
+    // Uninstall everything at once.
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), 2);
+    assert_eq!(leftovers(conn), 0);
+    // Installing is transactional: nothing stays after a rollback.
+    conn.transaction::<(), Error, _>(|conn| {
+        pgview::install_auto_refresh(conn, "ra_a")?;
+        Err(Error::InvalidDefinition {
+            name: "test".into(),
+            reason: "roll back".into(),
+        })
+    })
+    .unwrap_err();
+    assert_eq!(leftovers(conn), 0);
+}
+
+async fn start(
+    url: &str,
+    configure: impl FnOnce(AutoRefresher) -> AutoRefresher,
+) -> AutoRefreshHandle {
+    let pool: Pool<AsyncPgConnection> = Pool::builder()
+        .max_size(3)
+        .build(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
+        .await
+        .unwrap();
+    let refresher = configure(
+        AutoRefresher::new(pool)
+            .debounce(Duration::from_millis(50))
+            .retry_backoff(Duration::from_millis(100), Duration::from_secs(1))
+            .refresh_options(Refresh::all().count_rows(false)),
+    )
+    .spawn();
+    // Caught up after the start: listening, one batch done, nothing owed.
+    wait(&refresher, |s| s.is_idle() && s.batches >= 1).await;
+    refresher
+}
+
+async fn wait(
+    refresher: &AutoRefreshHandle,
+    until: impl FnMut(&RefresherStatus) -> bool,
+) -> RefresherStatus {
+    tokio::time::timeout(Duration::from_secs(20), refresher.wait_for(until))
+        .await
+        .unwrap_or_else(|_| panic!("the refresher did not get there: {:?}", refresher.status()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshes_after_commit_not_after_rollback_downstream_last() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    let refresher = start(db.url(), |r| r).await;
+    let before = refresher.status();
+
+    // Committed writes from another client (this sync connection): ra_a, then ra_b.
+    sql(conn, "INSERT INTO ra_t VALUES (1, 10), (2, 20)");
+    let after = wait(&refresher, |s| {
+        s.refreshed >= before.refreshed + 2 && s.is_idle()
+    })
+    .await;
+    assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 30);
+    assert_eq!(
+        count(conn, "SELECT n10 AS n FROM ra_b"),
+        20,
+        "downstream after upstream"
+    );
+    assert!(after.notifications > before.notifications);
+
+    // A rolled-back transaction notifies nothing.
+    sql(conn, "BEGIN;\nINSERT INTO ra_t VALUES (3, 30);\nROLLBACK");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let now = refresher.status();
+    assert_eq!(now.notifications, after.notifications, "{now:?}");
+    assert_eq!(now.refreshed, after.refreshed);
+
+    // Many statements in one transaction: one notification, one refresh.
+    sql(
+        conn,
+        "BEGIN;\nINSERT INTO ra_t VALUES (4, 1);\nINSERT INTO ra_t VALUES (5, 1);\nUPDATE ra_t SET amount = amount + 1;\nCOMMIT",
+    );
+    let last = wait(&refresher, |s| {
+        s.refreshed >= now.refreshed + 2 && s.is_idle()
+    })
+    .await;
+    assert_eq!(last.notifications, now.notifications + 1);
+    assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 36);
+    refresher.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_after_its_connection_is_terminated() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    let refresher = start(db.url(), |r| {
+        r.reconnect_backoff(Duration::from_millis(800), Duration::from_secs(2))
+    })
+    .await;
+    let before = refresher.status();
+    assert_eq!(before.connections, 1);
+    let pid = before.listener_pid.unwrap();
+
+    sql(conn, &format!("SELECT pg_terminate_backend({pid})"));
+    wait(&refresher, |s| !s.listening).await;
+    // Written while nobody listens: the notification is lost, the catch-up sees the write.
+    sql(conn, "INSERT INTO ra_t VALUES (7, 70)");
+    let back = wait(&refresher, |s| {
+        s.connections >= 2 && s.is_idle() && s.refreshed > before.refreshed
+    })
+    .await;
+    assert_ne!(back.listener_pid, Some(pid));
+    assert!(back.last_error.is_some());
+    assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 70);
+
+    // And it listens again.
+    sql(conn, "INSERT INTO ra_t VALUES (8, 1)");
+    wait(&refresher, |s| s.refreshed > back.refreshed && s.is_idle()).await;
+    assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 71);
+    refresher.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_retried_and_the_refresher_goes_on() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(
+        conn,
+        "CREATE TABLE rb_t (x int);
+INSERT INTO rb_t VALUES (1);
+CREATE MATERIALIZED VIEW rb_m AS SELECT 10 / max(x) AS q FROM rb_t",
+    );
+    pgview::install_auto_refresh(conn, "rb_m").unwrap();
+    let refresher = start(db.url(), |r| r).await;
+    let before = refresher.status();
+    // Division by zero: the refresh fails and is retried with backoff.
+    sql(conn, "UPDATE rb_t SET x = 0");
+    let failing = wait(&refresher, |s| s.failures >= before.failures + 2).await;
+    assert!(
+        failing
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("division by zero"),
+        "{failing:?}"
+    );
+    // Fixed: the next retry succeeds.
+    sql(conn, "UPDATE rb_t SET x = 5");
+    wait(&refresher, |s| {
+        s.is_idle() && s.refreshed > before.refreshed
+    })
+    .await;
+    assert_eq!(count(conn, "SELECT q::int8 AS n FROM rb_m"), 2);
+    refresher.shutdown().await;
+}
