@@ -1,11 +1,14 @@
 //! `pgview`: the command-line tool of pgview.
 //!
 //! The connection comes from `--database-url` or `DATABASE_URL`. Errors are one readable
-//! line on standard error and a non-zero exit code.
+//! line on standard error and exit status 2 (`pgview diff` exits with 1 when it finds
+//! differences, like `diff`).
 
 mod connection;
+mod diff;
+mod generate;
 mod graph;
-mod refresh;
+mod viewdir;
 
 use std::process::ExitCode;
 
@@ -28,28 +31,38 @@ struct Cli {
 enum Command {
     /// Draw the dependency graph of tables, views and materialized views (DOT or Mermaid).
     Graph(graph::Args),
-    /// Refresh materialized views in dependency order, in parallel (progress bar, then a table
-    /// of durations; non-zero exit when a view failed).
-    Refresh(refresh::Args),
+    /// Compare a folder of view definitions (`.sql` files) with the database.
+    #[command(after_long_help = viewdir::help(
+        "Exit status: 0 when the database matches the folder, 1 when it differs, 2 on error."
+    ))]
+    Diff(diff::Args),
+    /// Write the Diesel migration that makes the database match a folder of view definitions.
+    #[command(after_long_help = viewdir::help(
+        "Exit status: 0 when the migration is written (or nothing differs), 2 on error."
+    ))]
+    Generate(generate::Args),
 }
 
 /// The error of a command: printed as one line.
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-fn run(cli: Cli) -> Result<(), Error> {
+/// Runs the command; its exit status when it does not fail.
+fn run(cli: Cli) -> Result<ExitCode, Error> {
     let url = cli.database_url.as_deref();
     match cli.command {
         Command::Graph(args) => graph::run(url, &args),
-        Command::Refresh(args) => refresh::run(url, &args),
-    }
+        Command::Diff(args) => return diff::run(url, &args),
+        Command::Generate(args) => return generate::run(url, &args),
+    }?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => status,
         Err(error) => {
             eprintln!("pgview: {}", one_line(error.as_ref()));
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
