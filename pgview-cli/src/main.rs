@@ -8,6 +8,7 @@ mod connection;
 mod diff;
 mod generate;
 mod graph;
+mod refresh;
 mod viewdir;
 
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Command {
         "Exit status: 0 when the migration is written (or nothing differs), 2 on error."
     ))]
     Generate(generate::Args),
+    /// Refresh materialized views in dependency order, in parallel (progress bar, then a table
+    /// of durations; non-zero exit when a view failed).
+    Refresh(refresh::Args),
 }
 
 /// The error of a command: printed as one line.
@@ -53,6 +57,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Graph(args) => graph::run(url, &args),
         Command::Diff(args) => return diff::run(url, &args),
         Command::Generate(args) => return generate::run(url, &args),
+        Command::Refresh(args) => refresh::run(url, &args),
     }?;
     Ok(ExitCode::SUCCESS)
 }
