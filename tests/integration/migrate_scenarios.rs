@@ -633,3 +633,416 @@ fn s17_declared() -> ViewSet {
         .with_materialized(matview("sc17", "d8", "SELECT count(*) AS n FROM sc17.d7"))
         .with_view(view("sc17", "d9", "SELECT n FROM sc17.d8"))
 }
+
+/// Scenario 20: a materialized view's query changes: dropped and created again (data, indexes,
+/// comments, storage parameters and privileges come back), its data computed by the new query.
+#[test]
+fn s20_materialized_view_changed() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc20;
+        CREATE MATERIALIZED VIEW sc20.m WITH (fillfactor = 80) AS SELECT id, name FROM users;
+        CREATE UNIQUE INDEX m_id_idx ON sc20.m (id);
+        COMMENT ON MATERIALIZED VIEW sc20.m IS 'users';
+        COMMENT ON COLUMN sc20.m.name IS 'their name';
+        GRANT SELECT ON sc20.m TO PUBLIC;
+        INSERT INTO users (name) VALUES ('sc20 a'), ('sc20 b');
+        REFRESH MATERIALIZED VIEW sc20.m;";
+    let set = ViewSet::new().with_materialized(
+        matview(
+            "sc20",
+            "m",
+            "SELECT id, name FROM users WHERE name LIKE '%b'",
+        )
+        .storage_parameter("fillfactor", "80")
+        .unwrap()
+        .index(Index::unique(["id"]).unwrap())
+        .unwrap()
+        .comment("users")
+        .unwrap()
+        .column_comment("name", "their name")
+        .unwrap(),
+    );
+    run(conn, &Scenario::new(setup, &["sc20"], set), |conn, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            ["drop for rebuild sc20.m", "recreate (declared) sc20.m"]
+        );
+        assert_eq!(
+            query_text(conn, "SELECT string_agg(name, ',') FROM sc20.m"),
+            "sc20 b"
+        );
+        assert_eq!(
+            query_text(conn, "has_table_privilege('public', 'sc20.m', 'SELECT')"),
+            "true"
+        );
+    });
+    assert_eq!(
+        query_text(
+            conn,
+            "SELECT string_agg(name, ',' ORDER BY name) FROM sc20.m"
+        ),
+        "sc20 a,sc20 b"
+    );
+}
+
+/// Scenario 21: storage parameters only: `ALTER MATERIALIZED VIEW … SET/RESET`.
+#[test]
+fn s21_storage_parameters_only() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc21;
+        CREATE MATERIALIZED VIEW sc21.m WITH (fillfactor = 70, autovacuum_enabled = false) AS SELECT id FROM users;";
+    let set = ViewSet::new().with_materialized(
+        matview("sc21", "m", "SELECT id FROM users")
+            .storage_parameter("fillfactor", "90")
+            .unwrap(),
+    );
+    run(conn, &Scenario::new(setup, &["sc21"], set), |_, out| {
+        assert_eq!(step_lines(&out.plan), ["alter options sc21.m"]);
+        assert_eq!(
+            out.plan.steps[0].sql,
+            [
+                r#"ALTER MATERIALIZED VIEW "sc21"."m" SET ("fillfactor" = '90')"#,
+                r#"ALTER MATERIALIZED VIEW "sc21"."m" RESET ("autovacuum_enabled")"#,
+            ]
+        );
+    });
+}
+
+/// Scenario 22: a view outside the scope reads a view that is dropped: it cannot be rebuilt
+/// on the new definitions, so the plan drops it explicitly and says so; down brings it back.
+#[test]
+fn s22_dependent_that_cannot_be_rebuilt() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc22; CREATE SCHEMA sc22_ext;
+        CREATE VIEW sc22.old AS SELECT id FROM users;
+        CREATE VIEW sc22_ext.reads_old AS SELECT id FROM sc22.old;";
+    let set = ViewSet::new().with_view(view("sc22", "new", "SELECT id FROM users"));
+    let mut scenario = Scenario::new(setup, &["sc22", "sc22_ext"], set);
+    scenario.scope = pgview::DiffScope::schemas(["sc22"]).unwrap();
+    run(conn, &scenario, |_, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop sc22_ext.reads_old",
+                "drop sc22.old",
+                "create (declared) sc22.new"
+            ]
+        );
+        assert_eq!(out.plan.warnings.len(), 1, "{:?}", out.plan.warnings);
+        assert!(
+            out.plan.warnings[0]
+                .starts_with("sc22_ext.reads_old is not declared and cannot be rebuilt"),
+            "{:?}",
+            out.plan.warnings
+        );
+        assert!(out
+            .plan
+            .up_sql()
+            .contains("-- WARNING: sc22_ext.reads_old is not declared"));
+    });
+}
+
+/// Scenario 23: owner and privileges (grant options, an owner that gave up some of its own)
+/// survive a rebuild.
+#[test]
+fn s23_owner_and_privileges() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc23;
+        CREATE ROLE mig_sc23_owner; CREATE ROLE mig_sc23_reader;
+        GRANT CREATE, USAGE ON SCHEMA sc23 TO mig_sc23_owner;
+        GRANT SELECT ON users TO mig_sc23_owner WITH GRANT OPTION;
+        CREATE VIEW sc23.v AS SELECT id, name FROM users;
+        ALTER VIEW sc23.v OWNER TO mig_sc23_owner;
+        GRANT SELECT ON sc23.v TO mig_sc23_reader WITH GRANT OPTION;
+        REVOKE TRUNCATE ON sc23.v FROM mig_sc23_owner;";
+    let set = ViewSet::new().with_view(view("sc23", "v", "SELECT id FROM users"));
+    run(conn, &Scenario::new(setup, &["sc23"], set), |conn, out| {
+        let up = out.plan.up_sql();
+        assert!(
+            up.contains(r#"ALTER VIEW "sc23"."v" OWNER TO "mig_sc23_owner""#),
+            "{up}"
+        );
+        assert!(
+            up.contains(r#"REVOKE TRUNCATE ON TABLE "sc23"."v" FROM "mig_sc23_owner""#),
+            "{up}"
+        );
+        assert!(
+            up.contains(
+                r#"GRANT SELECT ON TABLE "sc23"."v" TO "mig_sc23_reader" WITH GRANT OPTION"#
+            ),
+            "{up}"
+        );
+        assert_eq!(
+            query_text(
+                conn,
+                "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'sc23.v'::regclass"
+            ),
+            "mig_sc23_owner"
+        );
+    });
+}
+
+/// Scenario 24: triggers, rules and column defaults of a rebuilt view come back.
+#[test]
+fn s24_triggers_rules_defaults() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc24;
+        CREATE TABLE sc24.log (note text);
+        CREATE VIEW sc24.v AS SELECT id, name FROM users;
+        CREATE VIEW sc24.reader AS SELECT id FROM sc24.v;
+        ALTER VIEW sc24.reader ALTER COLUMN id SET DEFAULT 42;
+        CREATE FUNCTION sc24.on_insert() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN INSERT INTO sc24.log VALUES ('insert'); RETURN NEW; END$$;
+        CREATE TRIGGER reader_insert INSTEAD OF INSERT ON sc24.reader FOR EACH ROW EXECUTE FUNCTION sc24.on_insert();
+        CREATE RULE reader_delete AS ON DELETE TO sc24.reader DO INSTEAD INSERT INTO sc24.log VALUES ('delete');";
+    let set = ViewSet::new()
+        .with_view(view("sc24", "v", "SELECT id FROM users"))
+        .with_view(view("sc24", "reader", "SELECT id FROM sc24.v"));
+    run(conn, &Scenario::new(setup, &["sc24"], set), |conn, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop for rebuild sc24.reader",
+                "drop for rebuild sc24.v",
+                "recreate (declared) sc24.v",
+                "rebuild (declared) sc24.reader",
+            ]
+        );
+        crate::migrate_support::apply(
+            conn,
+            "INSERT INTO sc24.reader DEFAULT VALUES; DELETE FROM sc24.reader;",
+        )
+        .unwrap();
+        assert_eq!(
+            query_text(
+                conn,
+                "SELECT string_agg(note, ',' ORDER BY note) FROM sc24.log"
+            ),
+            "delete,insert"
+        );
+    });
+}
+
+/// Scenario 25: names that need quoting everywhere.
+#[test]
+fn s25_names_that_need_quoting() {
+    let conn = &mut conn();
+    let setup = r#"CREATE SCHEMA "Sc 25";
+        CREATE VIEW "Sc 25"."Order Stats" AS SELECT user_id AS "User Id", count(*) AS "N""" FROM orders GROUP BY user_id;
+        CREATE MATERIALIZED VIEW "Sc 25"."Top ""Users""" AS SELECT "User Id" FROM "Sc 25"."Order Stats";
+        CREATE UNIQUE INDEX "Top idx" ON "Sc 25"."Top ""Users""" ("User Id");"#;
+    let set = ViewSet::new()
+        .with_view(
+            View::from_sql(
+                "Order Stats",
+                r#"SELECT user_id AS "User Id", count(*)::int AS "N""" FROM orders GROUP BY user_id"#,
+            )
+            .unwrap()
+            .schema("Sc 25")
+            .unwrap(),
+        )
+        .with_materialized(
+            MaterializedView::from_sql("Top \"Users\"", r#"SELECT "User Id" FROM "Sc 25"."Order Stats""#)
+                .unwrap()
+                .schema("Sc 25")
+                .unwrap()
+                .index(Index::unique(["User Id"]).unwrap().named("Top idx").unwrap())
+                .unwrap(),
+        );
+    run(conn, &Scenario::new(setup, &["Sc 25"], set), |_, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop for rebuild Sc 25.Top \"Users\"",
+                "drop for rebuild Sc 25.Order Stats",
+                "recreate (declared) Sc 25.Order Stats",
+                "rebuild (declared) Sc 25.Top \"Users\"",
+            ]
+        );
+        assert!(out
+            .plan
+            .up_sql()
+            .contains(r#"DROP MATERIALIZED VIEW "Sc 25"."Top ""Users""""#));
+    });
+}
+
+/// The query of [`Sc26Orders`].
+#[diesel::dsl::auto_type]
+fn sc26_query() -> _ {
+    use diesel::prelude::*;
+    crate::support::orders::table
+        .filter(crate::support::orders::status.eq("paid"))
+        .select((crate::support::orders::id, crate::support::orders::user_id))
+}
+
+#[derive(pgview::PgView, diesel::Queryable, Debug)]
+#[pgview(name = "paid_orders", schema = "sc26", materialized, query = sc26_query)]
+#[pgview(unique_index(id), comment = "paid orders")]
+#[allow(dead_code)]
+struct Sc26Orders {
+    id: i32,
+    user_id: i32,
+}
+
+/// Scenario 26: a derived struct (`#[derive(PgView)]`) in the set; the database has an older
+/// definition.
+#[test]
+fn s26_derived_struct() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc26;
+        CREATE MATERIALIZED VIEW sc26.paid_orders AS SELECT id, user_id FROM orders WHERE status = 'new';
+        CREATE UNIQUE INDEX paid_orders_id_idx ON sc26.paid_orders (id);
+        COMMENT ON MATERIALIZED VIEW sc26.paid_orders IS 'paid orders';";
+    let set = ViewSet::new().with::<Sc26Orders>().unwrap();
+    run(conn, &Scenario::new(setup, &["sc26"], set), |_, out| {
+        let changes: Vec<_> = out
+            .diff
+            .changes()
+            .map(pgview::DiffEntry::fullname)
+            .collect();
+        assert_eq!(changes, ["sc26.paid_orders"]);
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop for rebuild sc26.paid_orders",
+                "recreate (declared) sc26.paid_orders"
+            ]
+        );
+    });
+}
+
+/// Scenario 27: side by side is asked for, but the materialized view is read by another view:
+/// it is rebuilt with its dependent instead.
+#[test]
+fn s27_side_by_side_falls_back_to_rebuild() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc27;
+        CREATE MATERIALIZED VIEW sc27.m AS SELECT id FROM users;
+        CREATE VIEW sc27.reader AS SELECT id FROM sc27.m;";
+    let set = ViewSet::new()
+        .with_materialized(matview("sc27", "m", "SELECT id FROM users WHERE id > 0"))
+        .with_view(view("sc27", "reader", "SELECT id FROM sc27.m"));
+    let mut scenario = Scenario::new(setup, &["sc27"], set);
+    scenario.options = PlanOptions::new().side_by_side_materialized(true);
+    run(conn, &scenario, |_, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop for rebuild sc27.reader",
+                "drop for rebuild sc27.m",
+                "recreate (declared) sc27.m",
+                "rebuild (declared) sc27.reader",
+            ]
+        );
+    });
+}
+
+/// Scenario 28: names declared without a schema are where `CREATE VIEW` would put them (the
+/// connection's current schema); the migration pins the comparison's `search_path` for the
+/// declared SQL and gives the runner's back at the end.
+#[test]
+fn s28_unqualified_names() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc28; SET LOCAL search_path = sc28, public;
+        CREATE TABLE sc28.items (id int, label text);";
+    let set = ViewSet::new()
+        .with_view(View::from_sql("labels", "SELECT label FROM items").unwrap())
+        .with_view(View::from_sql("counted", "SELECT count(*) AS n FROM labels").unwrap());
+    run(conn, &Scenario::new(setup, &["sc28"], set), |conn, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "create (declared) sc28.labels",
+                "create (declared) sc28.counted"
+            ]
+        );
+        assert_eq!(out.plan.search_path.as_deref(), Some("sc28, public"));
+        assert!(out
+            .plan
+            .up_sql()
+            .contains("set_config('search_path', 'sc28, public', true)"));
+        assert!(out
+            .plan
+            .up_sql()
+            .contains(r#"CREATE VIEW "sc28"."labels" AS SELECT label FROM items"#));
+        assert_eq!(
+            query_text(conn, "current_setting('search_path')"),
+            "sc28, public"
+        );
+    });
+}
+
+/// Scenario 29: a declared view stops reading a view that is no longer declared: it is
+/// dropped before that view and created again after.
+#[test]
+fn s29_dependency_removed() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc29;
+        CREATE VIEW sc29.helper AS SELECT id FROM users;
+        CREATE VIEW sc29.main AS SELECT id FROM sc29.helper;";
+    let set = ViewSet::new().with_view(view("sc29", "main", "SELECT id FROM users"));
+    run(conn, &Scenario::new(setup, &["sc29"], set), |_, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "drop for rebuild sc29.main",
+                "drop sc29.helper",
+                "recreate (declared) sc29.main"
+            ]
+        );
+    });
+}
+
+/// Scenario 30: a view gets a new column (replaced in place) that a new view reads: the new
+/// view is created after the replacement.
+#[test]
+fn s30_new_view_reads_an_appended_column() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc30; CREATE VIEW sc30.base AS SELECT id FROM users;";
+    let set = ViewSet::new()
+        .with_view(view("sc30", "base", "SELECT id, name FROM users"))
+        .with_view(view("sc30", "names", "SELECT name FROM sc30.base"));
+    run(conn, &Scenario::new(setup, &["sc30"], set), |_, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            [
+                "replace (declared) sc30.base",
+                "create (declared) sc30.names"
+            ]
+        );
+        assert_eq!(
+            out.plan
+                .down_steps
+                .iter()
+                .map(|s| s.kind.name())
+                .collect::<Vec<_>>(),
+            ["drop", "drop for rebuild", "recreate"]
+        );
+    });
+}
+
+/// Scenario 31: options and query change together: `CREATE OR REPLACE` re-states the whole
+/// option list (a bare replace would silently turn `security_barrier` off); down restores the
+/// old options.
+#[test]
+fn s31_options_restated_on_replace() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc31;
+        CREATE VIEW sc31.v WITH (security_barrier, check_option = cascaded) AS SELECT id, name FROM users WHERE id > 0;";
+    let set = ViewSet::new().with_view(
+        view("sc31", "v", "SELECT id, name FROM users WHERE id > 1")
+            .security_barrier(true)
+            .security_invoker(true),
+    );
+    run(conn, &Scenario::new(setup, &["sc31"], set), |conn, out| {
+        assert_eq!(
+            out.plan.steps[0].sql,
+            [
+                r#"CREATE OR REPLACE VIEW "sc31"."v" WITH (security_barrier = true, security_invoker = true) AS SELECT id, name FROM users WHERE id > 1"#
+            ]
+        );
+        assert_eq!(
+                query_text(conn, "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'sc31.v'::regclass"),
+                "security_barrier=true,security_invoker=true"
+            );
+    });
+}

@@ -23,7 +23,6 @@ use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Nullable, Text};
 use diesel::QueryableByName;
 
-use crate::ddl::{DropMaterializedView, DropView};
 use crate::error::{Error, RelationKind, Result};
 
 use super::blueprint::{catalog_definition, normalization_sql, qualified, Blueprint};
@@ -31,15 +30,17 @@ use super::diff::{Change, DiffEntry, DiffStatus, Target, ViewDiff};
 use super::normalize::{fixpoint_block, normalize_block, Creation, FailuresRow, SameRow};
 use super::scope::DiffScope;
 use super::set::{AnyView, TableSql, ViewSet};
-use super::sql::statement_sql;
 use super::state::{
     effective_options, fullname, states, Key, Selection, StateQuery, StateRow, ViewState,
 };
 
-/// What the comparison needs to know about the connection.
+/// What the comparison needs to know about the connection. It also turns JIT compilation off
+/// for the comparison's transaction: the planner finds the catalog queries expensive enough to
+/// compile them, which costs far more than it saves (1.5 s of a 1.6 s query on 1,000 views).
 pub(crate) const ENV_SQL: &str =
     "SELECT pg_catalog.current_setting('search_path') AS search_path, \
-    pg_catalog.current_schema()::text AS current_schema, current_user::text AS current_user";
+    pg_catalog.current_schema()::text AS current_schema, current_user::text AS current_user, \
+    pg_catalog.set_config('jit', 'off', true) AS jit";
 
 /// The row of [`ENV_SQL`].
 #[derive(Debug, QueryableByName)]
@@ -137,14 +138,26 @@ impl Comparison {
             .filter(|k| !dropped.contains(k))
             .collect();
 
-        let mut drops = Vec::with_capacity(dropped.len());
-        for key in &dropped {
-            let name = qualified(&key.0, &key.1)?;
-            drops.push(if self.live[key].materialized {
-                statement_sql(&DropMaterializedView::new(name).if_exists().cascade())
-            } else {
-                statement_sql(&DropView::new(name).if_exists().cascade())
-            });
+        // One `DROP … CASCADE` per kind, for every view dropped (one statement is faster than
+        // one per view; everything is rolled back).
+        let mut drops = Vec::new();
+        for materialized in [true, false] {
+            let names: Vec<String> = dropped
+                .iter()
+                .filter(|key| self.live[*key].materialized == materialized)
+                .map(|key| Ok(qualified(&key.0, &key.1)?.to_string()))
+                .collect::<Result<_>>()?;
+            if !names.is_empty() {
+                let kind = if materialized {
+                    "MATERIALIZED VIEW"
+                } else {
+                    "VIEW"
+                };
+                drops.push(format!(
+                    "DROP {kind} IF EXISTS {} CASCADE",
+                    names.join(", ")
+                ));
+            }
         }
         // The declared views and the views to re-create from the catalog, in the live creation
         // order when they exist (fewer rounds), new ones last.
