@@ -45,8 +45,8 @@ where
 /// use pgview_core::Refresh;
 /// let report = pgview_core::aio::refresh_materialized_views(&pool, &Refresh::all()).await?;
 /// println!("{} views in {:?}", report.views().len(), report.elapsed());
-/// report.into_result()?;
-/// # Ok(()) }
+/// let report = report.into_result()?;
+/// # let _ = report; Ok(()) }
 /// ```
 ///
 /// # Errors

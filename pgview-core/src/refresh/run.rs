@@ -72,8 +72,8 @@ where
 /// for view in report.views() {
 ///     println!("{view}");
 /// }
-/// report.into_result()?;
-/// # Ok(()) }
+/// let report = report.into_result()?; // Error::RefreshFailed when a view failed
+/// # let _ = report; Ok(()) }
 /// ```
 ///
 /// # Errors
