@@ -3,11 +3,19 @@
 //! `MigrationHarness` on a database of its own (the harness commits); after each failure the
 //! catalog is exactly as before (same OIDs, options, comments, indexes, grants, data) and no
 //! version is recorded. Then the whole rebuild succeeds, and reverting it restores the tree.
+//!
+//! Twice: with the rebuild written as operations (drop every view, create every new
+//! definition), and with the engine's plan (`diff` + `plan`) written by `write_migration` and
+//! run from its files, as `pgview generate` leaves it.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use pgview::{Index, MaterializedView, Operation, View, ViewMigration, ViewMigrations};
+use diesel_migrations::{
+    embed_migrations, EmbeddedMigrations, FileBasedMigrations, MigrationHarness,
+};
+use pgview::{
+    DiffScope, Index, MaterializedView, Operation, View, ViewMigration, ViewMigrations, ViewSet,
+};
 
 use crate::migration_support::{applied_versions, snapshot, text};
 
@@ -142,10 +150,11 @@ fn state(conn: &mut PgConnection) -> (Vec<String>, Vec<String>) {
     (snapshot(conn, "aon", true), rows)
 }
 
-#[test]
-fn a_failure_at_any_step_of_a_20_view_rebuild_changes_nothing() {
+/// A database of its own with the tree of revision 0, built by a migration through the
+/// harness.
+fn database_with_tree() -> (pgview_testkit::TestDatabase, PgConnection) {
     let db = pgview_testkit::fresh_database();
-    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let mut conn = PgConnection::establish(db.url()).unwrap();
     conn.batch_execute(
         "CREATE SCHEMA aon;
          INSERT INTO users (name) SELECT 'user ' || n FROM generate_series(1, 50) AS n;",
@@ -154,6 +163,13 @@ fn a_failure_at_any_step_of_a_20_view_rebuild_changes_nothing() {
     let build: Vec<Operation> = tree(0).iter().map(create).chain([grants()]).collect();
     conn.run_pending_migrations(source("2030-06-01-000000_build_tree", build).chain(TABLES))
         .unwrap();
+    (db, conn)
+}
+
+#[test]
+fn a_failure_at_any_step_of_a_20_view_rebuild_changes_nothing() {
+    let (_db, mut conn) = database_with_tree();
+    let conn = &mut conn;
 
     let before = state(conn);
     let versions = applied_versions(conn);
@@ -207,4 +223,88 @@ fn snapshot_without_oids(lines: &[String]) -> Vec<String> {
                 .map_or(line.clone(), |(_, rest)| rest.to_owned())
         })
         .collect()
+}
+
+/// A new empty folder for migration files.
+fn scratch(k: usize) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pgview-atomic-{}-{k}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_failure_at_any_step_of_the_engine_rebuild_plan_changes_nothing() {
+    let (_db, mut conn) = database_with_tree();
+    let conn = &mut conn;
+    let before = state(conn);
+    let versions = applied_versions(conn);
+
+    let mut declared = ViewSet::new();
+    for node in tree(1) {
+        declared = match node {
+            Node::Plain(view) => declared.with_view(view),
+            Node::Materialized(view) => declared.with_materialized(view),
+        };
+    }
+    let scope = DiffScope::schemas(["aon"]).unwrap();
+    let plan = pgview::diff(conn, &declared, &scope).unwrap().plan();
+    assert!(plan.steps.len() > VIEWS, "{}", plan.describe());
+    assert!(plan.warnings.is_empty(), "{}", plan.describe());
+
+    for k in 0..plan.steps.len() {
+        let mut broken = plan.clone();
+        broken.steps[k].sql = vec![if k % 2 == 0 {
+            "SELECT 1/0".to_owned()
+        } else {
+            "CREATE VIEW aon.broken AS SELECT * FROM aon.no_such_relation".to_owned()
+        }];
+        let dir = scratch(k);
+        pgview::write_migration(&dir, "rebuild_tree", &broken).unwrap();
+        let files = FileBasedMigrations::from_path(&dir).unwrap();
+        let err = conn
+            .run_pending_migrations(files)
+            .expect_err("the injected failure must fail the migration");
+        let message = err.to_string();
+        assert!(
+            message.contains("division by zero") || message.contains("no_such_relation"),
+            "step {k}: {message}"
+        );
+        assert_eq!(state(conn), before, "step {k} left changes behind");
+        assert_eq!(applied_versions(conn), versions, "step {k}");
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        // The same plan as a view migration: the error names the step (after the one that
+        // sets the search_path).
+        let migration = ViewMigration::from_plan("2030-07-01-000000_rebuild_tree", &broken);
+        let migrations = ViewMigrations::new().migration(migration.unwrap()).unwrap();
+        let err = conn
+            .run_pending_migrations(migrations.chain(TABLES))
+            .expect_err("the injected failure must fail the migration");
+        let total = plan.steps.len() + 1 + usize::from(plan.search_path.is_some());
+        let step = format!("step {} of {total}", k + 2);
+        assert!(err.to_string().contains(&step), "{step}: {err}");
+        assert_eq!(
+            state(conn),
+            before,
+            "step {k} (view migration) left changes behind"
+        );
+        assert_eq!(applied_versions(conn), versions, "step {k}");
+    }
+
+    // The plan itself, as a view migration (no files): it succeeds, the database then matches
+    // the declared tree, and reverting it gives the original tree back.
+    let migration = ViewMigration::from_plan("2030-07-01-000000_rebuild_tree", &plan).unwrap();
+    let migrations = ViewMigrations::new().migration(migration).unwrap();
+    conn.run_pending_migrations(migrations.chain(TABLES))
+        .unwrap();
+    assert!(pgview::diff(conn, &declared, &scope).unwrap().is_empty());
+    conn.revert_last_migration(migrations.chain(TABLES))
+        .unwrap();
+    assert_eq!(
+        snapshot(conn, "aon", false),
+        snapshot_without_oids(&before.0)
+    );
+    assert_eq!(state(conn).1, before.1);
+    assert_eq!(applied_versions(conn), versions);
 }

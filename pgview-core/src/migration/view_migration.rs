@@ -10,6 +10,8 @@ use diesel_async::{AsyncConnection, TransactionManager};
 
 use super::operation::Operation;
 use crate::error::{Error, Result};
+use crate::migrate::{MigrationPlan, Step as PlanStep};
+use crate::sql_text::string_constant;
 
 /// A Diesel migration (`diesel::migration::Migration<Pg>`) made of view [`Operation`]s, named
 /// like the folders of `diesel migration generate` (`2024-06-01-000000_user_views`).
@@ -101,6 +103,60 @@ impl ViewMigration {
             id: parse_name(name)?,
             operations: Vec::new(),
         })
+    }
+
+    /// The migration of an engine plan ([`ViewDiff::plan`](crate::ViewDiff::plan)), to run
+    /// through a migration harness without writing files (what
+    /// [`write_migration`](crate::write_migration) writes, as a [`ViewMigration`]).
+    ///
+    /// Each step of the plan is one operation, so an error names the step that failed; the
+    /// `search_path` the plan was compared with is set for the steps and the runner's is
+    /// restored after them, as in `up.sql`. The reverse is the plan's down migration as a
+    /// whole (the plan's `down.sql`): it is the reverse of the first operation, which runs
+    /// last.
+    ///
+    /// # Errors
+    /// [`Error::InvalidMigration`] for an invalid name or an empty plan.
+    pub fn from_plan(name: &str, plan: &MigrationPlan) -> Result<Self> {
+        let id = parse_name(name)?;
+        if plan.is_empty() {
+            return Err(Error::InvalidMigration {
+                name: name.to_owned(),
+                reason: "the plan is empty: the database already matches".into(),
+            });
+        }
+        let (pin, unpin) = match &plan.search_path {
+            Some(path) => (
+                vec![format!(
+                    "SELECT pg_catalog.set_config('pgview.search_path', \
+                     pg_catalog.current_setting('search_path'), true), \
+                     pg_catalog.set_config('search_path', {}, true)",
+                    string_constant(path)
+                )],
+                vec!["SELECT pg_catalog.set_config('search_path', \
+                      pg_catalog.current_setting('pgview.search_path'), true)"
+                    .to_owned()],
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut operations = vec![Operation::sql(&pin.join(";\n"), &plan.down_sql())?
+            .described("set the search_path of the plan (reverted: the plan's down migration)")];
+        for step in &plan.steps {
+            let statements: Vec<&str> = step
+                .sql
+                .iter()
+                .map(|s| s.trim_end().trim_end_matches(';'))
+                .collect();
+            operations
+                .push(Operation::sql(&statements.join(";\n"), "")?.described(&describe(step)));
+        }
+        if !unpin.is_empty() {
+            operations.push(
+                Operation::sql(&unpin.join(";\n"), "")?
+                    .described("restore the runner's search_path"),
+            );
+        }
+        Ok(Self { id, operations })
     }
 
     /// Adds an operation, run after the ones added before.
@@ -299,6 +355,21 @@ impl Migration<Pg> for ViewMigration {
     fn name(&self) -> &dyn MigrationName {
         &self.id
     }
+}
+
+/// One line about a plan step: kind, view and reason.
+fn describe(step: &PlanStep) -> String {
+    let mut line = step.kind.name().to_owned();
+    if let Some(source) = step.kind.source() {
+        let _ = write!(line, " (from {} definition)", source.as_str());
+    }
+    if let (Some(kind), Some(view)) = (step.view_kind, &step.view) {
+        let _ = write!(line, " {kind} {view}");
+    }
+    if !step.reason.is_empty() {
+        let _ = write!(line, ": {}", step.reason.replace(['\n', '\r'], " "));
+    }
+    line
 }
 
 /// Reads `<version>_<name>`.
