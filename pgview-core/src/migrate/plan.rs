@@ -596,7 +596,7 @@ fn create_steps(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> Vec<Ste
             ),
             Action::Rebuild(via) => (
                 StepKind::Rebuild { from },
-                rebuild_reason(via, from),
+                rebuild_reason(via, from, t.up),
                 blueprint.create_statements(),
             ),
             Action::Replace => (
@@ -808,13 +808,14 @@ fn changed_reason(changes: Option<&Vec<Change>>) -> String {
     }
 }
 
-fn rebuild_reason(via: &Key, source: Source) -> String {
-    match source {
-        Source::Declared => format!("reads {}, which is rebuilt", fullname(via)),
-        Source::Catalog => format!(
+fn rebuild_reason(via: &Key, source: Source, up: bool) -> String {
+    if source == Source::Catalog && up {
+        format!(
             "reads {}, which is rebuilt; not declared, so rebuilt from its catalog definition",
             fullname(via)
-        ),
+        )
+    } else {
+        format!("reads {}, which is rebuilt", fullname(via))
     }
 }
 
