@@ -208,6 +208,42 @@ fn captured_views_in_order_with_their_statements() {
     assert!(none.restore_statements().unwrap().is_empty());
 }
 
+#[test]
+fn a_table_change_in_a_view_migration_run_by_the_harness() {
+    use diesel_migrations::MigrationHarness;
+    use pgview::{Operation, ViewMigration, ViewMigrations};
+
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let p = "mig_dep_h";
+    conn.batch_execute(&setup(p)).unwrap();
+    let before = all_snapshots(conn, p, false);
+    let orders = format!("{p}.orders");
+    let change = Operation::with_dependent_views(
+        orders.as_str(),
+        &widen(p),
+        &format!("ALTER TABLE {orders} ALTER COLUMN total TYPE numeric(10, 2)"),
+    )
+    .unwrap();
+    let migration = ViewMigration::new("2030-08-01-000000_widen_total")
+        .unwrap()
+        .operation(change);
+    assert!(migration
+        .up_sql()
+        .contains("are dropped before and restored after"));
+    let views = ViewMigrations::new().migration(migration).unwrap();
+
+    conn.run_pending_migrations(&views).unwrap();
+    let widened: Vec<String> = before
+        .iter()
+        .map(|line| line.replace("total numeric(10,2)", "total numeric(14,2)"))
+        .collect();
+    assert_eq!(all_snapshots(conn, p, false), widened);
+
+    conn.revert_last_migration(&views).unwrap();
+    assert_eq!(all_snapshots(conn, p, false), before);
+}
+
 /// Counts the queries a connection sends.
 fn counting(conn: &mut PgConnection) -> Arc<AtomicUsize> {
     let count = Arc::new(AtomicUsize::new(0));
@@ -284,5 +320,20 @@ mod on_async {
         let v1 = views.views().next().unwrap();
         assert_eq!(v1.fullname(), "mig_dep_async.v1");
         assert_eq!(v1.columns[2].sql_type, "numeric(14,2)");
+
+        // The same as an operation of a view migration run directly.
+        let narrow = format!("ALTER TABLE {orders} ALTER COLUMN total TYPE numeric(12, 2)");
+        let migration = pgview::ViewMigration::new("2030-08-02-000000_narrow")
+            .unwrap()
+            .operation(
+                pgview::Operation::with_dependent_views(orders.as_str(), &narrow, "").unwrap(),
+            );
+        migration.up_async(conn).await.unwrap();
+        let views = DependentViews::capture_async(conn, &orders).await.unwrap();
+        assert_eq!(views.len(), 5);
+        assert_eq!(
+            views.views().next().unwrap().columns[2].sql_type,
+            "numeric(12,2)"
+        );
     }
 }

@@ -32,6 +32,7 @@ use crate::{DropKind, MaterializedViewKind, ViewKind};
 /// | [`set_view_options`](Self::set_view_options), [`set_materialized_view_options`](Self::set_materialized_view_options) | `ALTER … SET (…)` / `RESET (…)` | the previous values set again, or reset |
 /// | [`comment`](Self::comment) | `COMMENT ON … IS …` | the previous comment (or `IS NULL`) |
 /// | [`sql`](Self::sql) | the SQL given | the SQL given for down |
+/// | [`with_dependent_views`](Self::with_dependent_views) | a table change, its dependent views dropped before and restored after | the down change, likewise |
 ///
 /// **Drops take the definition they restore** (the `down` of a drop creates it again): a
 /// migration is reverted later, often by another process, so a definition captured from the
@@ -60,6 +61,9 @@ pub struct Operation {
     description: String,
     up: Vec<String>,
     down: Vec<String>,
+    /// The relation whose dependent views are dropped before the statements and restored
+    /// after them (captured when the operation runs).
+    dependents_of: Option<QualifiedName>,
 }
 
 /// The definitions an [`Operation`] can create and drop: [`View`] and [`MaterializedView`]
@@ -426,6 +430,52 @@ impl Operation {
         ))
     }
 
+    /// A change to a table (or any relation) that views read, run with those views out of the
+    /// way: when the migration runs, the views that depend on `relation` (transitively) are
+    /// captured, dropped in reverse dependency order, `up` runs, and they are created again
+    /// with everything they had, as [`with_dependent_views`](crate::with_dependent_views)
+    /// does, inside the migration's transaction. Down does the same around `down` (empty:
+    /// nothing is run, and the views are not touched).
+    ///
+    /// The views are captured when the migration runs (the catalog of that moment is the
+    /// truth), so [`up_sql`](Self::up_sql) shows only the change. Through a migration harness,
+    /// this needs the harness's connection to be a `diesel::PgConnection`.
+    ///
+    /// # Examples
+    /// ```
+    /// use pgview_core::Operation;
+    /// let op = Operation::with_dependent_views(
+    ///     "public.orders",
+    ///     "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14, 2)",
+    ///     "ALTER TABLE orders ALTER COLUMN total TYPE numeric(10, 2)",
+    /// )?;
+    /// assert_eq!(op.dependents_of().unwrap().fullname(), "public.orders");
+    /// assert_eq!(op.description(), "change public.orders with its dependent views");
+    /// # Ok::<(), pgview_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// An invalid name; [`Error::InvalidMigration`] for text holding a NUL byte.
+    pub fn with_dependent_views<N: RelationName + ?Sized>(
+        relation: &N,
+        up: &str,
+        down: &str,
+    ) -> Result<Self> {
+        let relation = relation.to_qualified_name()?;
+        let mut operation = Self::sql(up, down)?.described(&format!(
+            "change {} with its dependent views",
+            relation.fullname()
+        ));
+        operation.dependents_of = Some(relation);
+        Ok(operation)
+    }
+
+    /// The relation whose dependent views this operation drops and restores around its
+    /// statements ([`with_dependent_views`](Self::with_dependent_views)).
+    pub fn dependents_of(&self) -> Option<&QualifiedName> {
+        self.dependents_of.as_ref()
+    }
+
     /// The operation that does what this one undoes and undoes what it does.
     #[must_use]
     pub fn reversed(self) -> Self {
@@ -460,6 +510,7 @@ impl Operation {
             description,
             up,
             down,
+            dependents_of: None,
         }
     }
 
@@ -468,6 +519,7 @@ impl Operation {
             description,
             up: self.down,
             down: self.up,
+            dependents_of: self.dependents_of,
         }
     }
 }

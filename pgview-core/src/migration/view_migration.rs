@@ -2,14 +2,16 @@
 
 use std::fmt::{self, Write as _};
 
-use diesel::connection::BoxableConnection;
+use diesel::connection::{BoxableConnection, LoadConnection};
 use diesel::migration::{self, Migration, MigrationMetadata, MigrationName, MigrationVersion};
-use diesel::pg::Pg;
-use diesel::Connection;
-use diesel_async::{AsyncConnection, TransactionManager};
+use diesel::pg::{Pg, PgConnection};
+use diesel_async::AsyncConnection;
 
+use super::dependents::DependentViews;
 use super::operation::Operation;
+use super::transaction::in_transaction_async;
 use crate::error::{Error, Result};
+use crate::ident::QualifiedName;
 use crate::migrate::{MigrationPlan, Step as PlanStep};
 use crate::sql_text::string_constant;
 
@@ -85,11 +87,21 @@ enum Direction {
     Down,
 }
 
-/// One statement to run, with the step it belongs to.
-struct Step<'a> {
+/// One operation to run in one direction.
+struct Unit<'a> {
+    /// Its position in the migration (from 1).
     number: usize,
     description: String,
-    sql: &'a str,
+    statements: &'a [String],
+    dependents_of: Option<&'a QualifiedName>,
+}
+
+impl Unit<'_> {
+    /// The relation whose dependent views must be captured, dropped and restored around the
+    /// statements (none when there is no statement).
+    fn capture(&self) -> Option<&QualifiedName> {
+        self.dependents_of.filter(|_| !self.statements.is_empty())
+    }
 }
 
 impl ViewMigration {
@@ -206,7 +218,7 @@ impl ViewMigration {
     ///
     /// # Errors
     /// [`Error::MigrationStep`] naming the step that failed; the transaction is rolled back.
-    pub fn up<C: Connection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
+    pub fn up<C: LoadConnection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
         self.run_sync(conn, Direction::Up)
     }
 
@@ -214,7 +226,7 @@ impl ViewMigration {
     ///
     /// # Errors
     /// As [`up`](Self::up).
-    pub fn down<C: Connection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
+    pub fn down<C: LoadConnection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
         self.run_sync(conn, Direction::Down)
     }
 
@@ -234,15 +246,14 @@ impl ViewMigration {
         self.run_async(conn, Direction::Down).await
     }
 
-    fn run_sync<C: Connection<Backend = Pg>>(
+    fn run_sync<C: LoadConnection<Backend = Pg>>(
         &self,
         conn: &mut C,
         direction: Direction,
     ) -> Result<()> {
         conn.transaction(|conn| {
-            for step in self.statements(direction) {
-                conn.batch_execute(step.sql)
-                    .map_err(|e| self.step_error(&step, Error::from(e)))?;
+            for unit in self.units(direction) {
+                self.run_unit(conn, &unit)?;
             }
             Ok(())
         })
@@ -253,87 +264,157 @@ impl ViewMigration {
         conn: &mut C,
         direction: Direction,
     ) -> Result<()> {
-        C::TransactionManager::begin_transaction(conn).await?;
-        let mut outcome = Ok(());
-        for step in self.statements(direction) {
-            if let Err(e) = conn.batch_execute(step.sql).await {
-                outcome = Err(self.step_error(&step, Error::from(e)));
-                break;
+        in_transaction_async(conn, async |conn: &mut C| {
+            for unit in self.units(direction) {
+                self.run_unit_async(conn, &unit).await?;
             }
-        }
-        match outcome {
-            Ok(()) => Ok(C::TransactionManager::commit_transaction(conn).await?),
-            Err(error) => {
-                // The step's error matters more than a failed rollback (the connection is
-                // then marked broken by diesel-async).
-                let _ = C::TransactionManager::rollback_transaction(conn).await;
-                Err(error)
-            }
-        }
+            Ok(())
+        })
+        .await
     }
 
-    /// The statements of one direction, in order.
-    fn statements(&self, direction: Direction) -> Vec<Step<'_>> {
+    /// Runs one operation: its statements, with the dependent views of its relation dropped
+    /// before and restored after when it has one.
+    fn run_unit<C: LoadConnection<Backend = Pg>>(
+        &self,
+        conn: &mut C,
+        unit: &Unit<'_>,
+    ) -> Result<()> {
+        let fail = |error: Error| self.unit_error(unit, error);
+        let views = match unit.capture() {
+            Some(relation) => Some(DependentViews::capture_in(conn, relation).map_err(fail)?),
+            None => None,
+        };
+        if let Some(views) = &views {
+            views.drop_views(conn).map_err(fail)?;
+        }
+        for statement in unit.statements {
+            conn.batch_execute(statement).map_err(|e| fail(e.into()))?;
+        }
+        if let Some(views) = &views {
+            views.restore(conn).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// [`run_unit`](Self::run_unit) on an async connection.
+    async fn run_unit_async<C: AsyncConnection<Backend = Pg>>(
+        &self,
+        conn: &mut C,
+        unit: &Unit<'_>,
+    ) -> Result<()> {
+        let fail = |error: Error| self.unit_error(unit, error);
+        let views = match unit.capture() {
+            Some(relation) => Some(
+                DependentViews::capture_in_async(conn, relation)
+                    .await
+                    .map_err(fail)?,
+            ),
+            None => None,
+        };
+        if let Some(views) = &views {
+            views.drop_views_async(conn).await.map_err(fail)?;
+        }
+        for statement in unit.statements {
+            conn.batch_execute(statement)
+                .await
+                .map_err(|e| fail(e.into()))?;
+        }
+        if let Some(views) = &views {
+            views.restore_async(conn).await.map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// The operations of one direction, in order, each with its statements.
+    fn units(&self, direction: Direction) -> Vec<Unit<'_>> {
         let mut operations: Vec<(usize, &Operation)> = self.operations.iter().enumerate().collect();
         if direction == Direction::Down {
             operations.reverse();
         }
-        let mut steps = Vec::new();
-        for (i, operation) in operations {
-            let (sql, description) = match direction {
-                Direction::Up => (operation.up_sql(), operation.description().to_owned()),
-                Direction::Down => (
-                    operation.down_sql(),
-                    format!("undo {}", operation.description()),
-                ),
-            };
-            for statement in sql {
-                steps.push(Step {
+        operations
+            .into_iter()
+            .map(|(i, operation)| match direction {
+                Direction::Up => Unit {
                     number: i + 1,
-                    description: description.clone(),
-                    sql: statement,
-                });
-            }
-        }
-        steps
+                    description: operation.description().to_owned(),
+                    statements: operation.up_sql(),
+                    dependents_of: operation.dependents_of(),
+                },
+                Direction::Down => Unit {
+                    number: i + 1,
+                    description: format!("undo {}", operation.description()),
+                    statements: operation.down_sql(),
+                    dependents_of: operation.dependents_of(),
+                },
+            })
+            .collect()
     }
 
     fn script(&self, direction: Direction) -> String {
-        let count = self.operations.len();
         let mut script = String::new();
-        let mut last = 0;
-        for step in self.statements(direction) {
-            if step.number != last {
-                let _ = writeln!(script, "-- {}. {}", step.number, step.description);
-                last = step.number;
+        for unit in self.units(direction) {
+            if unit.statements.is_empty() {
+                continue;
             }
-            script.push_str(step.sql);
-            script.push_str(";\n");
+            let _ = writeln!(script, "-- {}. {}", unit.number, unit.description);
+            if let Some(relation) = unit.dependents_of {
+                let _ = writeln!(
+                    script,
+                    "-- (the views that depend on {} are dropped before and restored after, \
+                     as the catalog describes them when the migration runs)",
+                    relation.fullname()
+                );
+            }
+            for statement in unit.statements {
+                script.push_str(statement);
+                script.push_str(";\n");
+            }
         }
-        if script.is_empty() && count > 0 {
+        if script.is_empty() && !self.operations.is_empty() {
             script.push_str("-- nothing to do\n");
         }
         script
     }
 
-    fn step_error(&self, step: &Step<'_>, source: Error) -> Error {
+    fn unit_error(&self, unit: &Unit<'_>, source: Error) -> Error {
         Error::MigrationStep {
             migration: format!("migration {}", self.id.name),
             step: format!(
                 "step {} of {} ({})",
-                step.number,
+                unit.number,
                 self.operations.len(),
-                step.description
+                unit.description
             ),
             source: Box::new(source),
         }
     }
 
-    /// Runs one direction on the connection a migration harness gives.
+    /// Runs one direction on the connection a migration harness gives (inside the harness's
+    /// transaction).
     fn run_boxed(&self, conn: &mut dyn BoxableConnection<Pg>, direction: Direction) -> Result<()> {
-        for step in self.statements(direction) {
-            conn.batch_execute(step.sql)
-                .map_err(|e| self.step_error(&step, Error::from(e)))?;
+        if let Some(conn) = conn.downcast_mut::<PgConnection>() {
+            for unit in self.units(direction) {
+                self.run_unit(conn, &unit)?;
+            }
+            return Ok(());
+        }
+        for unit in self.units(direction) {
+            if unit.capture().is_some() {
+                let reason = "capturing the dependent views needs the harness to run on a \
+                              diesel::PgConnection";
+                return Err(self.unit_error(
+                    &unit,
+                    Error::InvalidMigration {
+                        name: self.id.name.clone(),
+                        reason: reason.into(),
+                    },
+                ));
+            }
+            for statement in unit.statements {
+                conn.batch_execute(statement)
+                    .map_err(|e| self.unit_error(&unit, e.into()))?;
+            }
         }
         Ok(())
     }
