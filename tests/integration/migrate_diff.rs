@@ -299,7 +299,11 @@ fn scopes() {
     assert!(all.contains(&"mg_scope_b.other".to_owned()), "{all:?}");
 }
 
-/// The async form gives the same result.
+fn is_send<T: Send>(future: T) -> T {
+    future
+}
+
+/// The async form gives the same result, and its future is `Send`.
 #[tokio::test]
 async fn async_diff_is_the_same() {
     use diesel_async::SimpleAsyncConnection;
@@ -322,7 +326,8 @@ async fn async_diff_is_the_same() {
                 .schema("mg_async")
                 .unwrap(),
         );
-    let diff = pgview::aio::diff(&mut conn, &set, &DiffScope::declared_schemas())
+    let scope = DiffScope::declared_schemas();
+    let diff = is_send(pgview::aio::diff(&mut conn, &set, &scope))
         .await
         .unwrap();
     assert_eq!(
@@ -332,5 +337,77 @@ async fn async_diff_is_the_same() {
     assert_eq!(
         diff.get("mg_async", "w").unwrap().status,
         DiffStatus::Created
+    );
+}
+
+/// Objects that are not views and depend on a view the plan drops are named in a warning (the
+/// `DROP` would fail); the plan still never uses `CASCADE`.
+#[test]
+fn warns_about_objects_that_block_a_drop() {
+    let conn = &mut conn();
+    conn.batch_execute(
+        "CREATE SCHEMA mg_block;
+         CREATE VIEW mg_block.v AS SELECT id, name FROM users;
+         CREATE FUNCTION mg_block.rows() RETURNS SETOF mg_block.v LANGUAGE sql AS 'SELECT * FROM mg_block.v';",
+    )
+    .unwrap();
+    let set = ViewSet::new().with_view(
+        View::from_sql("v", "SELECT id FROM users")
+            .unwrap()
+            .schema("mg_block")
+            .unwrap(),
+    );
+    let plan = pgview::diff(conn, &set, &DiffScope::declared_schemas())
+        .unwrap()
+        .plan();
+    assert_eq!(plan.warnings.len(), 1, "{:?}", plan.warnings);
+    assert!(
+        plan.warnings[0].contains(
+            "mg_block.v is dropped by the migration, but function mg_block.rows() depend(s) on it"
+        ),
+        "{:?}",
+        plan.warnings
+    );
+    assert!(!plan.up_sql().contains("CASCADE"));
+    assert!(crate::migrate_support::apply(conn, &plan.up_sql()).is_err());
+}
+
+/// A comparison holds the locks of its rolled-back transaction only while it runs, also inside
+/// an enclosing transaction (its savepoint is rolled back): another session can read the views
+/// right after. The session's own settings are untouched.
+#[test]
+fn leaves_no_lock_and_no_setting_behind() {
+    use diesel::Connection;
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut diesel::PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute("CREATE SCHEMA mg_locks; CREATE VIEW mg_locks.v AS SELECT 1 AS x;")
+        .unwrap();
+    conn.begin_test_transaction().unwrap();
+    let set = ViewSet::new().with_view(
+        View::from_sql("v", "SELECT 2 AS x")
+            .unwrap()
+            .schema("mg_locks")
+            .unwrap(),
+    );
+    let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
+    assert_eq!(diff.changes().count(), 1);
+    assert_eq!(
+        crate::migrate_support::query_text(
+            conn,
+            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'mg_locks.v'::regclass"
+        ),
+        "0"
+    );
+    let other = &mut diesel::PgConnection::establish(db.url()).unwrap();
+    assert_eq!(
+        crate::migrate_support::query_text(other, "SELECT x FROM mg_locks.v"),
+        "1"
+    );
+    assert_eq!(
+        crate::migrate_support::query_text(conn, "current_setting('jit')"),
+        crate::migrate_support::query_text(
+            conn,
+            "SELECT reset_val FROM pg_settings WHERE name = 'jit'"
+        )
     );
 }

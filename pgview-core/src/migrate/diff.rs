@@ -293,6 +293,14 @@ impl fmt::Display for ViewDiff {
 /// The number of round trips is fixed (about ten), whatever the number of views. Nothing is
 /// left in the database. The async form is [`aio::diff`](crate::aio::diff).
 ///
+/// # Locks
+/// While it runs, the comparison holds `ACCESS EXCLUSIVE` locks on the views in scope and the
+/// declared ones (it drops them inside its transaction, which is rolled back; the locks go
+/// with it, also inside an enclosing transaction): other sessions reading them wait until it
+/// ends, about a second per thousand views, and the comparison waits for sessions using them.
+/// Compare against a development database or a copy rather than a busy production one, or set
+/// `lock_timeout` on the connection to bound the wait.
+///
 /// # Examples
 /// ```no_run
 /// # fn run(conn: &mut diesel::PgConnection) -> pgview_core::Result<()> {
