@@ -58,8 +58,8 @@ const UNPIN_SEARCH_PATH: &str = "SELECT pg_catalog.set_config('search_path', \
 /// views with their indexes, and the extras above: 5, plus 2 to pin `search_path`, whatever
 /// the number of views); dropping and restoring are one round trip each.
 ///
-/// Not restored: comments on indexes, security labels, and grants made by a role other
-/// than the owner (they are made again by the current role). Views with column defaults
+/// Not restored: comments on indexes, column-level privileges, security labels, and grants
+/// made by a role other than the owner (they are made again by the current role). Views with column defaults
 /// (`ALTER VIEW … ALTER COLUMN … SET DEFAULT`) are refused when captured.
 ///
 /// # Examples
