@@ -14,6 +14,7 @@ mod literals;
 mod migrate_diff;
 mod migrate_scenarios;
 mod migrate_support;
+mod migrate_write;
 mod migration_atomic;
 mod migration_ddl;
 mod migration_dependents;
