@@ -24,8 +24,23 @@ fn pgview(url: Option<&str>, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// A new empty directory under the target directory's temporary folder.
-fn scratch(name: &str) -> PathBuf {
+/// A new empty directory in the temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "pgview-cli-{}-{}-{name}",
@@ -34,7 +49,7 @@ fn scratch(name: &str) -> PathBuf {
     ));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 fn write(dir: &Path, file: &str, text: &str) {
@@ -125,7 +140,7 @@ fn diff_then_generate_then_no_difference() {
     );
     assert_eq!(code, 0);
     assert!(out.contains("no differences"), "{out}");
-    assert_eq!(fs::read_dir(&migrations).unwrap().count(), 1);
+    assert_eq!(fs::read_dir(&*migrations).unwrap().count(), 1);
 
     // A changed query is a difference again; the migration's down goes back.
     write(
