@@ -12,6 +12,7 @@ mod errors;
 mod identifiers;
 mod literals;
 mod migrate_diff;
+mod migrate_random;
 mod migrate_scenarios;
 mod migrate_support;
 mod migrate_write;
