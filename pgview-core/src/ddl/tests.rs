@@ -123,3 +123,12 @@ fn a_concurrent_refresh_without_unique_index_is_refused_when_rendered() {
     .unwrap_err();
     assert!(error.to_string().contains("unique index"), "{error}");
 }
+
+#[test]
+fn a_trailing_line_comment_does_not_swallow_with_data() {
+    let mv = MaterializedView::from_sql("m", "SELECT 1 AS id -- the id").unwrap();
+    assert_eq!(
+        sql(&mv.create()),
+        "CREATE MATERIALIZED VIEW \"m\" AS SELECT 1 AS id -- the id\n WITH DATA"
+    );
+}

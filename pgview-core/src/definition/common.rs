@@ -48,7 +48,12 @@ impl Common {
                 placeholder: format!("${number}"),
             });
         }
-        let query = sql.trim().trim_end_matches(';').trim_end().to_owned();
+        let mut query = sql.trim().trim_end_matches(';').trim_end().to_owned();
+        // A trailing `-- comment` would swallow what statements write after the query
+        // (` WITH DATA`): end the text with a line break whenever it may hold one.
+        if query.contains("--") {
+            query.push('\n');
+        }
         if query.is_empty() {
             return Err(Error::InvalidDefinition {
                 name: name.fullname(),
