@@ -24,6 +24,8 @@ pub use crate::refresh::aio::{
     uninstall_all_auto_refresh, uninstall_auto_refresh,
 };
 pub use crate::refresh::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
+/// Async [`with_dependent_views`](crate::with_dependent_views), under its `aio` name.
+pub use crate::migration::with_dependent_views_async as with_dependent_views;
 
 /// Async [`get_all_views`](crate::get_all_views).
 ///
