@@ -19,13 +19,13 @@ use crate::catalog::{
 use crate::error::Result;
 use crate::migrate::{DiffScope, ViewDiff, ViewSet};
 
+/// Async [`with_dependent_views`](crate::with_dependent_views), under its `aio` name.
+pub use crate::migration::with_dependent_views_async as with_dependent_views;
 pub use crate::refresh::aio::{
     install_auto_refresh, list_auto_refresh, plan_refresh, refresh_materialized_views,
     uninstall_all_auto_refresh, uninstall_auto_refresh,
 };
 pub use crate::refresh::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
-/// Async [`with_dependent_views`](crate::with_dependent_views), under its `aio` name.
-pub use crate::migration::with_dependent_views_async as with_dependent_views;
 
 /// Async [`get_all_views`](crate::get_all_views).
 ///

@@ -356,7 +356,9 @@ fn s13_materialized_to_view() {
     });
 }
 
-/// Scenario 14: A view moved to another schema (its declared dependent follows it).
+/// Scenario 14: a view moved to another schema, its declared dependent following it: the
+/// view is moved (`ALTER VIEW … SET SCHEMA`, it keeps its identity), the dependent replaced with
+/// its declared text.
 #[test]
 fn s14_schema_moved() {
     let conn = &mut conn();
@@ -366,21 +368,27 @@ fn s14_schema_moved() {
     let set = ViewSet::new()
         .with_view(view("sc14b", "v", "SELECT id FROM users"))
         .with_view(view("sc14a", "reader", "SELECT id FROM sc14b.v"));
+    let mut moved = String::new();
     run(
         conn,
         &Scenario::new(setup, &["sc14a", "sc14b"], set),
-        |_, out| {
+        |conn, out| {
             assert_eq!(
                 step_lines(&out.plan),
-                [
-                    "drop for rebuild sc14a.reader",
-                    "drop sc14a.v",
-                    "create (declared) sc14b.v",
-                    "recreate (declared) sc14a.reader",
-                ]
+                ["move sc14b.v", "replace (declared) sc14a.reader"]
             );
+            assert_eq!(
+                out.plan.steps[0].sql,
+                [r#"ALTER VIEW "sc14a"."v" SET SCHEMA "sc14b""#]
+            );
+            assert!(out
+                .diff
+                .to_string()
+                .contains("> view sc14b.v: moved from sc14a"));
+            moved = oid(conn, "sc14b.v");
         },
     );
+    assert_eq!(oid(conn, "sc14a.v"), moved, "moved back by down.sql");
 }
 
 /// Scenario 15: A view on a table created in the same migration.
@@ -1045,4 +1053,49 @@ fn s31_options_restated_on_replace() {
                 "security_barrier=true,security_invoker=true"
             );
     });
+}
+
+/// Scenario 32: a materialized view moved to another schema, read by a view outside the scope
+/// that the application does not declare, with privileges, an index and data: moved, so the
+/// reader survives untouched (no warning, no rebuild); a changed comment is applied after.
+#[test]
+fn s32_materialized_view_moved_with_outside_reader() {
+    let conn = &mut conn();
+    let setup = "CREATE SCHEMA sc32a; CREATE SCHEMA sc32b; CREATE SCHEMA sc32_ext;
+        CREATE MATERIALIZED VIEW sc32a.totals AS SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id;
+        CREATE UNIQUE INDEX totals_user_id_idx ON sc32a.totals (user_id);
+        COMMENT ON MATERIALIZED VIEW sc32a.totals IS 'old comment';
+        GRANT SELECT ON sc32a.totals TO PUBLIC;
+        CREATE VIEW sc32_ext.big AS SELECT user_id FROM sc32a.totals WHERE total > 10;";
+    let set = ViewSet::new().with_materialized(
+        matview(
+            "sc32b",
+            "totals",
+            "SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id",
+        )
+        .index(Index::unique(["user_id"]).unwrap())
+        .unwrap()
+        .comment("new comment")
+        .unwrap(),
+    );
+    let mut scenario = Scenario::new(setup, &["sc32a", "sc32b", "sc32_ext"], set);
+    scenario.scope = pgview::DiffScope::schemas(["sc32a", "sc32b"]).unwrap();
+    let mut reader = String::new();
+    run(conn, &scenario, |conn, out| {
+        assert_eq!(
+            step_lines(&out.plan),
+            ["move sc32b.totals", "comment sc32b.totals"]
+        );
+        assert!(out.plan.warnings.is_empty(), "{:?}", out.plan.warnings);
+        assert_eq!(
+            query_text(conn, "pg_get_viewdef('sc32_ext.big'::regclass)"),
+            " SELECT totals.user_id\n   FROM sc32b.totals\n  WHERE (totals.total > (10)::numeric);"
+        );
+        reader = oid(conn, "sc32_ext.big");
+    });
+    assert_eq!(
+        oid(conn, "sc32_ext.big"),
+        reader,
+        "the reader was never re-created"
+    );
 }

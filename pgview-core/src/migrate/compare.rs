@@ -358,6 +358,7 @@ impl Comparison {
                 },
             );
         }
+        let moves = self.apply_moves(&mut after, &mut entries, &mut changes)?;
         entries.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         Ok(ViewDiff {
             entries,
@@ -365,10 +366,92 @@ impl Comparison {
             before_blueprints,
             after,
             changes,
+            moves,
             search_path: self.env.search_path,
             table_sql: self.table_sql,
         })
     }
+
+    /// Finds the views moved to another schema and records them: one entry (the new place)
+    /// instead of a created and a dropped one, the other changes, the owner, privileges and data
+    /// kept from the old place, and the views reading them reading the new place.
+    fn apply_moves(
+        &self,
+        after: &mut BTreeMap<Key, Target>,
+        entries: &mut Vec<DiffEntry>,
+        changes: &mut BTreeMap<Key, Vec<Change>>,
+    ) -> Result<BTreeMap<Key, Key>> {
+        let user = self.env.current_user.as_str();
+        let moves = find_moves(&self.live, after, entries);
+        for (to, from) in &moves {
+            // A moved view keeps its owner, privileges and extras (and its data) wherever it
+            // is re-created.
+            let old = &self.live[from];
+            if let Some(target) = after.get_mut(to) {
+                target.state.populated = old.populated;
+                target.blueprint =
+                    Blueprint::new(&target.state, self.declared.get(to), Some(old), user)?;
+            }
+            let found = compare(old, &after[to].state, true);
+            entries.retain(|e| (&e.schema, &e.name) != (&from.0, &from.1));
+            if let Some(entry) = entries
+                .iter_mut()
+                .find(|e| (&e.schema, &e.name) == (&to.0, &to.1))
+            {
+                entry.status = DiffStatus::Moved {
+                    from_schema: from.0.clone(),
+                    changes: found.clone(),
+                };
+            }
+            if !found.is_empty() {
+                changes.insert(to.clone(), found);
+            }
+            // The views that read the moved view keep reading it, under its new name.
+            for target in after.values_mut() {
+                for read in &mut target.state.reads {
+                    if read == from {
+                        read.clone_from(to);
+                    }
+                }
+            }
+        }
+        Ok(moves)
+    }
+}
+
+/// Views moved to another schema: a created view and a dropped one of the same name and kind
+/// whose queries (as the server prints them, names qualified) and columns are the same, each
+/// the only candidate of the other. Keyed by the new place, giving the old one.
+fn find_moves(
+    live: &BTreeMap<Key, ViewState>,
+    after: &BTreeMap<Key, Target>,
+    entries: &[DiffEntry],
+) -> BTreeMap<Key, Key> {
+    let with = |status: &DiffStatus| -> Vec<Key> {
+        entries
+            .iter()
+            .filter(|e| e.status == *status)
+            .map(|e| (e.schema.clone(), e.name.clone()))
+            .collect()
+    };
+    let (created, dropped) = (with(&DiffStatus::Created), with(&DiffStatus::Dropped));
+    let same = |to: &Key, from: &Key| {
+        let (new, old) = (&after[to].state, &live[from]);
+        to.1 == from.1
+            && new.materialized == old.materialized
+            && new.definition == old.definition
+            && new.columns == old.columns
+    };
+    let mut moves = BTreeMap::new();
+    for to in &created {
+        let candidates: Vec<&Key> = dropped.iter().filter(|from| same(to, from)).collect();
+        if let [from] = candidates.as_slice() {
+            if created.iter().filter(|other| same(other, from)).count() == 1 {
+                moves.insert(to.clone(), (*from).clone());
+            }
+        }
+    }
+    moves
 }
 
 fn key_of(view: &AnyView) -> Key {
@@ -482,15 +565,15 @@ fn compare(before: &ViewState, after: &ViewState, same_definition: bool) -> Vec<
             });
         }
     }
-    let old: BTreeMap<&str, &str> = before
+    let old: BTreeMap<&str, String> = before
         .indexes
         .iter()
-        .map(|i| (i.name.as_str(), i.definition.as_str()))
+        .map(|i| (i.name.as_str(), i.signature()))
         .collect();
-    let new: BTreeMap<&str, &str> = after
+    let new: BTreeMap<&str, String> = after
         .indexes
         .iter()
-        .map(|i| (i.name.as_str(), i.definition.as_str()))
+        .map(|i| (i.name.as_str(), i.signature()))
         .collect();
     let added: Vec<String> = new
         .keys()

@@ -162,6 +162,15 @@ pub enum DiffStatus {
     Dropped,
     /// Declared and in the database, with differences.
     Changed(Vec<Change>),
+    /// Declared in another schema than the one the database has it in, with the same query and
+    /// columns: the plan moves it (`ALTER … SET SCHEMA`), which keeps it and everything that
+    /// reads it, then applies the other differences.
+    Moved {
+        /// The schema it is in now.
+        from_schema: String,
+        /// The other differences (comments, options, indexes, …).
+        changes: Vec<Change>,
+    },
 }
 
 /// One view of a comparison: a declared view, or a view of the database in scope.
@@ -206,7 +215,8 @@ pub(crate) struct Target {
 /// [`plan`](Self::plan) turns it into a migration.
 ///
 /// `Display` writes a readable report: one line per view that differs (`+` created, `-`
-/// dropped, `~` changed, with an indented line per change), then the number of unchanged views.
+/// dropped, `~` changed, `>` moved to another schema, with an indented line per change), then
+/// the number of unchanged views.
 #[derive(Debug, Clone)]
 pub struct ViewDiff {
     pub(crate) entries: Vec<DiffEntry>,
@@ -217,6 +227,8 @@ pub struct ViewDiff {
     /// The state after the migration.
     pub(crate) after: BTreeMap<Key, Target>,
     pub(crate) changes: BTreeMap<Key, Vec<Change>>,
+    /// Views moved to another schema: new place → old place.
+    pub(crate) moves: BTreeMap<Key, Key>,
     pub(crate) search_path: String,
     pub(crate) table_sql: Option<TableSql>,
 }
@@ -265,12 +277,14 @@ impl fmt::Display for ViewDiff {
                     unchanged += 1;
                     continue;
                 }
-                DiffStatus::Created => ("+", "created"),
-                DiffStatus::Dropped => ("-", "dropped"),
-                DiffStatus::Changed(_) => ("~", "changed"),
+                DiffStatus::Created => ("+", "created".to_owned()),
+                DiffStatus::Dropped => ("-", "dropped".to_owned()),
+                DiffStatus::Changed(_) => ("~", "changed".to_owned()),
+                DiffStatus::Moved { from_schema, .. } => (">", format!("moved from {from_schema}")),
             };
             writeln!(f, "{sign} {} {}: {what}", entry.kind, entry.fullname())?;
-            if let DiffStatus::Changed(changes) = &entry.status {
+            if let DiffStatus::Changed(changes) | DiffStatus::Moved { changes, .. } = &entry.status
+            {
                 for change in changes {
                     writeln!(f, "    {change}")?;
                 }

@@ -18,6 +18,7 @@
 //! | a plain view's query, or columns appended | `CREATE OR REPLACE VIEW`, options re-stated |
 //! | options only | `ALTER [MATERIALIZED] VIEW … SET (…)` / `RESET (…)` |
 //! | comments, indexes, tablespace | `COMMENT ON`, `DROP INDEX` / `CREATE INDEX`, `SET TABLESPACE` |
+//! | another schema, same query and columns | `ALTER … SET SCHEMA`, then the other changes |
 //!
 //! Every view dropped takes its dependents with it, explicitly: every view that reads it,
 //! transitively, is dropped before it (in reverse dependency order) and created again after it
@@ -40,7 +41,7 @@ use crate::sql_text::string_constant;
 use super::blueprint::{drop_index_sql, drop_sql, qualified, Source};
 use super::diff::{Change, Target, ViewDiff};
 use super::set::AnyView;
-use super::sql::{statement_sql, SetTablespace};
+use super::sql::{statement_sql, SetSchema, SetTablespace};
 use super::state::{fullname, split_option, Key, ViewState};
 use crate::catalog::{DependencyGraph, Relation};
 
@@ -124,11 +125,14 @@ pub enum StepKind {
     /// The table SQL of the set ([`ViewSet::with_table_sql`](crate::ViewSet::with_table_sql)),
     /// between the drops and the creations.
     TableSql,
+    /// `ALTER [MATERIALIZED] VIEW … SET SCHEMA`: a view declared in another schema with the same
+    /// query and columns keeps its identity, and the views reading it keep reading it.
+    Move,
 }
 
 impl StepKind {
     /// A short name: `create`, `drop`, `drop for rebuild`, `recreate`, `rebuild`, `replace`,
-    /// `alter options`, `comment`, `indexes`, `tablespace`, `swap`, `table sql`.
+    /// `alter options`, `comment`, `indexes`, `tablespace`, `swap`, `table sql`, `move`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Create { .. } => "create",
@@ -143,6 +147,7 @@ impl StepKind {
             Self::Tablespace => "tablespace",
             Self::SwapMaterialized { .. } => "swap",
             Self::TableSql => "table sql",
+            Self::Move => "move",
         }
     }
 
@@ -297,9 +302,10 @@ fn one_line(text: &str) -> String {
 pub(crate) fn plan(diff: &ViewDiff, options: PlanOptions) -> MigrationPlan {
     let table = diff.table_sql.as_ref();
     let up = transition(&Transition {
-        from: &diff.before,
+        from: &renamed(&diff.before, &diff.moves),
         to: &diff.after,
         changes: &diff.changes,
+        moves: &diff.moves,
         options,
         table_sql: table.map(|t| t.up.as_str()),
         up: true,
@@ -326,10 +332,25 @@ pub(crate) fn plan(diff: &ViewDiff, options: PlanOptions) -> MigrationPlan {
             )
         })
         .collect();
+    // Back: the moves go the other way, and their changes are keyed by the old place.
+    let moves_back: BTreeMap<Key, Key> = diff
+        .moves
+        .iter()
+        .map(|(to, from)| (from.clone(), to.clone()))
+        .collect();
+    let changes_back: BTreeMap<Key, Vec<Change>> = diff
+        .changes
+        .iter()
+        .map(|(key, changes)| {
+            let key = diff.moves.get(key).unwrap_or(key);
+            (key.clone(), changes.clone())
+        })
+        .collect();
     let down = transition(&Transition {
-        from: &after,
+        from: &renamed(&after, &moves_back),
         to: &before,
-        changes: &diff.changes,
+        changes: &changes_back,
+        moves: &moves_back,
         options,
         table_sql: table.map(|t| t.down.as_str()),
         up: false,
@@ -353,12 +374,39 @@ pub(crate) fn plan(diff: &ViewDiff, options: PlanOptions) -> MigrationPlan {
     }
 }
 
+/// `states` with the moved views under their new key (`moves`: new key → old key), and the
+/// reads of every view following them.
+fn renamed(
+    states: &BTreeMap<Key, ViewState>,
+    moves: &BTreeMap<Key, Key>,
+) -> BTreeMap<Key, ViewState> {
+    let new_key: BTreeMap<&Key, &Key> = moves.iter().map(|(to, from)| (from, to)).collect();
+    states
+        .values()
+        .map(|state| {
+            let mut state = state.clone();
+            if let Some(to) = new_key.get(&state.key) {
+                state.key = (*to).clone();
+            }
+            for read in &mut state.reads {
+                if let Some(to) = new_key.get(read) {
+                    read.clone_from(to);
+                }
+            }
+            (state.key.clone(), state)
+        })
+        .collect()
+}
+
 /// The two states of a transition and how to go from one to the other.
 struct Transition<'a> {
+    /// The states before, moved views already under their new key.
     from: &'a BTreeMap<Key, ViewState>,
     to: &'a BTreeMap<Key, Target>,
     /// What differs for views in both (the same whichever the direction).
     changes: &'a BTreeMap<Key, Vec<Change>>,
+    /// Views moved to another schema: new key → the key they have before.
+    moves: &'a BTreeMap<Key, Key>,
     options: PlanOptions,
     table_sql: Option<&'a str>,
     /// Whether this is the up migration (for the reasons given).
@@ -421,6 +469,7 @@ fn transition(t: &Transition<'_>) -> Planned {
             sql: vec![sql.to_owned()],
         });
     }
+    steps.extend(move_steps(t, &actions));
     steps.extend(create_steps(t, &actions));
     Planned {
         steps,
@@ -554,15 +603,47 @@ fn drop_steps(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> Vec<Step>
             ),
             _ => continue,
         };
-        let Ok(name) = qualified(&key.0, &key.1) else {
+        // A moved view that is dropped anyway is dropped where it is.
+        let at = t.moves.get(key).unwrap_or(key);
+        let Ok(name) = qualified(&at.0, &at.1) else {
             continue;
         };
         steps.push(Step {
             kind,
-            view: Some(fullname(key)),
+            view: Some(fullname(at)),
             view_kind: Some(kind_of(from.materialized)),
             reason,
             sql: vec![drop_sql(&name, from.materialized)],
+        });
+    }
+    steps
+}
+
+/// `ALTER … SET SCHEMA` for the moved views that are not dropped anyway.
+fn move_steps(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (to, at) in t.moves {
+        if matches!(
+            actions.get(to),
+            Some(Action::Drop(_) | Action::Recreate | Action::Rebuild(_) | Action::Swap)
+        ) {
+            continue;
+        }
+        let (Some(from), Ok(name), Ok(schema)) =
+            (t.from.get(to), qualified(&at.0, &at.1), Ident::new(&to.0))
+        else {
+            continue;
+        };
+        steps.push(Step {
+            kind: StepKind::Move,
+            view: Some(fullname(to)),
+            view_kind: Some(kind_of(from.materialized)),
+            reason: format!("moved from {}", at.0),
+            sql: vec![statement_sql(&SetSchema {
+                name,
+                materialized: from.materialized,
+                schema,
+            })],
         });
     }
     steps
@@ -702,16 +783,16 @@ fn alter_steps(
             }
             Change::Indexes { .. } => {
                 // From the two states, so that it holds in both directions.
-                let old: BTreeMap<&str, &str> = from
+                let old: BTreeMap<&str, String> = from
                     .indexes
                     .iter()
-                    .map(|i| (i.name.as_str(), i.definition.as_str()))
+                    .map(|i| (i.name.as_str(), i.signature()))
                     .collect();
-                let new: BTreeMap<&str, &str> = target
+                let new: BTreeMap<&str, String> = target
                     .state
                     .indexes
                     .iter()
-                    .map(|i| (i.name.as_str(), i.definition.as_str()))
+                    .map(|i| (i.name.as_str(), i.signature()))
                     .collect();
                 let mut sql: Vec<String> = old
                     .iter()

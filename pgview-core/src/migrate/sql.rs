@@ -128,6 +128,30 @@ impl QueryFragment<Pg> for RevokeFromOwner {
     }
 }
 
+/// `ALTER [MATERIALIZED] VIEW name SET SCHEMA schema`.
+#[derive(Debug, Clone)]
+pub(crate) struct SetSchema {
+    pub(crate) name: QualifiedName,
+    pub(crate) materialized: bool,
+    pub(crate) schema: Ident,
+}
+
+statement!(SetSchema);
+
+impl QueryFragment<Pg> for SetSchema {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql(if self.materialized {
+            "ALTER MATERIALIZED VIEW "
+        } else {
+            "ALTER VIEW "
+        });
+        self.name.walk_ast(&mut out)?;
+        out.push_sql(" SET SCHEMA ");
+        self.schema.walk_ast(&mut out)
+    }
+}
+
 /// `ALTER MATERIALIZED VIEW name SET TABLESPACE tablespace`.
 #[derive(Debug, Clone)]
 pub(crate) struct SetTablespace {
@@ -186,6 +210,14 @@ mod tests {
                 owner: Ident::new("app").unwrap(),
             }),
             r#"REVOKE TRUNCATE, TRIGGER ON TABLE "s"."v" FROM "app""#
+        );
+        assert_eq!(
+            statement_sql(&SetSchema {
+                name: name("old", "v"),
+                materialized: true,
+                schema: Ident::new("New").unwrap(),
+            }),
+            r#"ALTER MATERIALIZED VIEW "old"."v" SET SCHEMA "New""#
         );
         assert_eq!(
             statement_sql(&SetTablespace {

@@ -124,6 +124,18 @@ pub(crate) struct IndexState {
     pub(crate) tail: Option<String>,
 }
 
+impl IndexState {
+    /// What makes two indexes of the same name the same index: uniqueness and everything
+    /// after the relation name (so that an index compares equal on a view moved to another
+    /// schema).
+    pub(crate) fn signature(&self) -> String {
+        match &self.tail {
+            Some(tail) => format!("{} {tail}", self.unique),
+            None => self.definition.clone(),
+        }
+    }
+}
+
 /// One privilege granted to a role other than the owner (`None`: `PUBLIC`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct GrantState {
