@@ -5,7 +5,7 @@ use diesel::query_builder::QueryFragment;
 
 use crate::error::{Error, Result};
 use crate::ident::{Ident, QualifiedName};
-use crate::inline::{inline_query, split, Piece};
+use crate::inline::{ends_in_line_comment, inline_query, split, Piece};
 use crate::sql_text::storable_text;
 
 /// A comment on one column of a view.
@@ -50,8 +50,8 @@ impl Common {
         }
         let mut query = sql.trim().trim_end_matches(';').trim_end().to_owned();
         // A trailing `-- comment` would swallow what statements write after the query
-        // (` WITH DATA`): end the text with a line break whenever it may hold one.
-        if query.contains("--") {
+        // (` WITH DATA`): end such a text with a line break.
+        if ends_in_line_comment(&query) {
             query.push('\n');
         }
         if query.is_empty() {

@@ -11,6 +11,38 @@ pub(crate) enum Piece<'a> {
     Param(usize),
 }
 
+/// Whether `sql` ends inside a `--` comment (text written after it would be commented out).
+pub(crate) fn ends_in_line_comment(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        i = match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                let end = skip_line_comment(bytes, i);
+                if end == bytes.len() && bytes.last() != Some(&b'\n') {
+                    return true;
+                }
+                end
+            }
+            _ => next_token(bytes, i),
+        };
+    }
+    false
+}
+
+/// The index after the token at `i` that is not a line comment (strings, identifiers, block
+/// comments and dollar quotes are skipped whole).
+fn next_token(bytes: &[u8], i: usize) -> usize {
+    match bytes[i] {
+        b'\'' => skip_string(bytes, i),
+        b'"' => skip_quoted(bytes, i + 1, b'"'),
+        b'/' if bytes.get(i + 1) == Some(&b'*') => skip_block_comment(bytes, i),
+        b'$' => placeholder(bytes, i).map_or_else(|| skip_dollar_quoted(bytes, i), |(_, end)| end),
+        b if is_ident_start(b) => skip_word(bytes, i),
+        _ => i + 1,
+    }
+}
+
 /// Splits `sql` into verbatim text and placeholders.
 pub(crate) fn split(sql: &str) -> Vec<Piece<'_>> {
     let bytes = sql.as_bytes();
@@ -165,6 +197,16 @@ fn skip_dollar_quoted(bytes: &[u8], i: usize) -> usize {
 mod tests {
     use super::Piece::{Param, Text};
     use super::*;
+
+    #[test]
+    fn trailing_line_comments() {
+        assert!(ends_in_line_comment("SELECT 1 -- x"));
+        assert!(!ends_in_line_comment("SELECT 1 -- x\n"));
+        assert!(!ends_in_line_comment(
+            "SELECT '--x', $$--$$, \"--\" /* -- */"
+        ));
+        assert!(ends_in_line_comment("SELECT '--x' -- y"));
+    }
 
     #[test]
     fn finds_placeholders() {
