@@ -156,12 +156,7 @@ impl QueryFragment<Pg> for Grant {
             .into_diesel());
         }
         out.push_sql("GRANT ");
-        for (i, privilege) in self.privileges.iter().enumerate() {
-            if i > 0 {
-                out.push_sql(", ");
-            }
-            out.push_sql(privilege.keyword());
-        }
+        walk_privileges(&self.privileges, &mut out);
         out.push_sql(" ON TABLE ");
         self.relation.walk_ast(&mut out)?;
         out.push_sql(" TO ");
@@ -173,5 +168,15 @@ impl QueryFragment<Pg> for Grant {
             out.push_sql(" WITH GRANT OPTION");
         }
         Ok(())
+    }
+}
+
+/// Writes `SELECT, INSERT, …` (the privilege list of `GRANT` and `REVOKE`).
+pub(crate) fn walk_privileges(privileges: &[Privilege], out: &mut AstPass<'_, '_, Pg>) {
+    for (i, privilege) in privileges.iter().enumerate() {
+        if i > 0 {
+            out.push_sql(", ");
+        }
+        out.push_sql(privilege.keyword());
     }
 }

@@ -24,6 +24,7 @@ pub use create_view::CreateView;
 pub use drop::{
     DropKind, DropMaterializedView, DropRelation, DropView, MaterializedViewKind, ViewKind,
 };
+pub(crate) use grant::walk_privileges;
 pub use grant::{Grant, Grantee, Privilege};
 pub use index::CreateIndex;
 pub use materialized::CreateMaterializedView;

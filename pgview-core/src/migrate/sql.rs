@@ -115,12 +115,7 @@ impl QueryFragment<Pg> for RevokeFromOwner {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.unsafe_to_cache_prepared();
         out.push_sql("REVOKE ");
-        for (i, privilege) in self.privileges.iter().enumerate() {
-            if i > 0 {
-                out.push_sql(", ");
-            }
-            out.push_sql(privilege.keyword());
-        }
+        crate::ddl::walk_privileges(&self.privileges, &mut out);
         out.push_sql(" ON TABLE ");
         self.relation.walk_ast(&mut out)?;
         out.push_sql(" FROM ");
