@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
@@ -16,22 +15,7 @@ use pgview::{
 
 use crate::support::{conn, seed};
 
-fn sql(conn: &mut PgConnection, statements: &str) {
-    for statement in statements.split(";\n").filter(|s| !s.trim().is_empty()) {
-        diesel::sql_query(statement)
-            .execute(conn)
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    }
-}
-
-fn count(conn: &mut PgConnection, query: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(query).get_result::<Row>(conn).unwrap().n
-}
+use crate::support::{count, sql};
 
 fn names(report: &RefreshReport, which: fn(&pgview::ViewRefresh) -> bool) -> Vec<String> {
     report

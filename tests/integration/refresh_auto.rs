@@ -4,29 +4,13 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
 use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
 use pgview::{Error, Refresh, RelationKind};
 
-fn sql(conn: &mut PgConnection, statements: &str) {
-    for statement in statements.split(";\n").filter(|s| !s.trim().is_empty()) {
-        diesel::sql_query(statement)
-            .execute(conn)
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    }
-}
-
-fn count(conn: &mut PgConnection, query: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(query).get_result::<Row>(conn).unwrap().n
-}
+use crate::support::{count, sql};
 
 // What auto-refresh left in the database: triggers, functions, the schema.
 fn leftovers(conn: &mut PgConnection) -> i64 {

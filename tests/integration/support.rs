@@ -76,3 +76,22 @@ pub(crate) fn relkind(conn: &mut PgConnection, schema: &str, name: &str) -> Opti
     .ok()
     .map(|r| r.relkind)
 }
+
+/// Runs statements separated by `;` and a line break, one by one.
+pub(crate) fn sql(conn: &mut PgConnection, statements: &str) {
+    for statement in statements.split(";\n").filter(|s| !s.trim().is_empty()) {
+        diesel::sql_query(statement)
+            .execute(conn)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+}
+
+/// The `n` column of a one-row query.
+pub(crate) fn count(conn: &mut PgConnection, query: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(query).get_result::<Row>(conn).unwrap().n
+}
