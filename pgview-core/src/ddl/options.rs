@@ -347,17 +347,9 @@ fn walk_alter<K: DropKind>(
 
 /// An option name: one identifier, or `namespace.name`.
 fn option_name(relation: &QualifiedName, option: &str) -> Result<OptionName> {
-    let name = option
-        .split('.')
-        .map(Ident::new)
-        .collect::<Result<Vec<_>>>()?;
-    if name.len() > 2 {
-        return Err(Error::InvalidDefinition {
-            name: relation.fullname(),
-            reason: format!("the option name {option:?} has more than one `.` (namespace.name)"),
-        });
-    }
-    Ok(OptionName::Given(name))
+    Ok(OptionName::Given(crate::definition::option_name_parts(
+        relation, option,
+    )?))
 }
 
 /// The error of an `ALTER … SET ()` or `RESET ()` without options.

@@ -96,15 +96,7 @@ impl MaterializedView {
     /// # Errors
     /// An invalid name, or a value containing a NUL byte.
     pub fn storage_parameter(mut self, name: &str, value: &str) -> Result<Self> {
-        let name = name
-            .split('.')
-            .map(Ident::new)
-            .collect::<Result<Vec<_>>>()?;
-        if name.len() > 2 {
-            return Err(self
-                .common
-                .invalid("a storage parameter name has at most one `.` (namespace.name)"));
-        }
+        let name = option_name_parts(self.name(), name)?;
         let value = storable_text(value, "storage parameter", &self.fullname())?;
         self.storage.retain(|p| p.name != name);
         self.storage.push(StorageParameter { name, value });
@@ -190,4 +182,23 @@ impl MaterializedView {
     pub fn comment_statements(&self) -> Vec<CommentOn> {
         CommentOn::for_definition(&self.common, crate::RelationKind::MaterializedView)
     }
+}
+
+/// The identifiers of an option or storage parameter name: `fillfactor`, or `namespace.name`
+/// such as `toast.autovacuum_enabled`.
+///
+/// # Errors
+/// An invalid identifier, or more than one `.`.
+pub(crate) fn option_name_parts(relation: &crate::QualifiedName, text: &str) -> Result<Vec<Ident>> {
+    let parts = text
+        .split('.')
+        .map(Ident::new)
+        .collect::<Result<Vec<_>>>()?;
+    if parts.len() > 2 {
+        return Err(Error::InvalidDefinition {
+            name: relation.fullname(),
+            reason: format!("the option name {text:?} has more than one `.` (namespace.name)"),
+        });
+    }
+    Ok(parts)
 }

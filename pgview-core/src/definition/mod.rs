@@ -11,3 +11,4 @@ pub use materialized::{MaterializedView, StorageParameter};
 pub use view::{CheckOption, View};
 
 pub(crate) use common::Common;
+pub(crate) use materialized::option_name_parts;

@@ -8,6 +8,7 @@ use crate::ddl::{
     DropMaterializedView, DropView, Grant, Grantee, Privilege, RenameMaterializedView,
     SetMaterializedViewOwner, SetViewOwner,
 };
+use crate::definition::option_name_parts;
 use crate::definition::{
     CheckOption, ColumnComment, Common, Index, MaterializedView, StorageParameter, View,
 };
@@ -426,7 +427,7 @@ pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Resu
             .map(|option| {
                 let (name, value) = split_option(option);
                 Ok(StorageParameter {
-                    name: name.split('.').map(Ident::new).collect::<Result<_>>()?,
+                    name: option_name_parts(&common.name, name)?,
                     value: value.to_owned(),
                 })
             })
