@@ -16,8 +16,8 @@ use crate::catalog::{
     DependencyGraph, DependencyOrder, GraphScope, RelationName, ReverseDependency, ViewDependency,
     ViewFilter, ViewInfo,
 };
+use crate::diff::{DiffScope, ViewDiff, ViewSet};
 use crate::error::Result;
-use crate::migrate::{DiffScope, ViewDiff, ViewSet};
 
 /// Async [`with_dependent_views`](crate::with_dependent_views), under its `aio` name.
 pub use crate::migration::with_dependent_views_async as with_dependent_views;
@@ -136,5 +136,5 @@ pub async fn diff<C>(conn: &mut C, declared: &ViewSet, scope: &DiffScope) -> Res
 where
     C: diesel_async::AsyncConnection<Backend = Pg>,
 {
-    crate::migrate::diff_async(conn, declared, scope).await
+    crate::diff::diff_async(conn, declared, scope).await
 }

@@ -8,13 +8,15 @@ mod catalog;
 pub mod check;
 mod ddl;
 mod definition;
+mod diff;
 mod error;
 mod ident;
 mod inline;
-mod migrate;
 mod migration;
+mod plan;
 mod refresh;
 mod server_error;
+mod snapshot;
 mod sql_text;
 mod view_trait;
 
@@ -34,17 +36,17 @@ pub use ddl::{
     ResetMaterializedViewOptions, ResetOptions, ResetViewOptions, SetMaterializedViewOptions,
     SetMaterializedViewOwner, SetOptions, SetOwner, SetViewOptions, SetViewOwner,
 };
-pub use definition::{CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View};
+pub use definition::{
+    AnyView, CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View,
+};
+pub use diff::{diff, Change, DiffEntry, DiffScope, DiffStatus, ViewDiff, ViewSet};
 pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
-pub use migrate::{
-    diff, write_migration, AnyView, Change, DiffEntry, DiffScope, DiffStatus, MigrationPlan,
-    PlanOptions, Source, Step, StepKind, ViewDiff, ViewSet,
-};
 pub use migration::{
-    with_dependent_views, with_dependent_views_async, DependentViews, MigrationChain,
-    MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
+    with_dependent_views, with_dependent_views_async, write_migration, DependentViews,
+    MigrationChain, MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
 };
+pub use plan::{MigrationPlan, PlanOptions, Step, StepKind};
 pub use refresh::{
     install_auto_refresh, list_auto_refresh, plan_refresh, refresh_after_writes,
     refresh_materialized_views, uninstall_all_auto_refresh, uninstall_auto_refresh,
@@ -52,6 +54,7 @@ pub use refresh::{
     RefreshPolicy, RefreshReport, RefreshStatus, ViewRefresh, ViewTimeouts, AUTO_REFRESH_CHANNEL,
     AUTO_REFRESH_SCHEMA,
 };
+pub use snapshot::Source;
 pub use view_trait::{Definition, PgView, Refreshable};
 
 /// The table type `as_table()` returns: a `diesel_dynamic_schema` table whose columns are

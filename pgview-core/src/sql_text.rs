@@ -26,6 +26,14 @@ pub(crate) fn push_string_constant(out: &mut String, text: &str) {
     out.push('\'');
 }
 
+/// A boolean option value as PostgreSQL reads it (`true`, `on`, `yes`, `1` and prefixes).
+pub(crate) fn is_true(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "t" | "tr" | "tru" | "true" | "y" | "ye" | "yes" | "on" | "1"
+    )
+}
+
 /// `text` as a string constant (see [`push_string_constant`]).
 pub(crate) fn string_constant(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);

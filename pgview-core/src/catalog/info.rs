@@ -94,8 +94,8 @@ impl ViewOptions {
                 "check_option" if value.eq_ignore_ascii_case("cascaded") => {
                     parsed.check_option = Some(CheckOption::Cascaded);
                 }
-                "security_barrier" => parsed.security_barrier = is_true(value),
-                "security_invoker" => parsed.security_invoker = is_true(value),
+                "security_barrier" => parsed.security_barrier = crate::sql_text::is_true(value),
+                "security_invoker" => parsed.security_invoker = crate::sql_text::is_true(value),
                 _ => parsed
                     .storage_parameters
                     .push((name.to_owned(), value.to_owned())),
@@ -103,14 +103,6 @@ impl ViewOptions {
         }
         parsed
     }
-}
-
-/// A boolean option value as PostgreSQL reads it (`true`, `on`, `yes`, `1` and prefixes).
-fn is_true(value: &str) -> bool {
-    matches!(
-        value.to_ascii_lowercase().as_str(),
-        "t" | "tr" | "tru" | "true" | "y" | "ye" | "yes" | "on" | "1"
-    )
 }
 
 /// An index of a materialized view.

@@ -14,6 +14,7 @@ mod index;
 mod materialized;
 mod options;
 mod owner;
+mod rebuild;
 mod refresh;
 mod rename;
 #[cfg(test)]
@@ -33,6 +34,9 @@ pub use options::{
     SetOptions, SetViewOptions,
 };
 pub use owner::{SetMaterializedViewOwner, SetOwner, SetViewOwner};
+pub(crate) use rebuild::{
+    statement_sql, CreateIndexAs, DropIndex, RenameIndex, RevokeFromOwner, SetSchema, SetTablespace,
+};
 pub use refresh::{
     Concurrent, NoData, NotConcurrent, RefreshMaterializedView, RefreshOption, WithData,
 };

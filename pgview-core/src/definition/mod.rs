@@ -1,10 +1,12 @@
 //! View and materialized view definitions.
 
+mod any;
 mod common;
 mod index;
 mod materialized;
 mod view;
 
+pub use any::AnyView;
 pub use common::ColumnComment;
 pub use index::Index;
 pub use materialized::{MaterializedView, StorageParameter};

@@ -11,16 +11,21 @@
 //! - [`DependentViews`] and [`with_dependent_views`]: capture the views that depend on a
 //!   relation, drop them, change the relation, restore them, all in one transaction.
 //!
-//! (The engine that compares definitions with the database and plans rebuilds is `migrate`;
-//! this module runs operations.)
+//! - [`write_migration`]: a [`MigrationPlan`](crate::MigrationPlan) as a Diesel migration
+//!   folder (`up.sql`, `down.sql`).
+//!
+//! (The comparison engine is [`crate::diff`] and the planner [`crate::plan`]; what a view is
+//! in the database, and how to restore it, is [`crate::snapshot`].)
 
 mod dependents;
 mod operation;
 mod source;
 mod transaction;
 mod view_migration;
+mod write;
 
 pub use dependents::{with_dependent_views, with_dependent_views_async, DependentViews};
 pub use operation::{MigrationTarget, Operation, OptionChange};
 pub use source::{MigrationChain, ViewMigrations};
 pub use view_migration::ViewMigration;
+pub use write::write_migration;

@@ -12,7 +12,7 @@ use super::operation::Operation;
 use super::transaction::in_transaction_async;
 use crate::error::{Error, Result};
 use crate::ident::QualifiedName;
-use crate::migrate::{MigrationPlan, Step as PlanStep};
+use crate::plan::{MigrationPlan, Step as PlanStep};
 use crate::sql_text::string_constant;
 
 /// A Diesel migration (`diesel::migration::Migration<Pg>`) made of view [`Operation`]s, named

@@ -16,23 +16,25 @@
 //! 6. only when some texts differ: the fixpoint block and its result;
 //! 7. [`Comparison::finish`] compares and builds the [`ViewDiff`].
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::pg::Pg;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Nullable, Text};
 use diesel::QueryableByName;
 
+use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
-
-use super::blueprint::{catalog_definition, normalization_sql, qualified, Blueprint};
-use super::diff::{Change, DiffEntry, DiffStatus, Target, ViewDiff};
-use super::normalize::{fixpoint_block, normalize_block, Creation, FailuresRow, SameRow};
-use super::scope::DiffScope;
-use super::set::{AnyView, TableSql, ViewSet};
-use super::state::{
-    effective_options, fullname, states, Key, Selection, StateQuery, StateRow, ViewState,
+use crate::snapshot::{
+    catalog_definition, creation_order, dependents_of, effective_options, fullname,
+    normalization_sql, qualified, states, Blueprint, Key, Selection, StateQuery, StateRow,
+    ViewState,
 };
+
+use super::normalize::{fixpoint_block, normalize_block, Creation, FailuresRow, SameRow};
+use super::result::{Change, DiffEntry, DiffStatus, Target, ViewDiff};
+use super::scope::DiffScope;
+use super::set::{TableSql, ViewSet};
 
 /// What the comparison needs to know about the connection. It also turns JIT compilation off
 /// for the comparison's transaction: the planner finds the catalog queries expensive enough to
@@ -472,33 +474,9 @@ fn kind_of(state: &ViewState) -> RelationKind {
     }
 }
 
-/// Every view of `states` that reads one of `roots`, transitively (the roots excluded unless
-/// they read each other).
-pub(crate) fn dependents_of(
-    states: &BTreeMap<Key, ViewState>,
-    roots: &BTreeSet<Key>,
-) -> BTreeSet<Key> {
-    let mut read_by: BTreeMap<&Key, Vec<&Key>> = BTreeMap::new();
-    for state in states.values() {
-        for read in &state.reads {
-            read_by.entry(read).or_default().push(&state.key);
-        }
-    }
-    let mut found = BTreeSet::new();
-    let mut queue: VecDeque<&Key> = roots.iter().collect();
-    while let Some(key) = queue.pop_front() {
-        for &dependent in read_by.get(key).map(Vec::as_slice).unwrap_or_default() {
-            if found.insert(dependent.clone()) {
-                queue.push_back(dependent);
-            }
-        }
-    }
-    found
-}
-
 /// A rank of each live view in a creation order (views read before views reading them).
 fn creation_rank(states: &BTreeMap<Key, ViewState>) -> BTreeMap<Key, usize> {
-    super::plan::topological(states.iter().map(|(k, s)| (k, &s.reads)))
+    creation_order(states)
         .into_iter()
         .enumerate()
         .map(|(i, k)| (k, i))

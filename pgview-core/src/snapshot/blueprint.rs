@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::ddl::{statement_sql, CreateIndexAs, DropIndex, RenameIndex, RevokeFromOwner};
 use crate::ddl::{
     CommentOn, CommentTarget, CreateIndex, CreateMaterializedView, CreateView,
     DropMaterializedView, DropView, Grant, Grantee, Privilege, RenameMaterializedView,
@@ -10,13 +11,11 @@ use crate::ddl::{
 };
 use crate::definition::option_name_parts;
 use crate::definition::{
-    CheckOption, ColumnComment, Common, Index, MaterializedView, StorageParameter, View,
+    AnyView, CheckOption, ColumnComment, Common, Index, MaterializedView, StorageParameter, View,
 };
 use crate::error::{Error, Result};
 use crate::ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
 
-use super::set::AnyView;
-use super::sql::{statement_sql, CreateIndexAs, DropIndex, RenameIndex, RevokeFromOwner};
 use super::state::{split_option, Acl, IndexState, ViewState};
 
 /// Where the definition a view is created from comes from.
@@ -455,10 +454,10 @@ pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Resu
                 }
                 ("check_option", _) => view.check_option = Some(CheckOption::Cascaded),
                 ("security_barrier", value) => {
-                    view.security_barrier = Some(super::state::is_true(value));
+                    view.security_barrier = Some(crate::sql_text::is_true(value));
                 }
                 ("security_invoker", value) => {
-                    view.security_invoker = Some(super::state::is_true(value));
+                    view.security_invoker = Some(crate::sql_text::is_true(value));
                 }
                 (other, _) => {
                     return Err(Error::InvalidDefinition {

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
 
-use super::plan::MigrationPlan;
+use crate::plan::MigrationPlan;
 
 /// Writes `plan` as a new Diesel migration: `dir/<version>_<name>/up.sql` and `down.sql`,
 /// where the version is the current UTC time as the `diesel` CLI writes it
@@ -129,8 +129,8 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::plan::{Step, StepKind};
     use super::*;
+    use crate::plan::{Step, StepKind};
 
     #[test]
     fn versions_are_diesel_timestamps() {

@@ -1,382 +1,25 @@
-//! [`MigrationPlan`]: the steps that take a database from one state of its views to another,
-//! as explicit SQL, and the steps back.
-//!
-//! The planner is one function of two states, `from` (what exists, with its dependency edges)
-//! and `to` (what must exist, with how to create each view). The up migration plans from the
-//! database to the declared views; the down migration plans from there back to the database
-//! as it was, every view re-created from its catalog definition. A down migration is not the
-//! up steps reversed one by one: undoing a `CREATE OR REPLACE` that appended columns, for
-//! example, needs a rebuild (a view cannot lose columns in place), with its dependents.
-//!
-//! Each view that differs gets one action:
-//!
-//! | change | action |
-//! | --- | --- |
-//! | only in `to` | create, with indexes, comments, owner, grants |
-//! | only in `from` | drop (`DROP VIEW` or `DROP MATERIALIZED VIEW`, never `CASCADE`) |
-//! | kind; a materialized view's query or columns; a plain view's columns other than appended | rebuild: drop, create again |
-//! | a plain view's query, or columns appended | `CREATE OR REPLACE VIEW`, options re-stated |
-//! | options only | `ALTER [MATERIALIZED] VIEW … SET (…)` / `RESET (…)` |
-//! | comments, indexes, tablespace | `COMMENT ON`, `DROP INDEX` / `CREATE INDEX`, `SET TABLESPACE` |
-//! | another schema, same query and columns | `ALTER … SET SCHEMA`, then the other changes |
-//!
-//! Every view dropped takes its dependents with it, explicitly: every view that reads it,
-//! transitively, is dropped before it (in reverse dependency order) and created again after it
-//! (in dependency order), from its declared definition when the application declares it, else
-//! from its catalog definition, with its indexes, comments, options, owner, grants, triggers,
-//! rules and column defaults. With [`PlanOptions::side_by_side_materialized`], a changed
-//! materialized view that nothing reads is built under a temporary name and swapped in by
-//! renaming instead.
+//! The algorithm of the planner: one [`transition`] from a state to another, as steps.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::fmt::Write as _;
 
 use crate::ddl::{
-    ResetMaterializedViewOptions, ResetViewOptions, SetMaterializedViewOptions, SetViewOptions,
+    statement_sql, ResetMaterializedViewOptions, ResetViewOptions, SetMaterializedViewOptions,
+    SetSchema, SetTablespace, SetViewOptions,
 };
+use crate::definition::AnyView;
+use crate::diff::{Change, Target};
 use crate::error::RelationKind;
-use crate::ident::Ident;
-use crate::sql_text::string_constant;
+use crate::ident::{Ident, QualifiedName};
+use crate::snapshot::{
+    drop_index_sql, drop_sql, fullname, qualified, read_by, split_option, topological, Key, Source,
+    ViewState,
+};
 
-use super::blueprint::{drop_index_sql, drop_sql, qualified, Source};
-use super::diff::{Change, Target, ViewDiff};
-use super::set::AnyView;
-use super::sql::{statement_sql, SetSchema, SetTablespace};
-use super::state::{fullname, split_option, Key, ViewState};
-use crate::catalog::{DependencyGraph, Relation};
-
-/// Options of [`ViewDiff::plan_with`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PlanOptions {
-    /// Replace a changed materialized view side by side instead of dropping and re-creating
-    /// it: build it under a temporary name (`<name>__pgview_new`) with its indexes, rename the
-    /// old one away, rename the new one in, drop the old one and give the indexes their names,
-    /// all in the migration's transaction. Readers keep reading the old data while the new
-    /// one is built, and only wait for the renames at the end (a plain drop and create locks
-    /// them out for the whole build). Only for a materialized view that no view reads and that
-    /// reads no view the plan rebuilds; others are rebuilt. Off by default.
-    pub side_by_side_materialized: bool,
-}
-
-impl PlanOptions {
-    /// The defaults: materialized views are dropped and created again.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets [`side_by_side_materialized`](Self::side_by_side_materialized).
-    #[must_use]
-    pub fn side_by_side_materialized(mut self, on: bool) -> Self {
-        self.side_by_side_materialized = on;
-        self
-    }
-}
-
-/// What a [`Step`] does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StepKind {
-    /// Creates a view that does not exist yet, with its indexes and comments.
-    Create {
-        /// The definition it is created from.
-        from: Source,
-    },
-    /// Drops a view that the target state does not have.
-    Drop,
-    /// Drops a view that a later [`Recreate`](Self::Recreate) or [`Rebuild`](Self::Rebuild)
-    /// step creates again (because it changed in a way that needs it, or because it reads a
-    /// view that is dropped).
-    DropForRebuild,
-    /// Creates again a view that changed (dropped by an earlier
-    /// [`DropForRebuild`](Self::DropForRebuild)), with its indexes, comments, options, owner,
-    /// grants, triggers, rules and column defaults.
-    Recreate {
-        /// The definition it is created from.
-        from: Source,
-    },
-    /// Creates again, unchanged, a view that reads a view the plan drops (dropped by an
-    /// earlier [`DropForRebuild`](Self::DropForRebuild)), with everything it had.
-    Rebuild {
-        /// The definition it is created from: [`Source::Catalog`] for a view the application
-        /// does not declare.
-        from: Source,
-    },
-    /// `CREATE OR REPLACE VIEW` with the options re-stated: the view keeps its identity, its
-    /// dependents, grants and comments.
-    Replace {
-        /// The definition it is replaced with.
-        from: Source,
-    },
-    /// `ALTER [MATERIALIZED] VIEW … SET (…)` / `RESET (…)`.
-    AlterOptions,
-    /// `COMMENT ON` the view or its columns.
-    Comment,
-    /// `DROP INDEX` / `CREATE INDEX` on a materialized view.
-    Indexes,
-    /// `ALTER MATERIALIZED VIEW … SET TABLESPACE`.
-    Tablespace,
-    /// A materialized view built beside the old one and swapped in by renaming (see
-    /// [`PlanOptions::side_by_side_materialized`]).
-    SwapMaterialized {
-        /// The definition it is built from.
-        from: Source,
-    },
-    /// The table SQL of the set ([`ViewSet::with_table_sql`](crate::ViewSet::with_table_sql)),
-    /// between the drops and the creations.
-    TableSql,
-    /// `ALTER [MATERIALIZED] VIEW … SET SCHEMA`: a view declared in another schema with the same
-    /// query and columns keeps its identity, and the views reading it keep reading it.
-    Move,
-}
-
-impl StepKind {
-    /// A short name: `create`, `drop`, `drop for rebuild`, `recreate`, `rebuild`, `replace`,
-    /// `alter options`, `comment`, `indexes`, `tablespace`, `swap`, `table sql`, `move`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Create { .. } => "create",
-            Self::Drop => "drop",
-            Self::DropForRebuild => "drop for rebuild",
-            Self::Recreate { .. } => "recreate",
-            Self::Rebuild { .. } => "rebuild",
-            Self::Replace { .. } => "replace",
-            Self::AlterOptions => "alter options",
-            Self::Comment => "comment",
-            Self::Indexes => "indexes",
-            Self::Tablespace => "tablespace",
-            Self::SwapMaterialized { .. } => "swap",
-            Self::TableSql => "table sql",
-            Self::Move => "move",
-        }
-    }
-
-    /// The definition a creating step uses.
-    pub fn source(self) -> Option<Source> {
-        match self {
-            Self::Create { from }
-            | Self::Recreate { from }
-            | Self::Rebuild { from }
-            | Self::Replace { from }
-            | Self::SwapMaterialized { from } => Some(from),
-            _ => None,
-        }
-    }
-}
-
-/// One step of a plan: what it does, to which view, why, and its SQL statements (in order,
-/// without the final `;`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Step {
-    /// What it does.
-    pub kind: StepKind,
-    /// The view (`schema.name`); `None` for [`StepKind::TableSql`].
-    pub view: Option<String>,
-    /// The view's kind after the step (before it, for a drop).
-    pub view_kind: Option<RelationKind>,
-    /// Why, in words.
-    pub reason: String,
-    /// The statements.
-    pub sql: Vec<String>,
-}
-
-impl Step {
-    /// One line: number, kind, source, view and reason.
-    fn describe(&self, number: usize) -> String {
-        let mut line = format!("{number}. {}", self.kind.name());
-        if let Some(source) = self.kind.source() {
-            let _ = write!(line, " (from {} definition)", source.as_str());
-        }
-        if let (Some(kind), Some(view)) = (self.view_kind, &self.view) {
-            let _ = write!(line, " {kind} {view}");
-        }
-        if !self.reason.is_empty() {
-            let _ = write!(line, ": {}", self.reason);
-        }
-        line
-    }
-}
-
-/// A migration: the steps of the up migration, the steps of the down migration, and warnings.
-///
-/// [`up_sql`](Self::up_sql) and [`down_sql`](Self::down_sql) give the text of `up.sql` and
-/// `down.sql` (see [`write_migration`](crate::write_migration)): plain SQL, one statement per
-/// line ending in `;`, each step introduced by a comment, without `BEGIN`/`COMMIT` (diesel runs
-/// each migration in a transaction, which makes it all or nothing).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MigrationPlan {
-    /// The up migration, in order.
-    pub steps: Vec<Step>,
-    /// The down migration, in order: back to the database as it was compared.
-    pub down_steps: Vec<Step>,
-    /// What the plan cannot do cleanly: a view the application does not declare that cannot
-    /// be rebuilt on the new definitions (the plan drops it, explicitly), an object that is not
-    /// a view and depends on a view the plan drops (the migration will fail), …
-    pub warnings: Vec<String>,
-    /// The `search_path` the declared SQL was compared with, which the migration sets for its
-    /// own statements.
-    pub search_path: Option<String>,
-}
-
-impl MigrationPlan {
-    /// Whether there is nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
-    /// The text of `up.sql`.
-    pub fn up_sql(&self) -> String {
-        self.sql_text(&self.steps, "up")
-    }
-
-    /// The text of `down.sql`.
-    pub fn down_sql(&self) -> String {
-        self.sql_text(&self.down_steps, "down")
-    }
-
-    fn sql_text(&self, steps: &[Step], direction: &str) -> String {
-        let mut text = format!(
-            "-- Generated by pgview: {direction} migration, {} step(s). Runs in one transaction (as diesel runs migrations).\n",
-            steps.len()
-        );
-        if steps.is_empty() {
-            text.push_str("-- Nothing to do.\n");
-            return text;
-        }
-        for warning in &self.warnings {
-            let _ = writeln!(text, "-- WARNING: {}", one_line(warning));
-        }
-        if let Some(path) = &self.search_path {
-            text.push_str(
-                "-- The declared views' SQL is resolved with the search_path of the comparison; \
-                 the runner's is restored at the end.\n",
-            );
-            let _ = writeln!(
-                text,
-                "SELECT pg_catalog.set_config('pgview.search_path', pg_catalog.current_setting('search_path'), true), \
-                 pg_catalog.set_config('search_path', {}, true);",
-                string_constant(path)
-            );
-        }
-        for (i, step) in steps.iter().enumerate() {
-            let _ = writeln!(text, "\n-- {}", one_line(&step.describe(i + 1)));
-            for statement in &step.sql {
-                text.push_str(statement.trim_end().trim_end_matches(';'));
-                text.push_str(";\n");
-            }
-        }
-        if self.search_path.is_some() {
-            text.push_str(
-                "\nSELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('pgview.search_path'), true);\n",
-            );
-        }
-        text
-    }
-
-    /// A readable account: the up steps, the down steps and the warnings, one line each.
-    pub fn describe(&self) -> String {
-        let mut text = String::new();
-        for (title, steps) in [("up", &self.steps), ("down", &self.down_steps)] {
-            let _ = writeln!(text, "{title}: {} step(s)", steps.len());
-            for (i, step) in steps.iter().enumerate() {
-                let _ = writeln!(text, "  {}", step.describe(i + 1));
-            }
-        }
-        if !self.warnings.is_empty() {
-            text.push_str("warnings:\n");
-            for warning in &self.warnings {
-                let _ = writeln!(text, "  - {warning}");
-            }
-        }
-        text
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
-}
-
-/// Plans the migration of `diff`, and its reverse.
-pub(crate) fn plan(diff: &ViewDiff, options: PlanOptions) -> MigrationPlan {
-    let table = diff.table_sql.as_ref();
-    let up = transition(&Transition {
-        from: &renamed(&diff.before, &diff.moves),
-        to: &diff.after,
-        changes: &diff.changes,
-        moves: &diff.moves,
-        options,
-        table_sql: table.map(|t| t.up.as_str()),
-        up: true,
-    });
-    // The state the up migration leaves: the declared views, and every other view but those
-    // it had to drop.
-    let after: BTreeMap<Key, ViewState> = diff
-        .after
-        .iter()
-        .filter(|(key, _)| !up.forced_drops.contains(*key))
-        .map(|(key, target)| (key.clone(), target.state.clone()))
-        .collect();
-    let before: BTreeMap<Key, Target> = diff
-        .before
-        .iter()
-        .map(|(key, state)| {
-            (
-                key.clone(),
-                Target {
-                    state: state.clone(),
-                    blueprint: diff.before_blueprints[key].clone(),
-                    unrebuildable: None,
-                },
-            )
-        })
-        .collect();
-    // Back: the moves go the other way, and their changes are keyed by the old place.
-    let moves_back: BTreeMap<Key, Key> = diff
-        .moves
-        .iter()
-        .map(|(to, from)| (from.clone(), to.clone()))
-        .collect();
-    let changes_back: BTreeMap<Key, Vec<Change>> = diff
-        .changes
-        .iter()
-        .map(|(key, changes)| {
-            let key = diff.moves.get(key).unwrap_or(key);
-            (key.clone(), changes.clone())
-        })
-        .collect();
-    let down = transition(&Transition {
-        from: &renamed(&after, &moves_back),
-        to: &before,
-        changes: &changes_back,
-        moves: &moves_back,
-        options,
-        table_sql: table.map(|t| t.down.as_str()),
-        up: false,
-    });
-    let mut warnings = up.warnings;
-    for warning in down.warnings {
-        if !warnings.contains(&warning) {
-            warnings.push(warning);
-        }
-    }
-    let uses_declared_sql = table.is_some()
-        || up
-            .steps
-            .iter()
-            .any(|s| s.kind.source() == Some(Source::Declared));
-    MigrationPlan {
-        search_path: (uses_declared_sql && !up.steps.is_empty()).then(|| diff.search_path.clone()),
-        steps: up.steps,
-        down_steps: down.steps,
-        warnings,
-    }
-}
+use super::types::{PlanOptions, Step, StepKind};
 
 /// `states` with the moved views under their new key (`moves`: new key → old key), and the
 /// reads of every view following them.
-fn renamed(
+pub(super) fn renamed(
     states: &BTreeMap<Key, ViewState>,
     moves: &BTreeMap<Key, Key>,
 ) -> BTreeMap<Key, ViewState> {
@@ -399,26 +42,26 @@ fn renamed(
 }
 
 /// The two states of a transition and how to go from one to the other.
-struct Transition<'a> {
+pub(super) struct Transition<'a> {
     /// The states before, moved views already under their new key.
-    from: &'a BTreeMap<Key, ViewState>,
-    to: &'a BTreeMap<Key, Target>,
+    pub(super) from: &'a BTreeMap<Key, ViewState>,
+    pub(super) to: &'a BTreeMap<Key, Target>,
     /// What differs for views in both (the same whichever the direction).
-    changes: &'a BTreeMap<Key, Vec<Change>>,
+    pub(super) changes: &'a BTreeMap<Key, Vec<Change>>,
     /// Views moved to another schema: new key → the key they have before.
-    moves: &'a BTreeMap<Key, Key>,
-    options: PlanOptions,
-    table_sql: Option<&'a str>,
+    pub(super) moves: &'a BTreeMap<Key, Key>,
+    pub(super) options: PlanOptions,
+    pub(super) table_sql: Option<&'a str>,
     /// Whether this is the up migration (for the reasons given).
-    up: bool,
+    pub(super) up: bool,
 }
 
 /// The result of [`transition`].
-struct Planned {
-    steps: Vec<Step>,
-    warnings: Vec<String>,
+pub(super) struct Planned {
+    pub(super) steps: Vec<Step>,
+    pub(super) warnings: Vec<String>,
     /// Views `to` has that the plan drops anyway (they cannot be re-created).
-    forced_drops: BTreeSet<Key>,
+    pub(super) forced_drops: BTreeSet<Key>,
 }
 
 /// What happens to one view.
@@ -436,7 +79,7 @@ enum Action {
     Alter,
 }
 
-fn transition(t: &Transition<'_>) -> Planned {
+pub(super) fn transition(t: &Transition<'_>) -> Planned {
     let mut actions = direct_actions(t);
     let read_by = read_by(t.from);
     let mut warnings = Vec::new();
@@ -498,17 +141,6 @@ fn direct_actions<'a>(t: &Transition<'a>) -> BTreeMap<&'a Key, Action> {
         }
     }
     actions
-}
-
-/// The views that read each view.
-fn read_by(states: &BTreeMap<Key, ViewState>) -> BTreeMap<&Key, Vec<&Key>> {
-    let mut read_by: BTreeMap<&Key, Vec<&Key>> = BTreeMap::new();
-    for state in states.values() {
-        for read in &state.reads {
-            read_by.entry(read).or_default().push(&state.key);
-        }
-    }
-    read_by
 }
 
 /// Every view reading a dropped view, transitively, is dropped first and created again after
@@ -814,7 +446,7 @@ fn alter_steps(
 
 /// `ALTER … SET (…)` for the options `to` states and `RESET (…)` for those it drops.
 fn option_statements(
-    name: &crate::ident::QualifiedName,
+    name: &QualifiedName,
     from: &ViewState,
     to: &ViewState,
     def: &AnyView,
@@ -898,25 +530,4 @@ fn rebuild_reason(via: &Key, source: Source, up: bool) -> String {
     } else {
         format!("reads {}, which is rebuilt", fullname(via))
     }
-}
-
-/// The keys in creation order: each after every key it reads (reads outside the keys are
-/// ignored). Cycles, which a healthy catalog does not have, are placed as one block.
-pub(crate) fn topological<'a>(views: impl Iterator<Item = (&'a Key, &'a Vec<Key>)>) -> Vec<Key> {
-    let views: Vec<(&Key, &Vec<Key>)> = views.collect();
-    let known: BTreeSet<&Key> = views.iter().map(|(k, _)| *k).collect();
-    let relation = |key: &Key| Relation::new(&key.0, &key.1, RelationKind::View);
-    let mut graph = DependencyGraph::new();
-    for (key, reads) in &views {
-        graph.add_relation(relation(key));
-        for read in reads.iter().filter(|r| known.contains(r)) {
-            graph.add_dependency(relation(key), relation(read));
-        }
-    }
-    graph
-        .dependency_order()
-        .into_creation_order()
-        .into_iter()
-        .map(|r| (r.schema, r.name))
-        .collect()
 }

@@ -21,7 +21,7 @@ use diesel::QueryableByName;
 
 use crate::sql_text::{dollar_quote, push_string_constant};
 
-use super::state::Key;
+use crate::snapshot::Key;
 
 /// A view to create in the normalisation transaction.
 #[derive(Debug, Clone)]

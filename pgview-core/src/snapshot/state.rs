@@ -1,10 +1,8 @@
-//! What a comparison knows about one view ([`ViewState`]), read by `sql/state.sql` from the
-//! live catalog and, inside the rolled-back normalisation transaction, for the declared views.
+//! [`ViewState`]: everything pgview knows about one view of a database, read by
+//! `sql/state.sql` (see [`super::query`]).
 
 use std::collections::BTreeMap;
 
-use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Array, Bool, Nullable, Text};
 use diesel::QueryableByName;
 
@@ -14,34 +12,6 @@ pub(crate) type Key = (String, String);
 /// `schema.name`, unquoted.
 pub(crate) fn fullname(key: &Key) -> String {
     format!("{}.{}", key.0, key.1)
-}
-
-/// The state query (`sql/state.sql`) with its binds.
-pub(crate) type StateQuery = BoxedSqlQuery<'static, Pg, SqlQuery>;
-
-const STATE_SQL: &str = include_str!("sql/state.sql");
-
-/// Which views a state query reads.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Selection {
-    /// Schemas in scope (`None`: every user schema).
-    pub(crate) schemas: Option<Vec<String>>,
-    /// Views named one by one.
-    pub(crate) names: Vec<Key>,
-    /// Also every view reading a selected one, transitively.
-    pub(crate) dependents: bool,
-}
-
-impl Selection {
-    pub(crate) fn query(&self) -> StateQuery {
-        let (schemas, names): (Vec<String>, Vec<String>) = self.names.iter().cloned().unzip();
-        diesel::sql_query(STATE_SQL)
-            .into_boxed()
-            .bind::<Nullable<Array<Text>>, _>(self.schemas.clone())
-            .bind::<Array<Text>, _>(schemas)
-            .bind::<Array<Text>, _>(names)
-            .bind::<Bool, _>(self.dependents)
-    }
 }
 
 /// One row of `sql/state.sql`.
@@ -258,14 +228,6 @@ pub(crate) fn split_option(option: &str) -> (&str, &str) {
     option.split_once('=').unwrap_or((option, "true"))
 }
 
-/// A boolean option value as PostgreSQL reads it (`true`, `on`, `yes`, `1` and prefixes).
-pub(crate) fn is_true(value: &str) -> bool {
-    matches!(
-        value.to_ascii_lowercase().as_str(),
-        "t" | "tr" | "tru" | "true" | "y" | "ye" | "yes" | "on" | "1"
-    )
-}
-
 /// The options as compared: a plain view's boolean options that are off are the same as
 /// unset, so `security_barrier=false` and no option compare equal.
 pub(crate) fn effective_options(state: &ViewState) -> Vec<(String, String)> {
@@ -276,7 +238,7 @@ pub(crate) fn effective_options(state: &ViewState) -> Vec<(String, String)> {
         .filter(|(name, value)| {
             state.materialized
                 || !matches!(*name, "security_barrier" | "security_invoker")
-                || is_true(value)
+                || crate::sql_text::is_true(value)
         })
         .map(|(name, value)| {
             let value = if !state.materialized && name != "check_option" {

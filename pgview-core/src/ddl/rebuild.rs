@@ -1,9 +1,9 @@
-//! The statements a migration plan needs beyond the public DDL statements, and how every
-//! statement of a plan becomes text.
+//! The statements that rebuilding views needs beyond the public DDL statements, and how every
+//! statement of a plan or a restore becomes text.
 //!
-//! Plans are written with the crate's statement types (`CreateView`, `DropView`,
+//! Plans and restores are written with the crate's statement types (`CreateView`, `DropView`,
 //! `CommentOn`, `Grant`, `SetOptions`, …) rendered by [`statement_sql`]; the few statements
-//! only plans need (`DROP INDEX`, `ALTER INDEX … RENAME`, `REVOKE` from the owner, `SET
+//! only they need (`DROP INDEX`, `ALTER INDEX … RENAME`, `REVOKE` from the owner, `SET
 //! TABLESPACE`, an index from its catalog text) are defined here the same way: identifiers
 //! through `push_identifier`, never a bind parameter, never cached.
 
@@ -11,8 +11,8 @@ use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::QueryResult;
 
-use crate::ddl::statement;
-use crate::ddl::Privilege;
+use super::statement;
+use super::Privilege;
 use crate::ident::{Ident, QualifiedName};
 use crate::inline::render;
 use crate::sql_text::{dollar_quote, string_constant};
@@ -115,7 +115,7 @@ impl QueryFragment<Pg> for RevokeFromOwner {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.unsafe_to_cache_prepared();
         out.push_sql("REVOKE ");
-        crate::ddl::walk_privileges(&self.privileges, &mut out);
+        super::walk_privileges(&self.privileges, &mut out);
         out.push_sql(" ON TABLE ");
         self.relation.walk_ast(&mut out)?;
         out.push_sql(" FROM ");

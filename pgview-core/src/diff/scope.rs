@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::ident::{Ident, QualifiedName};
 
-use super::set::AnyView;
+use crate::definition::AnyView;
 
 /// Which views of the database [`diff`](crate::diff) compares with the declared ones.
 ///

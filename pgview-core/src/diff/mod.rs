@@ -1,0 +1,24 @@
+//! The comparison engine: the views an application declares against a database.
+//!
+//! - [`ViewSet`] (`set.rs`): the declared views, from derived structs or built at run time.
+//! - [`DiffScope`] (`scope.rs`): which other views of the database are compared.
+//! - [`diff`] (`run.rs`, and [`aio::diff`](crate::aio::diff)): runs a [`Comparison`]
+//!   (`compare.rs`): the live views are read ([`crate::snapshot`]), the declared views are
+//!   created by the server inside a rolled-back transaction (`normalize.rs`) and read back the
+//!   same way, and each aspect is compared separately.
+//! - [`ViewDiff`] (`result.rs`): the result, which the planner ([`crate::plan`]) turns into a
+//!   migration.
+
+mod compare;
+mod normalize;
+mod result;
+mod run;
+mod scope;
+mod set;
+
+pub(crate) use result::Target;
+pub use result::{Change, DiffEntry, DiffStatus, ViewDiff};
+pub use run::diff;
+pub(crate) use run::diff_async;
+pub use scope::DiffScope;
+pub use set::ViewSet;
