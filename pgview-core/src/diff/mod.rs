@@ -10,6 +10,7 @@
 //!   migration.
 
 mod compare;
+mod display;
 mod normalize;
 mod result;
 mod run;

@@ -1,7 +1,6 @@
 //! [`ViewDiff`]: what differs between the declared views and a database.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use crate::error::RelationKind;
 use crate::snapshot::{Blueprint, Key, ViewState};
@@ -86,62 +85,6 @@ impl Change {
     }
 }
 
-impl fmt::Display for Change {
-    /// One line: the aspect and what changed.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn columns(list: &[(String, String)]) -> String {
-            let parts: Vec<String> = list.iter().map(|(n, t)| format!("{n} {t}")).collect();
-            format!("({})", parts.join(", "))
-        }
-        fn text(value: Option<&String>) -> String {
-            value.map_or_else(|| "none".to_owned(), |v| format!("{v:?}"))
-        }
-        match self {
-            Self::Kind { before, after } => write!(f, "kind: {before} -> {after}"),
-            Self::Columns { before, after } => {
-                write!(f, "columns: {} -> {}", columns(before), columns(after))
-            }
-            Self::Definition { .. } => f.write_str("definition"),
-            Self::Options { before, after } => write!(
-                f,
-                "options: ({}) -> ({})",
-                before.join(", "),
-                after.join(", ")
-            ),
-            Self::Comment {
-                column,
-                before,
-                after,
-            } => {
-                match column {
-                    Some(column) => write!(f, "comment on column {column}: ")?,
-                    None => f.write_str("comment: ")?,
-                }
-                write!(f, "{} -> {}", text(before.as_ref()), text(after.as_ref()))
-            }
-            Self::Indexes {
-                added,
-                removed,
-                changed,
-            } => {
-                f.write_str("indexes:")?;
-                for (sign, names) in [("+", added), ("-", removed), ("~", changed)] {
-                    for name in names {
-                        write!(f, " {sign}{name}")?;
-                    }
-                }
-                Ok(())
-            }
-            Self::Tablespace { before, after } => write!(
-                f,
-                "tablespace: {} -> {}",
-                before.as_deref().unwrap_or("default"),
-                after.as_deref().unwrap_or("default")
-            ),
-        }
-    }
-}
-
 /// How one view compares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -163,6 +106,11 @@ pub enum DiffStatus {
         /// The other differences (comments, options, indexes, …).
         changes: Vec<Change>,
     },
+    /// In the database, in a schema that holds declared views, neither declared nor created by
+    /// a pgview migration (not in the ownership record, see [`DiffScope`](crate::DiffScope)):
+    /// someone else's view, left alone. Declare it to adopt it, or leave it out with
+    /// [`DiffScope::exclude`](crate::DiffScope::exclude). Not a difference.
+    Unmanaged,
 }
 
 /// One view of a comparison: a declared view, or a view of the database in scope.
@@ -188,6 +136,12 @@ impl DiffEntry {
     /// Whether it is [`DiffStatus::Unchanged`].
     pub fn is_unchanged(&self) -> bool {
         self.status == DiffStatus::Unchanged
+    }
+
+    /// Whether it is a difference the plan acts on: neither
+    /// [`Unchanged`](DiffStatus::Unchanged) nor [`Unmanaged`](DiffStatus::Unmanaged).
+    pub fn is_difference(&self) -> bool {
+        !matches!(self.status, DiffStatus::Unchanged | DiffStatus::Unmanaged)
     }
 }
 
@@ -226,9 +180,10 @@ pub struct ViewDiff {
 }
 
 impl ViewDiff {
-    /// Whether the database already matches: every view unchanged, none created or dropped.
+    /// Whether the database already matches: every view unchanged, none created or dropped
+    /// (unmanaged views are not differences).
     pub fn is_empty(&self) -> bool {
-        self.entries.iter().all(DiffEntry::is_unchanged)
+        !self.entries.iter().any(DiffEntry::is_difference)
     }
 
     /// Every view compared, ordered by schema and name.
@@ -238,7 +193,14 @@ impl ViewDiff {
 
     /// The views that differ.
     pub fn changes(&self) -> impl Iterator<Item = &DiffEntry> {
-        self.entries.iter().filter(|e| !e.is_unchanged())
+        self.entries.iter().filter(|e| e.is_difference())
+    }
+
+    /// The views of the database that are [`Unmanaged`](DiffStatus::Unmanaged).
+    pub fn unmanaged(&self) -> impl Iterator<Item = &DiffEntry> {
+        self.entries
+            .iter()
+            .filter(|e| e.status == DiffStatus::Unmanaged)
     }
 
     /// The entry of `schema.name`.
@@ -246,31 +208,5 @@ impl ViewDiff {
         self.entries
             .iter()
             .find(|e| e.schema == schema && e.name == name)
-    }
-}
-
-impl fmt::Display for ViewDiff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut unchanged = 0;
-        for entry in &self.entries {
-            let (sign, what) = match &entry.status {
-                DiffStatus::Unchanged => {
-                    unchanged += 1;
-                    continue;
-                }
-                DiffStatus::Created => ("+", "created".to_owned()),
-                DiffStatus::Dropped => ("-", "dropped".to_owned()),
-                DiffStatus::Changed(_) => ("~", "changed".to_owned()),
-                DiffStatus::Moved { from_schema, .. } => (">", format!("moved from {from_schema}")),
-            };
-            writeln!(f, "{sign} {} {}: {what}", entry.kind, entry.fullname())?;
-            if let DiffStatus::Changed(changes) | DiffStatus::Moved { changes, .. } = &entry.status
-            {
-                for change in changes {
-                    writeln!(f, "    {change}")?;
-                }
-            }
-        }
-        write!(f, "{unchanged} unchanged")
     }
 }
