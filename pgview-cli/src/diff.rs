@@ -65,12 +65,22 @@ impl Source {
 pub(crate) struct Args {
     #[command(flatten)]
     source: Source,
+    /// Print one line per change (`definition`, `columns: (…) -> (…)`) instead of each change in
+    /// full (definitions as a unified diff, columns and options one by one).
+    #[arg(long)]
+    stat: bool,
 }
 
-/// Prints the differences; exit status 0 when there are none, 1 when there are some.
+/// Prints the differences (in full, or one line per change with `--stat`); exit status 0 when
+/// there are none, 1 when there are some.
 pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<ExitCode, Error> {
     let diff = args.source.diff(url)?;
-    println!("{diff}");
+    // Both reports end with a newline.
+    if args.stat {
+        print!("{}", diff.stat());
+    } else {
+        print!("{diff}");
+    }
     Ok(if diff.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -23,7 +23,7 @@ pub(crate) struct Args {
 
 /// Writes the migration (nothing when the database already matches) and prints its folder.
 pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<ExitCode, Error> {
-    let plan = args.source.diff(url)?.plan();
+    let plan = args.source.diff(url)?.plan()?;
     if plan.is_empty() {
         println!("no differences: no migration written");
         return Ok(ExitCode::SUCCESS);

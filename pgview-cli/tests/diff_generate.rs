@@ -158,6 +158,60 @@ fn diff_then_generate_then_no_difference() {
     assert!(out.contains("created"), "{out}");
 }
 
+/// `pgview diff` shows a changed query as a unified diff of the two definitions; `--stat` says
+/// only `definition`. Both end with a newline.
+#[test]
+fn diff_shows_a_changed_definition_and_stat_does_not() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute(
+        "CREATE VIEW cli_unified AS SELECT id, name FROM users WHERE email IS NOT NULL",
+    )
+    .unwrap();
+    let views = scratch("unified");
+    write(
+        &views,
+        "cli_unified.sql",
+        "SELECT id, name FROM users WHERE email IS NOT NULL AND id > 0\n",
+    );
+    let dir = views.to_str().unwrap();
+
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir, "--declared-only"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("~ view public.cli_unified: changed\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "    --- public.cli_unified (database)\n    +++ public.cli_unified (declared)\n    @@ "
+        ),
+        "{out}"
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("    -") && l.contains("IS NOT NULL") && !l.contains("> 0")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("    +") && l.contains("> 0")),
+        "{out}"
+    );
+    assert!(out.ends_with("0 unchanged\n"), "{out}");
+
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir, "--declared-only", "--stat"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        out,
+        "~ view public.cli_unified: changed\n    definition\n0 unchanged\n"
+    );
+}
+
 #[test]
 fn errors_are_one_line_with_exit_status_2() {
     let db = pgview_testkit::fresh_database();

@@ -16,7 +16,7 @@ use crate::catalog::{
     DependencyGraph, DependencyOrder, GraphScope, RelationName, ReverseDependency, ViewDependency,
     ViewFilter, ViewInfo,
 };
-use crate::diff::{DiffScope, ViewDiff, ViewSet};
+use crate::diff::{DiffOptions, DiffScope, ViewDiff, ViewSet};
 use crate::error::Result;
 
 /// Async [`with_dependent_views`](crate::with_dependent_views), under its `aio` name.
@@ -136,5 +136,20 @@ pub async fn diff<C>(conn: &mut C, declared: &ViewSet, scope: &DiffScope) -> Res
 where
     C: diesel_async::AsyncConnection<Backend = Pg>,
 {
-    crate::diff::diff_async(conn, declared, scope).await
+    diff_with(conn, declared, &DiffOptions::new().scope(scope.clone())).await
+}
+
+/// Async [`diff_with`](crate::diff_with).
+///
+/// # Errors
+/// As the sync form.
+pub async fn diff_with<C>(
+    conn: &mut C,
+    declared: &ViewSet,
+    options: &DiffOptions,
+) -> Result<ViewDiff>
+where
+    C: diesel_async::AsyncConnection<Backend = Pg>,
+{
+    crate::diff::diff_async(conn, declared, options).await
 }

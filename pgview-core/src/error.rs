@@ -145,6 +145,69 @@ pub enum Error {
         actual: RelationKind,
     },
 
+    /// A `DROP VIEW` or `DROP MATERIALIZED VIEW` of one view without `CASCADE` (a
+    /// [`DropView`](crate::DropView), a [`DropMaterializedView`](crate::DropMaterializedView),
+    /// such a statement in SQL text) refused by the server because other objects depend on the
+    /// view: views and materialized views that read it, and objects that use its row type
+    /// (functions, columns, casts, …) or read it (rules, policies, triggers, …), directly or
+    /// through other dependents. Nothing was dropped. In a migration it is the `source` of
+    /// [`Error::MigrationStep`].
+    ///
+    /// pgview never adds `CASCADE` by itself, since it would silently drop objects that pgview
+    /// does not manage: drop the dependents first (readers before what they read), or ask for
+    /// [`cascade()`](crate::DropRelation::cascade) knowing what goes with it.
+    ///
+    /// Names are as the server prints them: schema-qualified when the schema is not on the
+    /// connection's `search_path`, quoted where SQL needs it (`s."odd name"`).
+    #[error("{}", dependent_objects(name, *kind, dependents, *more))]
+    DependentObjects {
+        /// The view the statement tried to drop.
+        name: String,
+        /// Its kind: [`RelationKind::View`] or [`RelationKind::MaterializedView`].
+        kind: RelationKind,
+        /// Each dependent the server lists, in its order, as `(kind, name)`: the kind as the
+        /// server words it (`"view"`, `"materialized view"`, `"function"`, `"type"`,
+        /// `"column"`, `"rule"`, `"default value"`, …; `"object"` for a description pgview does
+        /// not recognise, whose name is then the whole description) and the rest of the
+        /// description (`"public.w"`, `"f(integer)"`, `"r on table t"`, `"x of table t"`,
+        /// `"for column c of table t"`), so `format!("{kind} {name}")` is the server's text.
+        dependents: Vec<(String, String)>,
+        /// How many more dependents the server did not list: it tells the client of 100 at
+        /// most and writes the others to its log only. `None` when all are listed.
+        more: Option<u64>,
+    },
+
+    /// Planning a migration would drop views the application does not declare: each reads a
+    /// view the migration drops or rebuilds, and cannot be rebuilt on the new definitions (the
+    /// server refused its catalog definition in the comparison). pgview never drops a view it
+    /// does not own as a side effect: declare them, change or drop them yourself first, or
+    /// allow the drop with [`PlanOptions::allow_drop`](crate::PlanOptions::allow_drop).
+    #[error("the migration would drop {} view(s) the application does not declare; nothing was planned: {}. Declare them, drop them first, or allow it (PlanOptions::allow_drop, `pgview generate --allow-drop`)", views.len(), views.iter().map(|(name, why)| format!("{name} ({why})")).collect::<Vec<_>>().join("; "))]
+    UndeclaredViewsWouldBeDropped {
+        /// Each view (`schema.name`) with why it would be dropped.
+        views: Vec<(String, String)>,
+    },
+
+    /// Another comparison or migration of views held the pgview lock on the database longer
+    /// than the wait allowed ([`DiffOptions::lock_wait`](crate::DiffOptions::lock_wait),
+    /// [`PlanOptions::lock_wait`](crate::PlanOptions::lock_wait)). Two of them at once would
+    /// lock the same views in different orders; they run one after the other.
+    #[error("{message}")]
+    Busy {
+        /// The server's message, with the time waited.
+        message: String,
+    },
+
+    /// A generated migration found the database no longer as it was planned against (a view
+    /// it replaces, drops, rebuilds, alters or moves changed since, gained a reader, or
+    /// disappeared; a view it creates exists already, for example when it is applied twice)
+    /// and changed nothing. The message names each view and what differs.
+    #[error("{message}")]
+    Drift {
+        /// The server's message: every view concerned and what differs.
+        message: String,
+    },
+
     /// A relation that does not exist.
     #[error("{kind} {name} not found")]
     NotFound {
@@ -246,6 +309,33 @@ impl Error {
     pub(crate) fn into_diesel(self) -> diesel::result::Error {
         diesel::result::Error::QueryBuilderError(Box::new(self))
     }
+}
+
+/// The message of [`Error::DependentObjects`].
+fn dependent_objects(
+    name: &str,
+    kind: RelationKind,
+    dependents: &[(String, String)],
+    more: Option<u64>,
+) -> String {
+    let listed: Vec<String> = dependents
+        .iter()
+        .map(|(kind, name)| format!("{kind} {name}"))
+        .collect();
+    let listed = if listed.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", listed.join(", "))
+    };
+    let unlisted = match more {
+        None => String::new(),
+        Some(1) => " and 1 other object the server does not list".to_owned(),
+        Some(count) => format!(" and {count} other objects the server does not list"),
+    };
+    format!(
+        "cannot drop {kind} {name}: other objects depend on it{listed}{unlisted} \
+         (drop them first; pgview never adds CASCADE by itself)"
+    )
 }
 
 /// The message of [`Error::RefreshFailed`].

@@ -12,8 +12,10 @@ mod diff;
 mod error;
 mod ident;
 mod inline;
+mod lock;
 mod migration;
 mod plan;
+mod record;
 mod refresh;
 mod server_error;
 mod snapshot;
@@ -39,14 +41,18 @@ pub use ddl::{
 pub use definition::{
     AnyView, CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View,
 };
-pub use diff::{diff, Change, DiffEntry, DiffScope, DiffStatus, ViewDiff, ViewSet};
+pub use diff::{
+    diff, diff_with, Change, DiffEntry, DiffOptions, DiffScope, DiffStatus, ViewDiff, ViewSet,
+};
 pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
+pub use lock::{DEFAULT_LOCK_WAIT, LOCK_KEY};
 pub use migration::{
     with_dependent_views, with_dependent_views_async, write_migration, DependentViews,
     MigrationChain, MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
 };
-pub use plan::{MigrationPlan, PlanOptions, Step, StepKind};
+pub use plan::{AllowDrop, MigrationPlan, PlanOptions, Step, StepKind};
+pub use record::{RECORD_SCHEMA, RECORD_TABLE};
 pub use refresh::{
     install_auto_refresh, list_auto_refresh, plan_refresh, refresh_after_writes,
     refresh_materialized_views, uninstall_all_auto_refresh, uninstall_auto_refresh,

@@ -8,7 +8,7 @@ use pgview::{
     QualifiedName, RefreshMaterializedView, RelationKind, View,
 };
 
-use crate::support::{conn, relkind};
+use crate::support::{conn, relkind, sql};
 
 #[test]
 fn invalid_identifiers_are_refused_before_any_sql() {
@@ -199,4 +199,184 @@ fn unknown_views_are_not_found() {
         matches!(&err, Error::NotFound { name, .. } if name == "no_such_view"),
         "{err}"
     );
+}
+
+/// Statements creating the schema `schema` with a view `v` and a materialized view `m`, each
+/// read by a view (`<target>_reader`) and a materialized view (`"<target> copy"`) and whose
+/// row type a function takes (`<target>_id`).
+fn dependents_setup(schema: &str) -> Vec<String> {
+    let mut statements = vec![
+        format!("CREATE SCHEMA {schema}"),
+        format!("CREATE VIEW {schema}.v AS SELECT 1 AS id"),
+        format!("CREATE MATERIALIZED VIEW {schema}.m AS SELECT 1 AS id"),
+    ];
+    for target in ["v", "m"] {
+        statements.extend([
+            format!("CREATE VIEW {schema}.{target}_reader AS SELECT id FROM {schema}.{target}"),
+            format!(
+                "CREATE MATERIALIZED VIEW {schema}.\"{target} copy\" AS SELECT id FROM {schema}.{target}"
+            ),
+            format!(
+                "CREATE FUNCTION {schema}.{target}_id(r {schema}.{target}) RETURNS integer \
+                 LANGUAGE sql AS 'SELECT ($1).id'"
+            ),
+        ]);
+    }
+    statements
+}
+
+/// Asserts that `err` is the refusal to drop `<schema>.<target>` listing exactly the
+/// dependents [`dependents_setup`] made, as the server names them.
+fn assert_dependents(err: &Error, schema: &str, target: &str, expected_kind: RelationKind) {
+    let Error::DependentObjects {
+        name,
+        kind,
+        dependents,
+        more,
+    } = err
+    else {
+        panic!("not DependentObjects: {err:?}");
+    };
+    assert_eq!(name, &format!("{schema}.{target}"));
+    assert_eq!(*kind, expected_kind);
+    assert_eq!(*more, None);
+    let mut expected = vec![
+        ("view".to_owned(), format!("{schema}.{target}_reader")),
+        (
+            "materialized view".to_owned(),
+            format!("{schema}.\"{target} copy\""),
+        ),
+        (
+            "function".to_owned(),
+            format!("{schema}.{target}_id({schema}.{target})"),
+        ),
+    ];
+    let mut actual = dependents.clone();
+    expected.sort();
+    actual.sort();
+    assert_eq!(actual, expected, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "cannot drop {expected_kind} {schema}.{target}: other objects depend on it: "
+        )),
+        "{message}"
+    );
+    for (kind, name) in &expected {
+        assert!(message.contains(&format!("{kind} {name}")), "{message}");
+    }
+    assert!(
+        message.ends_with(" (drop them first; pgview never adds CASCADE by itself)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn drop_of_a_view_others_depend_on_lists_them() {
+    let conn = &mut conn();
+    let schema = "err_dependents_sync";
+    sql(conn, &dependents_setup(schema).join(";\n"));
+    for (target, kind) in [
+        ("v", RelationKind::View),
+        ("m", RelationKind::MaterializedView),
+    ] {
+        let name = QualifiedName::new(Some(schema), target).unwrap();
+        diesel::sql_query("SAVEPOINT s").execute(conn).unwrap();
+        let result = if kind == RelationKind::View {
+            DropView::new(name).execute(conn)
+        } else {
+            DropMaterializedView::new(name).execute(conn)
+        };
+        let err = Error::from(result.unwrap_err());
+        diesel::sql_query("ROLLBACK TO SAVEPOINT s")
+            .execute(conn)
+            .unwrap();
+        assert_dependents(&err, schema, target, kind);
+    }
+    // Nothing was dropped.
+    for (name, kind) in [("v", "v"), ("m", "m"), ("v_reader", "v"), ("m copy", "m")] {
+        assert_eq!(relkind(conn, schema, name).as_deref(), Some(kind), "{name}");
+    }
+}
+
+#[test]
+fn drop_of_a_view_with_over_100_dependents_counts_those_not_listed() {
+    let conn = &mut conn();
+    let schema = "err_dependents_many";
+    sql(
+        conn,
+        &format!(
+            "CREATE SCHEMA {schema};\n\
+             CREATE VIEW {schema}.v AS SELECT 1 AS id;\n\
+             DO $$ BEGIN FOR i IN 1..103 LOOP \
+             EXECUTE format('CREATE VIEW {schema}.r%s AS SELECT id FROM {schema}.v', i); \
+             END LOOP; END $$"
+        ),
+    );
+    let err = Error::from(
+        DropView::new(QualifiedName::new(Some(schema), "v").unwrap())
+            .execute(conn)
+            .unwrap_err(),
+    );
+    let Error::DependentObjects {
+        dependents, more, ..
+    } = &err
+    else {
+        panic!("not DependentObjects: {err:?}");
+    };
+    // The server lists 100 and counts the others.
+    assert_eq!(dependents.len(), 100, "{err}");
+    assert_eq!(*more, Some(3), "{err}");
+    for (kind, name) in dependents {
+        assert_eq!(kind, "view");
+        let number: u32 = name
+            .strip_prefix(&format!("{schema}.r"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name}"));
+        assert!((1..=103).contains(&number), "{name}");
+    }
+    assert!(
+        err.to_string()
+            .contains(" and 3 other objects the server does not list"),
+        "{err}"
+    );
+}
+
+/// On an async connection (a module of its own: `diesel_async::RunQueryDsl` is imported).
+mod on_async {
+    use diesel_async::RunQueryDsl;
+    use pgview::{DropMaterializedView, DropView, Error, QualifiedName, RelationKind};
+
+    use super::{assert_dependents, dependents_setup};
+    use crate::support::async_conn;
+
+    #[tokio::test]
+    async fn drop_of_a_view_others_depend_on_lists_them() {
+        let conn = &mut async_conn().await;
+        let schema = "err_dependents_async";
+        for statement in dependents_setup(schema) {
+            diesel::sql_query(statement).execute(conn).await.unwrap();
+        }
+        for (target, kind) in [
+            ("v", RelationKind::View),
+            ("m", RelationKind::MaterializedView),
+        ] {
+            let name = QualifiedName::new(Some(schema), target).unwrap();
+            diesel::sql_query("SAVEPOINT s")
+                .execute(conn)
+                .await
+                .unwrap();
+            let result = if kind == RelationKind::View {
+                DropView::new(name).execute(conn).await
+            } else {
+                DropMaterializedView::new(name).execute(conn).await
+            };
+            let err = Error::from(result.unwrap_err());
+            diesel::sql_query("ROLLBACK TO SAVEPOINT s")
+                .execute(conn)
+                .await
+                .unwrap();
+            assert_dependents(&err, schema, target, kind);
+        }
+    }
 }

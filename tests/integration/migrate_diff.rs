@@ -86,8 +86,8 @@ fn unchanged_complex_views_give_no_difference() {
     let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
     assert!(diff.is_empty(), "{diff}");
     assert_eq!(diff.entries().len(), 11);
-    assert!(diff.plan().is_empty());
-    assert_eq!(diff.to_string(), "11 unchanged");
+    assert!(diff.plan().unwrap().is_empty());
+    assert_eq!(diff.to_string(), "11 unchanged\n");
 }
 
 /// Each aspect is compared and reported separately.
@@ -154,11 +154,11 @@ fn reports_each_aspect() {
     let gone = diff.get("mg_asp", "gone").unwrap();
     assert_eq!(gone.status, DiffStatus::Dropped);
     assert_eq!(gone.kind, RelationKind::View);
-    let report = diff.to_string();
+    let report = diff.stat().to_string();
     assert!(report.contains("~ view mg_asp.cols: changed\n    columns: (id integer, name character varying(100)) -> (id integer, name character varying(100), email text)\n    definition"), "{report}");
     assert!(report.contains("+ view mg_asp.new: created"), "{report}");
     assert!(report.contains("- view mg_asp.gone: dropped"), "{report}");
-    assert!(report.ends_with("0 unchanged"), "{report}");
+    assert!(report.ends_with("0 unchanged\n"), "{report}");
 }
 
 /// Declared views may read each other in any order; they are created by rounds.
@@ -182,7 +182,7 @@ fn declared_views_reading_each_other_in_any_order() {
     }
     let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
     assert_eq!(diff.changes().count(), 3);
-    let plan = diff.plan();
+    let plan = diff.plan().unwrap();
     let created: Vec<_> = plan.steps.iter().map(|s| s.view.clone().unwrap()).collect();
     assert_eq!(created, ["mg_order.a", "mg_order.b", "mg_order.c"]);
 }
@@ -359,7 +359,8 @@ fn warns_about_objects_that_block_a_drop() {
     );
     let plan = pgview::diff(conn, &set, &DiffScope::declared_schemas())
         .unwrap()
-        .plan();
+        .plan()
+        .unwrap();
     assert_eq!(plan.warnings.len(), 1, "{:?}", plan.warnings);
     assert!(
         plan.warnings[0].contains(

@@ -250,7 +250,9 @@ fn random_graphs_round_trip() {
         }
         let mut scenario = Scenario::new(&setup, &["rnd", "rnd_ext"], declared);
         scenario.scope = pgview::DiffScope::schemas(["rnd"]).unwrap();
-        scenario.options = pgview::PlanOptions::new().side_by_side_materialized(seed % 2 == 0);
+        scenario.options = pgview::PlanOptions::new()
+            .side_by_side_materialized(seed % 2 == 0)
+            .allow_drop_any();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run(conn, &scenario, |_, _| {});
         }));

@@ -2,6 +2,7 @@
 //! again (no difference), applies `down.sql` and checks that the original state is back
 //! (definitions, columns, options, comments, indexes, privileges, triggers).
 
+use diesel::connection::SimpleConnection;
 use pgview::{
     CheckOption, DiffStatus, Index, MaterializedView, PlanOptions, StepKind, View, ViewSet,
 };
@@ -717,29 +718,35 @@ fn s21_storage_parameters_only() {
 }
 
 /// Scenario 22: a view outside the scope reads a view that is dropped: it cannot be rebuilt
-/// on the new definitions, so the plan drops it explicitly and says so; down brings it back.
+/// on the new definitions, so planning refuses, naming it and why; allowed by name, the plan
+/// drops it explicitly and says so; down brings it back.
 #[test]
 fn s22_dependent_that_cannot_be_rebuilt() {
     let conn = &mut conn();
     let setup = "CREATE SCHEMA sc22; CREATE SCHEMA sc22_ext;
         CREATE VIEW sc22.old AS SELECT id FROM users;
-        CREATE VIEW sc22_ext.reads_old AS SELECT id FROM sc22.old;";
+        CREATE VIEW sc22_ext.reads_old AS SELECT id FROM sc22.old;
+        CREATE VIEW sc22_ext.reads_reader AS SELECT id FROM sc22_ext.reads_old;";
     let set = ViewSet::new().with_view(view("sc22", "new", "SELECT id FROM users"));
     let mut scenario = Scenario::new(setup, &["sc22", "sc22_ext"], set);
     scenario.scope = pgview::DiffScope::schemas(["sc22"]).unwrap();
+    scenario.options = PlanOptions::new()
+        .allow_drop(["sc22_ext.reads_old", "sc22_ext.reads_reader"])
+        .unwrap();
     run(conn, &scenario, |_, out| {
         assert_eq!(
             step_lines(&out.plan),
             [
+                "drop sc22_ext.reads_reader",
                 "drop sc22_ext.reads_old",
                 "drop sc22.old",
                 "create (declared) sc22.new"
             ]
         );
-        assert_eq!(out.plan.warnings.len(), 1, "{:?}", out.plan.warnings);
+        assert_eq!(out.plan.warnings.len(), 2, "{:?}", out.plan.warnings);
         assert!(
             out.plan.warnings[0]
-                .starts_with("sc22_ext.reads_old is not declared and cannot be rebuilt"),
+                .starts_with("sc22_ext.reads_old is not declared and is dropped, as allowed"),
             "{:?}",
             out.plan.warnings
         );
@@ -748,6 +755,57 @@ fn s22_dependent_that_cannot_be_rebuilt() {
             .up_sql()
             .contains("-- WARNING: sc22_ext.reads_old is not declared"));
     });
+}
+
+/// Scenario 22b: without permission, planning refuses to drop undeclared views, naming each
+/// of them and why; a permission for some only still refuses, naming the others; the general
+/// permission plans the drops.
+#[test]
+fn s22b_undeclared_dependents_are_refused() {
+    let conn = &mut conn();
+    conn.batch_execute(
+        "CREATE SCHEMA sc22b; CREATE SCHEMA \"sc22b ext\";
+        CREATE VIEW sc22b.old AS SELECT id FROM users;
+        CREATE VIEW \"sc22b ext\".\"reads 'old'\" AS SELECT id FROM sc22b.old;
+        CREATE MATERIALIZED VIEW \"sc22b ext\".m AS SELECT id FROM \"sc22b ext\".\"reads 'old'\";",
+    )
+    .unwrap();
+    let set = ViewSet::new().with_view(view("sc22b", "new", "SELECT id FROM users"));
+    let scope = pgview::DiffScope::schemas(["sc22b"]).unwrap();
+    let diff = pgview::diff(conn, &set, &scope).unwrap();
+    let refused = |options: &PlanOptions| match diff.plan_with(options) {
+        Err(pgview::Error::UndeclaredViewsWouldBeDropped { views }) => views,
+        other => panic!("{other:?}"),
+    };
+    let views = refused(&PlanOptions::new());
+    let names: Vec<&str> = views.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["sc22b ext.m", "sc22b ext.reads 'old'"]);
+    assert!(
+        views[1]
+            .1
+            .contains("reads sc22b.old, which the migration drops"),
+        "{views:?}"
+    );
+    let message = diff.plan().unwrap_err().to_string();
+    assert!(message.contains("sc22b ext.reads 'old'"), "{message}");
+    let some = PlanOptions::new()
+        .allow_drop(["\"sc22b ext\".\"reads 'old'\""])
+        .unwrap();
+    let views = refused(&some);
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].0, "sc22b ext.m");
+    let plan = diff
+        .plan_with(&PlanOptions::new().allow_drop_any())
+        .unwrap();
+    assert_eq!(
+        step_lines(&plan),
+        [
+            "drop sc22b ext.m",
+            "drop sc22b ext.reads 'old'",
+            "drop sc22b.old",
+            "create (declared) sc22b.new"
+        ]
+    );
 }
 
 /// Scenario 23: owner and privileges (grant options, an owner that gave up some of its own)

@@ -132,7 +132,7 @@ pub(crate) fn run(
         before,
         "diff must leave nothing behind"
     );
-    let plan = diff.plan_with(&scenario.options);
+    let plan = diff.plan_with(&scenario.options).expect("plan");
     let up = plan.up_sql();
     let down = plan.down_sql();
     apply(conn, &up).unwrap_or_else(|e| panic!("up.sql failed: {e}\n{up}"));

@@ -46,7 +46,10 @@ fn diesel_runs_and_reverts_the_written_folder() {
                 .unwrap(),
         );
     let scope = DiffScope::declared_schemas();
-    let plan = pgview::diff(conn, &declared, &scope).unwrap().plan();
+    let plan = pgview::diff(conn, &declared, &scope)
+        .unwrap()
+        .plan()
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("pgview-migrate-write-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let folder = pgview::write_migration(&dir, "update_views", &plan).unwrap();

@@ -248,7 +248,10 @@ fn a_failure_at_any_step_of_the_engine_rebuild_plan_changes_nothing() {
         };
     }
     let scope = DiffScope::schemas(["aon"]).unwrap();
-    let plan = pgview::diff(conn, &declared, &scope).unwrap().plan();
+    let plan = pgview::diff(conn, &declared, &scope)
+        .unwrap()
+        .plan()
+        .unwrap();
     assert!(plan.steps.len() > VIEWS, "{}", plan.describe());
     assert!(plan.warnings.is_empty(), "{}", plan.describe());
 
@@ -274,15 +277,17 @@ fn a_failure_at_any_step_of_the_engine_rebuild_plan_changes_nothing() {
         assert_eq!(applied_versions(conn), versions, "step {k}");
         std::fs::remove_dir_all(&dir).unwrap();
 
-        // The same plan as a view migration: the error names the step (after the one that
-        // sets the search_path).
+        // The same plan as a view migration: the error names the step (after the ones that
+        // set the search_path and guard the migration; before the record and the runner's
+        // search_path).
         let migration = ViewMigration::from_plan("2030-07-01-000000_rebuild_tree", &broken);
         let migrations = ViewMigrations::new().migration(migration.unwrap()).unwrap();
         let err = conn
             .run_pending_migrations(migrations.chain(TABLES))
             .expect_err("the injected failure must fail the migration");
-        let total = plan.steps.len() + 1 + usize::from(plan.search_path.is_some());
-        let step = format!("step {} of {total}", k + 2);
+        let path = usize::from(plan.search_path.is_some());
+        let total = plan.steps.len() + 2 + 2 * path;
+        let step = format!("step {} of {total}", k + 2 + path);
         assert!(err.to_string().contains(&step), "{step}: {err}");
         assert_eq!(
             state(conn),

@@ -197,7 +197,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let diff = pgview::diff(conn, &target, &scope)?;
     let diff_ms = ms(start);
     let planned = Instant::now();
-    let plan = diff.plan();
+    let plan = diff.plan().expect("plan");
     let plan_ms = ms(planned);
     let dir = std::env::temp_dir().join(format!("pgview-bench-migrate-{}", std::process::id()));
     let written = Instant::now();

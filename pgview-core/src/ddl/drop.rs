@@ -36,8 +36,20 @@ impl DropKind for MaterializedViewKind {
 ///
 /// Without `cascade()` the server refuses to drop a view that others depend on (RESTRICT).
 /// `IF EXISTS` does not cover a relation of another kind: `DROP VIEW` on a materialized view
-/// fails, and converting the error to [`pgview::Error`](crate::Error) gives
-/// [`Error::WrongKind`](crate::Error::WrongKind) naming the actual kind.
+/// fails.
+///
+/// # Errors
+/// Executing it fails when the server refuses; converting the `diesel::result::Error` to
+/// [`pgview::Error`](crate::Error) (`Error::from`, or `?` in a function returning
+/// `pgview::Result`) gives:
+/// - [`Error::DependentObjects`](crate::Error::DependentObjects) when other objects depend on
+///   the view and `cascade()` was not asked for; it lists them (kind and name) as the server
+///   reports them;
+/// - [`Error::WrongKind`](crate::Error::WrongKind) when the relation is of another kind (a
+///   `DROP VIEW` of a materialized view, a `DROP MATERIALIZED VIEW` of a view or table),
+///   naming its actual kind, even with `if_exists()`;
+/// - [`Error::Diesel`](crate::Error::Diesel) for anything else, such as a relation that does
+///   not exist without `if_exists()`.
 #[derive(Debug, Clone)]
 #[must_use = "a statement does nothing until it is executed"]
 pub struct DropRelation<K> {

@@ -4,13 +4,17 @@
 //! Each step either gives the next query to send or takes the rows of the previous one; the
 //! drivers only send them, in this order, inside one transaction that they roll back:
 //!
-//! 1. [`ENV_SQL`]: the connection's `search_path`, current schema and role;
+//! 0. the pgview lock ([`LOCK_SQL`](super::lock)): one comparison or migration at a time;
+//! 1. [`ENV_SQL`]: the connection's `search_path`, current schema and role, the server's
+//!    version, whether the ownership record exists, and then the record
+//!    ([`Comparison::record_query`]);
 //! 2. `search_path` emptied ([`Comparison::search_path_query`]), so that the server
 //!    qualifies every name it prints;
 //! 3. [`Comparison::live_query`]: the views in scope, the declared ones, and every view reading
 //!    them, transitively (one query);
 //! 4. the connection's `search_path` back, and the normalisation block
-//!    ([`Comparison::normalize_sql`], see [`super::normalize`]), then its failures;
+//!    ([`Comparison::normalize_sql`], see [`super::normalize`]), then its failures and the
+//!    tables the table SQL changes;
 //! 5. `search_path` emptied, and [`Comparison::normalized_query`]: the declared views as the
 //!    server made them (one query);
 //! 6. only when some texts differ: the fixpoint block and its result;
@@ -25,24 +29,32 @@ use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
+use crate::record::{record, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL};
 use crate::snapshot::{
     catalog_definition, creation_order, dependents_of, effective_options, fullname,
     normalization_sql, qualified, states, Blueprint, Key, Selection, StateQuery, StateRow,
     ViewState,
 };
 
-use super::normalize::{fixpoint_block, normalize_block, Creation, FailuresRow, SameRow};
-use super::result::{Change, DiffEntry, DiffStatus, Target, ViewDiff};
+use super::normalize::{
+    fixpoint_block, normalize_block, Creation, FailuresRow, SameRow, TableSqlPair,
+};
+use super::result::{Change, DiffEntry, DiffStatus, TableChanges, Target, ViewDiff};
 use super::scope::DiffScope;
 use super::set::{TableSql, ViewSet};
 
 /// What the comparison needs to know about the connection. It also turns JIT compilation off
 /// for the comparison's transaction: the planner finds the catalog queries expensive enough to
 /// compile them, which costs far more than it saves (1.5 s of a 1.6 s query on 1,000 views).
-pub(crate) const ENV_SQL: &str =
-    "SELECT pg_catalog.current_setting('search_path') AS search_path, \
-    pg_catalog.current_schema()::text AS current_schema, current_user::text AS current_user, \
-    pg_catalog.set_config('jit', 'off', true) AS jit";
+pub(crate) static ENV_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT pg_catalog.current_setting('search_path') AS search_path, \
+         pg_catalog.current_schema()::text AS current_schema, current_user::text AS current_user, \
+         pg_catalog.current_setting('server_version_num')::int4 AS server_version_num, \
+         {RECORD_EXISTS_SQL} AS has_record, \
+         pg_catalog.set_config('jit', 'off', true) AS jit"
+    )
+});
 
 /// The row of [`ENV_SQL`].
 #[derive(Debug, QueryableByName)]
@@ -53,6 +65,10 @@ pub(crate) struct EnvRow {
     current_schema: Option<String>,
     #[diesel(sql_type = Text)]
     current_user: String,
+    #[diesel(sql_type = diesel::sql_types::Int4)]
+    server_version_num: i32,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    has_record: bool,
 }
 
 /// A comparison in progress.
@@ -60,12 +76,17 @@ pub(crate) struct EnvRow {
 pub(crate) struct Comparison {
     env: EnvRow,
     declared: BTreeMap<Key, AnyView>,
-    live_selection: Selection,
     scope: DiffScope,
+    record: Record,
+    /// The views read by name besides the declared ones (see [`DiffScope::named`]).
+    named: BTreeSet<Key>,
     table_sql: Option<TableSql>,
     live: BTreeMap<Key, ViewState>,
     /// Live views in scope (not excluded).
     in_scope: BTreeSet<Key>,
+    /// Live views reported as unmanaged.
+    unmanaged: BTreeSet<Key>,
+    table_changes: TableChanges,
     /// Live views outside the scope that the normalisation drops with the views it drops, and
     /// re-creates from their catalog definition.
     victims: BTreeSet<Key>,
@@ -81,19 +102,17 @@ pub(crate) struct Comparison {
 impl Comparison {
     pub(crate) fn new(set: &ViewSet, scope: &DiffScope, env: EnvRow) -> Result<Self> {
         let declared = set.resolved(env.current_schema.as_deref())?;
-        let live_selection = Selection {
-            schemas: scope.schema_list(&declared),
-            names: declared.iter().map(key_of).collect(),
-            dependents: true,
-        };
         Ok(Self {
             env,
             declared: declared.into_iter().map(|v| (key_of(&v), v)).collect(),
-            live_selection,
             scope: scope.clone(),
+            record: Record::new(),
+            named: BTreeSet::new(),
             table_sql: set.table_sql().cloned(),
             live: BTreeMap::new(),
             in_scope: BTreeSet::new(),
+            unmanaged: BTreeSet::new(),
+            table_changes: TableChanges::default(),
             victims: BTreeSet::new(),
             creations: Vec::new(),
             unrebuildable: BTreeMap::new(),
@@ -115,9 +134,32 @@ impl Comparison {
         Self::search_path_query(&self.env.search_path)
     }
 
+    /// The ownership record's query, when the record exists.
+    pub(crate) fn record_query(&self) -> Option<&'static str> {
+        self.env.has_record.then_some(RECORD_SQL)
+    }
+
+    /// Takes the rows of the record.
+    pub(crate) fn take_record(&mut self, rows: Vec<RecordRow>) {
+        self.record = record(rows);
+    }
+
     /// The live views: in scope, declared, and what reads them.
-    pub(crate) fn live_query(&self) -> StateQuery {
-        self.live_selection.query()
+    pub(crate) fn live_query(&mut self) -> StateQuery {
+        let declared: Vec<AnyView> = self.declared.values().cloned().collect();
+        self.named = self
+            .scope
+            .named(&self.record, self.env.current_schema.as_deref())
+            .into_iter()
+            .collect();
+        let mut names: BTreeSet<Key> = self.declared.keys().cloned().collect();
+        names.extend(self.named.iter().cloned());
+        Selection {
+            schemas: self.scope.schema_list(&declared),
+            names: names.into_iter().collect(),
+            dependents: true,
+        }
+        .query()
     }
 
     /// Takes the live views; gives the normalisation block.
@@ -126,7 +168,17 @@ impl Comparison {
         self.in_scope = self
             .live
             .values()
-            .filter(|s| s.in_scope && !self.scope.is_excluded(&s.key.0, &s.key.1))
+            .filter(|s| self.scope.contains(s, &self.named))
+            .map(|s| s.key.clone())
+            .collect();
+        self.unmanaged = self
+            .live
+            .values()
+            .filter(|s| {
+                !self.declared.contains_key(&s.key)
+                    && !self.in_scope.contains(&s.key)
+                    && self.scope.reports_unmanaged(s)
+            })
             .map(|s| s.key.clone())
             .collect();
         let dropped: BTreeSet<Key> = self
@@ -188,7 +240,10 @@ impl Comparison {
         self.creations = creations;
         Ok(normalize_block(
             &drops,
-            self.table_sql.as_ref().map(|t| t.up.as_str()),
+            self.table_sql.as_ref().map(|t| TableSqlPair {
+                up: &t.up,
+                down: &t.down,
+            }),
             &self.creations,
         ))
     }
@@ -197,7 +252,13 @@ impl Comparison {
     ///
     /// # Errors
     /// [`Error::DeclaredViewsRejected`] when declared views failed.
-    pub(crate) fn take_failures(&mut self, row: &FailuresRow) -> Result<()> {
+    pub(crate) fn take_failures(&mut self, row: FailuresRow) -> Result<()> {
+        self.table_changes = TableChanges {
+            up: row.up_schemas.into_iter().zip(row.up_names).collect(),
+            down: row
+                .down_known
+                .then(|| row.down_schemas.into_iter().zip(row.down_names).collect()),
+        };
         let mut rejected = Vec::new();
         for (&at, message) in row.failed_at.iter().zip(&row.failed_messages) {
             let Some(creation) = usize::try_from(at)
@@ -331,6 +392,7 @@ impl Comparison {
                     state,
                     blueprint,
                     unrebuildable: None,
+                    rebuilt: None,
                 },
             );
         }
@@ -347,16 +409,22 @@ impl Comparison {
                 });
                 continue;
             }
-            let mut state = live.clone();
-            if let Some(normalized) = self.normalized.get(key) {
-                state.reads.clone_from(&normalized.reads);
+            if self.unmanaged.contains(key) {
+                entries.push(DiffEntry {
+                    schema: key.0.clone(),
+                    name: key.1.clone(),
+                    kind: kind_of(live),
+                    status: DiffStatus::Unmanaged,
+                });
             }
+            let (state, rebuilt) = self.kept_state(key, live);
             after.insert(
                 key.clone(),
                 Target {
                     state,
                     blueprint: before_blueprints[key].clone(),
                     unrebuildable: self.unrebuildable.get(key).cloned(),
+                    rebuilt,
                 },
             );
         }
@@ -364,14 +432,38 @@ impl Comparison {
         entries.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         Ok(ViewDiff {
             entries,
+            declared: self.declared.keys().cloned().collect(),
+            record: self.record,
             before: self.live,
             before_blueprints,
             after,
             changes,
             moves,
             search_path: self.env.search_path,
+            server_major: self.env.server_version_num / 10_000,
             table_sql: self.table_sql,
+            table_changes: self.table_changes,
         })
+    }
+
+    /// The state of a live view that is not declared and stays (with what it reads as the
+    /// comparison re-created it), and its state once rebuilt on the new definitions when that
+    /// differs.
+    fn kept_state(&self, key: &Key, live: &ViewState) -> (ViewState, Option<Box<ViewState>>) {
+        let mut state = live.clone();
+        let Some(normalized) = self.normalized.get(key) else {
+            return (state, None);
+        };
+        state.reads.clone_from(&normalized.reads);
+        state.read_tables.clone_from(&normalized.read_tables);
+        let rebuilt = (normalized.fingerprint != live.fingerprint).then(|| {
+            let mut new = state.clone();
+            new.definition.clone_from(&normalized.definition);
+            new.columns.clone_from(&normalized.columns);
+            new.fingerprint.clone_from(&normalized.fingerprint);
+            Box::new(new)
+        });
+        (state, rebuilt)
     }
 
     /// Finds the views moved to another schema and records them: one entry (the new place)

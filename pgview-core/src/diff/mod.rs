@@ -12,14 +12,16 @@
 mod compare;
 mod display;
 mod normalize;
+mod options;
 mod result;
 mod run;
 mod scope;
 mod set;
 
+pub use options::DiffOptions;
 pub(crate) use result::Target;
 pub use result::{Change, DiffEntry, DiffStatus, ViewDiff};
-pub use run::diff;
 pub(crate) use run::diff_async;
+pub use run::{diff, diff_with};
 pub use scope::DiffScope;
 pub use set::ViewSet;

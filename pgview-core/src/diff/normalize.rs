@@ -5,7 +5,9 @@
 //! Two `DO` blocks do the work, each one round trip whatever the number of views:
 //!
 //! 1. [`normalize_block`] drops the views in scope and the declared ones (`CASCADE`, which is
-//!    harmless here: everything is rolled back), runs the table SQL of the set, then creates
+//!    harmless here: everything is rolled back), runs the table SQL of the set (noting which
+//!    tables its `up` changes, and which its `down` changes when run after it in a
+//!    subtransaction that is undone: their materialized views must be refreshed), then creates
 //!    every declared view, and re-creates from their catalog text the views outside the scope
 //!    that the drops took with them. Declared views may read each other in any order: each
 //!    creation runs in its own subtransaction, and one that fails because a relation does not
@@ -16,7 +18,7 @@
 //!    at once) and the two texts are the same definition when any pair of the four texts is
 //!    equal. [`SAME_SQL`] reads the result.
 
-use diesel::sql_types::{Array, Int4, Text};
+use diesel::sql_types::{Array, Bool, Int4, Text};
 use diesel::QueryableByName;
 
 use crate::sql_text::{dollar_quote, push_string_constant};
@@ -46,16 +48,61 @@ fn text_array(out: &mut String, items: impl IntoIterator<Item = impl AsRef<str>>
     out.push_str("]::text[]");
 }
 
+/// What a table of a user schema (ordinary, partitioned or foreign) is at one moment of the
+/// transaction, as `oid:…`: its storage (a rewrite or `TRUNCATE` changes `relfilenode`), its
+/// columns, and the rows the transaction inserted, updated and deleted in it so far
+/// (`pg_stat_get_xact_*`, which count the current transaction's work). A table whose
+/// fingerprint changes across the table SQL was changed by it.
+const TABLE_FINGERPRINTS: &str = "SELECT coalesce(pg_catalog.array_agg(c.oid::text || ':' || c.relfilenode::text || ':' \
+     || pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid)::text || ':' \
+     || pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)::text || ':' \
+     || pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid)::text || ':' \
+     || coalesce((SELECT pg_catalog.md5(pg_catalog.string_agg(a.attnum::text || ' ' || a.attname::text \
+                  || ' ' || a.atttypid::text || ' ' || a.atttypmod::text || ' ' || a.attcollation::text \
+                  || ' ' || a.attisdropped::text, ',' ORDER BY a.attnum)) \
+                  FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0), '')), '{}') \
+     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+       AND n.nspname NOT LIKE 'pg\\_toast%'";
+
+/// The tables whose fingerprint differs between `$before` and `$after` (two arrays of
+/// [`TABLE_FINGERPRINTS`]), with their ancestors (a change to a partition or child table is a
+/// change of what its parent returns), as an `oid[]`.
+fn changed_tables(before: &str, after: &str) -> String {
+    format!(
+        "WITH RECURSIVE changed (oid) AS ( \
+           SELECT pg_catalog.split_part(f, ':', 1)::oid FROM ( \
+             SELECT f FROM pg_catalog.unnest({before}) AS f \
+             EXCEPT SELECT f FROM pg_catalog.unnest({after}) AS f) AS d \
+           UNION SELECT i.inhparent FROM changed ch \
+             JOIN pg_catalog.pg_inherits i ON i.inhrelid = ch.oid) \
+         SELECT coalesce(pg_catalog.array_agg(oid), '{{}}') FROM changed"
+    )
+}
+
+/// The table SQL of a comparison.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TableSqlPair<'a> {
+    pub(crate) up: &'a str,
+    pub(crate) down: &'a str,
+}
+
 /// The first `DO` block: drops, table SQL, creations in rounds.
 pub(crate) fn normalize_block(
     drops: &[String],
-    table_sql: Option<&str>,
+    table_sql: Option<TableSqlPair<'_>>,
     creations: &[Creation],
 ) -> String {
     let mut body = String::from("DECLARE\n  stmts text[] := ");
     text_array(&mut body, creations.iter().map(|c| &c.sql));
     body.push_str(
         ";
+  fp0 text[];
+  fp1 text[];
+  fp2 text[];
+  changed_up oid[] := '{}';
+  changed_down oid[] := '{}';
+  down_known boolean := true;
   pending int[];
   retry int[] := '{}';
   last_error text[] := '{}';
@@ -72,9 +119,7 @@ BEGIN
         body.push_str(";\n");
     }
     if let Some(sql) = table_sql {
-        body.push_str("  EXECUTE ");
-        push_string_constant(&mut body, sql);
-        body.push_str(";\n");
+        push_table_sql(&mut body, sql);
     }
     body.push_str(
         "  pending := ARRAY(SELECT pg_catalog.generate_series(1, pg_catalog.cardinality(stmts)));
@@ -103,23 +148,87 @@ BEGIN
   END LOOP;
   PERFORM pg_catalog.set_config('pgview.failed_at', failed_at::text, true);
   PERFORM pg_catalog.set_config('pgview.failed_messages', failed_messages::text, true);
+  PERFORM pg_catalog.set_config('pgview.changed_up', changed_up::text, true);
+  PERFORM pg_catalog.set_config('pgview.changed_down', changed_down::text, true);
+  PERFORM pg_catalog.set_config('pgview.down_known', down_known::text, true);
 END",
     );
     format!("DO {}", dollar_quote(&body))
 }
 
-/// Reads the failures [`normalize_block`] left.
-pub(crate) const FAILURES_SQL: &str = "SELECT \
-    coalesce(nullif(pg_catalog.current_setting('pgview.failed_at', true), ''), '{}')::int4[] AS failed_at, \
-    coalesce(nullif(pg_catalog.current_setting('pgview.failed_messages', true), ''), '{}')::text[] AS failed_messages";
+/// The table SQL in the block: `up` between two table fingerprints, then `down` in a
+/// subtransaction that is undone, between two more.
+fn push_table_sql(body: &mut String, sql: TableSqlPair<'_>) {
+    body.push_str("  ");
+    body.push_str(TABLE_FINGERPRINTS);
+    body.push_str(" INTO fp0;\n");
+    if !sql.up.is_empty() {
+        body.push_str("  EXECUTE ");
+        push_string_constant(body, sql.up);
+        body.push_str(";\n");
+    }
+    body.push_str("  ");
+    body.push_str(TABLE_FINGERPRINTS);
+    body.push_str(" INTO fp1;\n  ");
+    body.push_str(&changed_tables("fp0", "fp1"));
+    body.push_str(" INTO changed_up;\n");
+    if !sql.down.is_empty() {
+        body.push_str("  BEGIN\n    EXECUTE ");
+        push_string_constant(body, sql.down);
+        body.push_str(";\n    ");
+        body.push_str(TABLE_FINGERPRINTS);
+        body.push_str(" INTO fp2;\n    ");
+        body.push_str(&changed_tables("fp1", "fp2"));
+        body.push_str(
+            " INTO changed_down;
+    RAISE EXCEPTION 'pgview: undone';
+  EXCEPTION WHEN OTHERS THEN
+    IF SQLERRM <> 'pgview: undone' THEN
+      down_known := false;
+    END IF;
+  END;
+",
+        );
+    }
+}
 
-/// The row of [`FAILURES_SQL`]: 1-based positions in the creations, and the server's messages.
+/// Reads the failures [`normalize_block`] left, and the tables the table SQL changes (schema
+/// and name, in parallel arrays).
+pub(crate) const FAILURES_SQL: &str = "WITH t (direction, oids) AS (VALUES \
+    ('up', coalesce(nullif(pg_catalog.current_setting('pgview.changed_up', true), ''), '{}')::oid[]), \
+    ('down', coalesce(nullif(pg_catalog.current_setting('pgview.changed_down', true), ''), '{}')::oid[])), \
+  named AS (SELECT t.direction, n.nspname::text AS schema, c.relname::text AS name \
+    FROM t CROSS JOIN LATERAL pg_catalog.unnest(t.oids) AS o (oid) \
+    JOIN pg_catalog.pg_class c ON c.oid = o.oid \
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace) \
+  SELECT \
+    coalesce(nullif(pg_catalog.current_setting('pgview.failed_at', true), ''), '{}')::int4[] AS failed_at, \
+    coalesce(nullif(pg_catalog.current_setting('pgview.failed_messages', true), ''), '{}')::text[] AS failed_messages, \
+    ARRAY(SELECT schema FROM named WHERE direction = 'up' ORDER BY schema, name) AS up_schemas, \
+    ARRAY(SELECT name FROM named WHERE direction = 'up' ORDER BY schema, name) AS up_names, \
+    ARRAY(SELECT schema FROM named WHERE direction = 'down' ORDER BY schema, name) AS down_schemas, \
+    ARRAY(SELECT name FROM named WHERE direction = 'down' ORDER BY schema, name) AS down_names, \
+    coalesce(nullif(pg_catalog.current_setting('pgview.down_known', true), ''), 'true')::bool AS down_known";
+
+/// The row of [`FAILURES_SQL`]: 1-based positions in the creations, and the server's messages;
+/// the tables changed by the table SQL's `up` and `down` (`down_known` false when `down` failed
+/// in the comparison).
 #[derive(Debug, QueryableByName)]
 pub(crate) struct FailuresRow {
     #[diesel(sql_type = Array<Int4>)]
     pub(crate) failed_at: Vec<i32>,
     #[diesel(sql_type = Array<Text>)]
     pub(crate) failed_messages: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub(crate) up_schemas: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub(crate) up_names: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub(crate) down_schemas: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub(crate) down_names: Vec<String>,
+    #[diesel(sql_type = Bool)]
+    pub(crate) down_known: bool,
 }
 
 /// The second `DO` block: for each pair `(declared, live)` of texts that differ, whether they
@@ -180,7 +289,10 @@ mod tests {
     fn blocks_quote_every_text() {
         let block = normalize_block(
             &[r#"DROP VIEW IF EXISTS "s"."v" CASCADE"#.to_owned()],
-            Some("CREATE TABLE t (a text DEFAULT 'x')"),
+            Some(TableSqlPair {
+                up: "CREATE TABLE t (a text DEFAULT 'x')",
+                down: "DROP TABLE t",
+            }),
             &[Creation {
                 key: ("s".into(), "v".into()),
                 sql: "CREATE VIEW \"s\".\"v\" AS SELECT 'it''s' AS a, $$x$$ AS b".into(),

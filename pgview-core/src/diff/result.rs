@@ -1,8 +1,9 @@
 //! [`ViewDiff`]: what differs between the declared views and a database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::RelationKind;
+use crate::record::Record;
 use crate::snapshot::{Blueprint, Key, ViewState};
 
 use super::set::TableSql;
@@ -153,6 +154,10 @@ pub(crate) struct Target {
     /// Why it cannot be re-created on the new definitions, when it cannot (a view outside the
     /// scope whose catalog definition no longer works).
     pub(crate) unrebuildable: Option<String>,
+    /// For a view the application does not declare, the state it has once rebuilt on the new
+    /// definitions (its catalog definition created again in the comparison), when it differs
+    /// from `state`: the columns of a view reading a changed view follow it.
+    pub(crate) rebuilt: Option<Box<ViewState>>,
 }
 
 /// The result of [`diff`]: every declared view and every view in scope, each
@@ -161,11 +166,17 @@ pub(crate) struct Target {
 /// [`plan`](Self::plan) turns it into a migration.
 ///
 /// `Display` writes a readable report: one line per view that differs (`+` created, `-`
-/// dropped, `~` changed, `>` moved to another schema, with an indented line per change), then
-/// the number of unchanged views.
+/// dropped, `~` changed, `>` moved to another schema, `?` unmanaged), with each change under
+/// it in detail (a changed definition as a unified diff of the two server-printed texts,
+/// columns and options one line each), then the number of unchanged (and unmanaged) views and
+/// a newline; [`stat`](Self::stat) writes one line per change instead.
 #[derive(Debug, Clone)]
 pub struct ViewDiff {
     pub(crate) entries: Vec<DiffEntry>,
+    /// The declared views.
+    pub(crate) declared: BTreeSet<Key>,
+    /// The ownership record as the comparison read it (empty when there is none).
+    pub(crate) record: Record,
     /// The live state of every view the comparison read.
     pub(crate) before: BTreeMap<Key, ViewState>,
     /// How to re-create each of them from the catalog (for down migrations).
@@ -176,7 +187,22 @@ pub struct ViewDiff {
     /// Views moved to another schema: new place → old place.
     pub(crate) moves: BTreeMap<Key, Key>,
     pub(crate) search_path: String,
+    /// The major version of the server compared with (`server_version_num / 10000`).
+    pub(crate) server_major: i32,
     pub(crate) table_sql: Option<TableSql>,
+    /// The tables the table SQL changes.
+    pub(crate) table_changes: TableChanges,
+}
+
+/// The tables (and their ancestors) whose rows, storage or columns the table SQL of a set
+/// changes: found in the comparison by running it (see `normalize.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TableChanges {
+    /// By `up`.
+    pub(crate) up: BTreeSet<Key>,
+    /// By `down`, run after `up`; `None` when `down` failed in the comparison (the plan then
+    /// takes the tables `up` changes).
+    pub(crate) down: Option<BTreeSet<Key>>,
 }
 
 impl ViewDiff {

@@ -8,9 +8,11 @@ use crate::error::Result;
 
 use super::compare::{Comparison, EnvRow, ENV_SQL};
 use super::normalize::{FAILURES_SQL, SAME_SQL};
+use super::options::DiffOptions;
 use super::result::ViewDiff;
 use super::scope::DiffScope;
 use super::set::ViewSet;
+use crate::lock::lock_block;
 
 /// Compares the declared views with the database `conn` is connected to.
 ///
@@ -38,9 +40,9 @@ use super::set::ViewSet;
 /// # fn run(conn: &mut diesel::PgConnection) -> pgview_core::Result<()> {
 /// use pgview_core::{DiffScope, View, ViewSet};
 /// let declared = ViewSet::new().with_view(View::from_sql("active_users", "SELECT id FROM users")?);
-/// let diff = pgview_core::diff(conn, &declared, &DiffScope::declared_schemas())?;
-/// println!("{diff}");
-/// let plan = diff.plan();
+/// let diff = pgview_core::diff(conn, &declared, &DiffScope::managed())?;
+/// print!("{diff}");
+/// let plan = diff.plan()?;
 /// print!("{}", plan.up_sql());
 /// # Ok(()) }
 /// ```
@@ -53,29 +55,51 @@ pub fn diff<C>(conn: &mut C, declared: &ViewSet, scope: &DiffScope) -> Result<Vi
 where
     C: LoadConnection<Backend = Pg>,
 {
+    diff_with(conn, declared, &DiffOptions::new().scope(scope.clone()))
+}
+
+/// [`diff`] with options: the scope, and how long to wait for another comparison or migration
+/// of views running on the same database ([`DiffOptions`]).
+///
+/// # Errors
+/// As [`diff`], and [`Error::Busy`](crate::Error::Busy) when another comparison or migration
+/// holds the pgview lock longer than [`DiffOptions::lock_wait`].
+pub fn diff_with<C>(conn: &mut C, declared: &ViewSet, options: &DiffOptions) -> Result<ViewDiff>
+where
+    C: LoadConnection<Backend = Pg>,
+{
     C::TransactionManager::begin_transaction(conn)?;
-    let result = diff_in_transaction(conn, declared, scope);
+    let result = diff_in_transaction(conn, declared, options);
     let rolled_back = C::TransactionManager::rollback_transaction(conn);
     let diff = result?;
     rolled_back?;
     Ok(diff)
 }
 
-fn diff_in_transaction<C>(conn: &mut C, declared: &ViewSet, scope: &DiffScope) -> Result<ViewDiff>
+fn diff_in_transaction<C>(
+    conn: &mut C,
+    declared: &ViewSet,
+    options: &DiffOptions,
+) -> Result<ViewDiff>
 where
     C: LoadConnection<Backend = Pg>,
 {
     use diesel::RunQueryDsl;
 
-    let env = diesel::sql_query(ENV_SQL).get_result::<EnvRow>(conn)?;
-    let mut comparison = Comparison::new(declared, scope, env)?;
+    conn.batch_execute(&lock_block(options.lock_wait))?;
+    let env = diesel::sql_query(ENV_SQL.as_str()).get_result::<EnvRow>(conn)?;
+    let mut comparison = Comparison::new(declared, &options.scope, env)?;
+    if let Some(query) = comparison.record_query() {
+        let rows = diesel::sql_query(query).load(conn)?;
+        comparison.take_record(rows);
+    }
     Comparison::search_path_query("").execute(conn)?;
     let live = comparison.live_query().load(conn)?;
     let block = comparison.normalize_sql(live)?;
     comparison.user_search_path_query().execute(conn)?;
     conn.batch_execute(&block)?;
     let failures = diesel::sql_query(FAILURES_SQL).get_result(conn)?;
-    comparison.take_failures(&failures)?;
+    comparison.take_failures(failures)?;
     Comparison::search_path_query("").execute(conn)?;
     let normalized = comparison.normalized_query().load(conn)?;
     if let Some(block) = comparison.fixpoint_sql(normalized) {
@@ -91,7 +115,7 @@ where
 pub(crate) async fn diff_async<C>(
     conn: &mut C,
     declared: &ViewSet,
-    scope: &DiffScope,
+    options: &DiffOptions,
 ) -> Result<ViewDiff>
 where
     C: diesel_async::AsyncConnection<Backend = Pg>,
@@ -99,7 +123,7 @@ where
     use diesel_async::TransactionManager as _;
 
     C::TransactionManager::begin_transaction(conn).await?;
-    let result = diff_in_transaction_async(conn, declared, scope).await;
+    let result = diff_in_transaction_async(conn, declared, options).await;
     let rolled_back = C::TransactionManager::rollback_transaction(conn).await;
     let diff = result?;
     rolled_back?;
@@ -109,24 +133,29 @@ where
 async fn diff_in_transaction_async<C>(
     conn: &mut C,
     declared: &ViewSet,
-    scope: &DiffScope,
+    options: &DiffOptions,
 ) -> Result<ViewDiff>
 where
     C: diesel_async::AsyncConnection<Backend = Pg>,
 {
     use diesel_async::RunQueryDsl;
 
-    let env = diesel::sql_query(ENV_SQL)
+    conn.batch_execute(&lock_block(options.lock_wait)).await?;
+    let env = diesel::sql_query(ENV_SQL.as_str())
         .get_result::<EnvRow>(conn)
         .await?;
-    let mut comparison = Comparison::new(declared, scope, env)?;
+    let mut comparison = Comparison::new(declared, &options.scope, env)?;
+    if let Some(query) = comparison.record_query() {
+        let rows = diesel::sql_query(query).load(conn).await?;
+        comparison.take_record(rows);
+    }
     Comparison::search_path_query("").execute(conn).await?;
     let live = comparison.live_query().load(conn).await?;
     let block = comparison.normalize_sql(live)?;
     comparison.user_search_path_query().execute(conn).await?;
     conn.batch_execute(&block).await?;
     let failures = diesel::sql_query(FAILURES_SQL).get_result(conn).await?;
-    comparison.take_failures(&failures)?;
+    comparison.take_failures(failures)?;
     Comparison::search_path_query("").execute(conn).await?;
     let normalized = comparison.normalized_query().load(conn).await?;
     if let Some(block) = comparison.fixpoint_sql(normalized) {

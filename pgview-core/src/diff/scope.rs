@@ -1,24 +1,36 @@
 //! [`DiffScope`]: which views of the database a comparison looks at.
 
-use crate::error::Result;
-use crate::ident::{Ident, QualifiedName};
+use std::collections::BTreeSet;
 
 use crate::definition::AnyView;
+use crate::error::Result;
+use crate::ident::{Ident, QualifiedName};
+use crate::record::Record;
+use crate::snapshot::{Key, ViewState};
 
 /// Which views of the database [`diff`](crate::diff) compares with the declared ones.
 ///
 /// A view in scope that the application does not declare is reported as dropped (and the plan
-/// drops it); a view outside the scope is never reported, and is only touched when it reads a
-/// view that must be rebuilt, in which case the plan rebuilds it from its catalog definition.
-/// The declared views themselves are always compared, whatever the scope. Views that belong to
-/// an extension are never in scope.
+/// drops it); a view outside the scope is never reported as dropped, and is only touched when
+/// it reads a view that must be rebuilt, in which case the plan rebuilds it from its catalog
+/// definition (and refuses when it cannot, see [`PlanOptions`](crate::PlanOptions)). The
+/// declared views themselves are always compared, whatever the scope. Views that belong to an
+/// extension are never in scope.
 ///
 /// | scope | views compared |
 /// | --- | --- |
-/// | [`declared_schemas`](Self::declared_schemas) (the default) | every view of the schemas the declared views are in |
-/// | [`schemas`](Self::schemas) | every view of the schemas given (and the declared views) |
+/// | [`managed`](Self::managed) (the default) | the views pgview manages: every view a generated migration created or recorded (the ownership record, `pgview.managed_views`) |
+/// | [`declared_schemas`](Self::declared_schemas) | every view of the schemas the declared views are in |
+/// | [`schemas`](Self::schemas) | every view of the schemas given |
 /// | [`all_schemas`](Self::all_schemas) | every view of every user schema |
-/// | [`declared_only`](Self::declared_only) | the declared views only: nothing is ever dropped |
+/// | [`views`](Self::views) | the views named |
+/// | [`declared_only`](Self::declared_only) | none: nothing is ever dropped |
+///
+/// With the default scope, a view of a declared view's schema that is neither declared nor
+/// recorded (a teammate's view made by hand) is reported as
+/// [`Unmanaged`](crate::DiffStatus::Unmanaged) and left alone; declare it to adopt it (the
+/// next generated migration records it). The other scopes say explicitly which views the
+/// application owns.
 ///
 /// [`exclude`](Self::exclude) leaves given views out of any scope (views managed by someone
 /// else in a schema the application uses).
@@ -39,16 +51,27 @@ pub struct DiffScope {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 enum Schemas {
     #[default]
+    Managed,
     Declared,
     Given(Vec<Ident>),
     All,
+    Views(Vec<QualifiedName>),
     None,
 }
 
 impl DiffScope {
-    /// Every view of the schemas that hold a declared view (the default).
-    pub fn declared_schemas() -> Self {
+    /// The views pgview manages: the declared ones and those recorded by the migrations it
+    /// generated (the default).
+    pub fn managed() -> Self {
         Self::default()
+    }
+
+    /// Every view of the schemas that hold a declared view.
+    pub fn declared_schemas() -> Self {
+        Self {
+            schemas: Schemas::Declared,
+            excluded: Vec::new(),
+        }
     }
 
     /// Every view of these schemas, and the declared views wherever they are.
@@ -79,6 +102,26 @@ impl DiffScope {
         }
     }
 
+    /// The views named (`"schema.name"`; `"name"` is in the schema of views declared without
+    /// one), and the declared views.
+    ///
+    /// # Errors
+    /// [`Error::InvalidIdentifier`](crate::Error::InvalidIdentifier) for an invalid name.
+    pub fn views<I, S>(names: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names = names
+            .into_iter()
+            .map(|name| QualifiedName::parse(name.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            schemas: Schemas::Views(names),
+            excluded: Vec::new(),
+        })
+    }
+
     /// The declared views only: views the application does not declare are never dropped.
     pub fn declared_only() -> Self {
         Self {
@@ -103,15 +146,16 @@ impl DiffScope {
         Ok(self)
     }
 
-    /// The schemas whose views are in scope: `None` for every user schema.
+    /// The schemas whose views the comparison reads (`None`: every user schema): those in
+    /// scope, or for the managed scope those where unmanaged views are reported.
     pub(crate) fn schema_list(&self, declared: &[AnyView]) -> Option<Vec<String>> {
         match &self.schemas {
             Schemas::All => None,
-            Schemas::None => Some(Vec::new()),
+            Schemas::None | Schemas::Views(_) => Some(Vec::new()),
             Schemas::Given(schemas) => {
                 Some(schemas.iter().map(|s| s.as_str().to_owned()).collect())
             }
-            Schemas::Declared => {
+            Schemas::Declared | Schemas::Managed => {
                 let mut schemas: Vec<String> = declared
                     .iter()
                     .filter_map(|v| v.name().schema().map(|s| s.as_str().to_owned()))
@@ -121,6 +165,45 @@ impl DiffScope {
                 Some(schemas)
             }
         }
+    }
+
+    /// The views the comparison reads by name besides the declared ones: the recorded views
+    /// (managed scope) or the views named (`default_schema` for those given without one).
+    pub(crate) fn named(&self, record: &Record, default_schema: Option<&str>) -> Vec<Key> {
+        match &self.schemas {
+            Schemas::Managed => record.keys().cloned().collect(),
+            Schemas::Views(names) => names
+                .iter()
+                .filter_map(|name| {
+                    let schema = name
+                        .schema()
+                        .map(Ident::as_str)
+                        .or(default_schema)?
+                        .to_owned();
+                    Some((schema, name.name().as_str().to_owned()))
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the live view `state` (read with the selection of this scope) is in scope.
+    pub(crate) fn contains(&self, state: &ViewState, named: &BTreeSet<Key>) -> bool {
+        let in_scope = match &self.schemas {
+            Schemas::Managed | Schemas::Views(_) => named.contains(&state.key),
+            Schemas::None => false,
+            Schemas::Declared | Schemas::Given(_) | Schemas::All => state.in_scope,
+        };
+        in_scope && !self.is_excluded(&state.key.0, &state.key.1)
+    }
+
+    /// Whether the live view `state`, not declared and not in scope, is reported as
+    /// [`Unmanaged`](crate::DiffStatus::Unmanaged): the managed scope reports the views of
+    /// the declared views' schemas that nobody recorded.
+    pub(crate) fn reports_unmanaged(&self, state: &ViewState) -> bool {
+        self.schemas == Schemas::Managed
+            && state.in_scope
+            && !self.is_excluded(&state.key.0, &state.key.1)
     }
 
     /// Whether `schema.name` was excluded.

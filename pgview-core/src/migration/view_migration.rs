@@ -12,8 +12,7 @@ use super::operation::Operation;
 use super::transaction::in_transaction_async;
 use crate::error::{Error, Result};
 use crate::ident::QualifiedName;
-use crate::plan::{MigrationPlan, Step as PlanStep};
-use crate::sql_text::string_constant;
+use crate::plan::{Direction, MigrationPlan};
 
 /// A Diesel migration (`diesel::migration::Migration<Pg>`) made of view [`Operation`]s, named
 /// like the folders of `diesel migration generate` (`2024-06-01-000000_user_views`).
@@ -80,13 +79,6 @@ impl MigrationMetadata for InTransaction {
     }
 }
 
-/// Which way a migration runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Up,
-    Down,
-}
-
 /// One operation to run in one direction.
 struct Unit<'a> {
     /// Its position in the migration (from 1).
@@ -121,11 +113,11 @@ impl ViewMigration {
     /// through a migration harness without writing files (what
     /// [`write_migration`](crate::write_migration) writes, as a [`ViewMigration`]).
     ///
-    /// Each step of the plan is one operation, so an error names the step that failed; the
-    /// `search_path` the plan was compared with is set for the steps and the runner's is
-    /// restored after them, as in `up.sql`. The reverse is the plan's down migration as a
-    /// whole (the plan's `down.sql`): it is the reverse of the first operation, which runs
-    /// last.
+    /// Each step of the plan is one operation, so an error names the step that failed; as in
+    /// `up.sql`, the `search_path` the plan was compared with is set first, the guard takes
+    /// the pgview lock and checks that the database is still as planned, and the ownership
+    /// record is updated last. The reverse is the plan's down migration as a whole (the
+    /// plan's `down.sql`): it is the reverse of the first operation, which runs last.
     ///
     /// # Errors
     /// [`Error::InvalidMigration`] for an invalid name or an empty plan.
@@ -137,35 +129,24 @@ impl ViewMigration {
                 reason: "the plan is empty: the database already matches".into(),
             });
         }
-        let (pin, unpin) = match &plan.search_path {
-            Some(path) => (
-                vec![format!(
-                    "SELECT pg_catalog.set_config('pgview.search_path', \
-                     pg_catalog.current_setting('search_path'), true), \
-                     pg_catalog.set_config('search_path', {}, true)",
-                    string_constant(path)
-                )],
-                vec!["SELECT pg_catalog.set_config('search_path', \
-                      pg_catalog.current_setting('pgview.search_path'), true)"
-                    .to_owned()],
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
-        let mut operations = vec![Operation::sql(&pin.join(";\n"), &plan.down_sql())?
-            .described("set the search_path of the plan (reverted: the plan's down migration)")];
-        for step in &plan.steps {
-            let statements: Vec<&str> = step
-                .sql
+        // Each unit of the up migration (the plan's search_path, the guard, each step, the
+        // record, the runner's search_path) is one operation; the first one's reverse is the
+        // whole down migration, which runs last.
+        let mut operations = Vec::new();
+        for (i, unit) in plan.units(Direction::Up).into_iter().enumerate() {
+            let statements: Vec<&str> = unit
+                .statements
                 .iter()
                 .map(|s| s.trim_end().trim_end_matches(';'))
                 .collect();
-            operations
-                .push(Operation::sql(&statements.join(";\n"), "")?.described(&describe(step)));
-        }
-        if !unpin.is_empty() {
+            let down = if i == 0 {
+                plan.down_sql()
+            } else {
+                String::new()
+            };
             operations.push(
-                Operation::sql(&unpin.join(";\n"), "")?
-                    .described("restore the runner's search_path"),
+                Operation::sql(&statements.join(";\n"), &down)?
+                    .described(&unit.comment.replace(['\n', '\r'], " ")),
             );
         }
         Ok(Self { id, operations })
@@ -436,21 +417,6 @@ impl Migration<Pg> for ViewMigration {
     fn name(&self) -> &dyn MigrationName {
         &self.id
     }
-}
-
-/// One line about a plan step: kind, view and reason.
-fn describe(step: &PlanStep) -> String {
-    let mut line = step.kind.name().to_owned();
-    if let Some(source) = step.kind.source() {
-        let _ = write!(line, " (from {} definition)", source.as_str());
-    }
-    if let (Some(kind), Some(view)) = (step.view_kind, &step.view) {
-        let _ = write!(line, " {kind} {view}");
-    }
-    if !step.reason.is_empty() {
-        let _ = write!(line, ": {}", step.reason.replace(['\n', '\r'], " "));
-    }
-    line
 }
 
 /// Reads `<version>_<name>`.

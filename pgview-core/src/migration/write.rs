@@ -22,7 +22,7 @@ use crate::plan::MigrationPlan;
 /// # Examples
 /// ```no_run
 /// # fn run(conn: &mut diesel::PgConnection, declared: &pgview_core::ViewSet) -> pgview_core::Result<()> {
-/// let plan = pgview_core::diff(conn, declared, &pgview_core::DiffScope::declared_schemas())?.plan();
+/// let plan = pgview_core::diff(conn, declared, &pgview_core::DiffScope::managed())?.plan()?;
 /// if !plan.is_empty() {
 ///     let folder = pgview_core::write_migration("migrations".as_ref(), "update_views", &plan)?;
 ///     println!("wrote {}", folder.display());

@@ -27,33 +27,59 @@
 //! rules and column defaults. With [`PlanOptions::side_by_side_materialized`], a changed
 //! materialized view that nothing reads is built under a temporary name and swapped in by
 //! renaming instead.
+//!
+//! A view the application does not declare is never dropped as a side effect: when it reads a
+//! view that is dropped and cannot be rebuilt from its catalog definition, planning fails
+//! ([`Error::UndeclaredViewsWouldBeDropped`]) unless [`PlanOptions::allow_drop`] allows it.
+//!
+//! Materialized views stay fresh: a populated materialized view that the migration keeps but
+//! whose inputs it changes in place (a view it reads, directly or through plain views, is
+//! replaced; a table it reads is changed by the table SQL; a materialized view it reads is
+//! refreshed) is refreshed once, after the last of those changes ([`StepKind::Refresh`]).
+//!
+//! Each direction starts with the guard (`guard.rs`: the pgview lock, then a check that every
+//! view it touches is still as planned) and ends with the ownership record (`record.rs`).
 
+mod guard;
 mod transition;
 mod types;
 
 use std::collections::BTreeMap;
 
 use crate::diff::{Change, Target, ViewDiff};
-use crate::snapshot::{Key, Source, ViewState};
+use crate::error::{Error, RelationKind, Result};
+use crate::record::RecordChange;
+use crate::snapshot::{fullname, Key, Source, ViewState};
 
-use transition::{renamed, transition, Transition};
-pub use types::{MigrationPlan, PlanOptions, Step, StepKind};
+pub(crate) use guard::DRIFT_MESSAGE;
+use guard::{expected, guard_block};
+use transition::{renamed, transition, Planned, Transition};
+use types::Bookkeeping;
+pub(crate) use types::Direction;
+pub use types::{AllowDrop, MigrationPlan, PlanOptions, Step, StepKind};
 
 impl ViewDiff {
     /// The migration that makes the database match the declared views, and its reverse, with
     /// the default [`PlanOptions`].
-    pub fn plan(&self) -> MigrationPlan {
+    ///
+    /// # Errors
+    /// [`Error::UndeclaredViewsWouldBeDropped`] when the migration would have to drop views the
+    /// application does not declare (see [`PlanOptions::allow_drop`]).
+    pub fn plan(&self) -> Result<MigrationPlan> {
         self.plan_with(&PlanOptions::default())
     }
 
     /// [`plan`](Self::plan) with options.
-    pub fn plan_with(&self, options: &PlanOptions) -> MigrationPlan {
-        plan(self, *options)
+    ///
+    /// # Errors
+    /// As [`plan`](Self::plan).
+    pub fn plan_with(&self, options: &PlanOptions) -> Result<MigrationPlan> {
+        plan(self, options)
     }
 }
 
 /// Plans the migration of `diff`, and its reverse.
-pub(crate) fn plan(diff: &ViewDiff, options: PlanOptions) -> MigrationPlan {
+pub(crate) fn plan(diff: &ViewDiff, options: &PlanOptions) -> Result<MigrationPlan> {
     let table = diff.table_sql.as_ref();
     let up = transition(&Transition {
         from: &renamed(&diff.before, &diff.moves),
@@ -62,16 +88,95 @@ pub(crate) fn plan(diff: &ViewDiff, options: PlanOptions) -> MigrationPlan {
         moves: &diff.moves,
         options,
         table_sql: table.map(|t| t.up.as_str()),
+        changed_tables: &diff.table_changes.up,
         up: true,
     });
+    if !up.refused.is_empty() {
+        let mut views: Vec<(String, String)> = up
+            .refused
+            .iter()
+            .map(|(key, why)| (fullname(key), why.clone()))
+            .collect();
+        views.sort();
+        return Err(Error::UndeclaredViewsWouldBeDropped { views });
+    }
     // The state the up migration leaves: the declared views, and every other view but those
     // it had to drop.
+    // (A view the application does not declare that up rebuilds has the columns it gets on the
+    // new definitions.)
     let after: BTreeMap<Key, ViewState> = diff
         .after
         .iter()
         .filter(|(key, _)| !up.forced_drops.contains(*key))
-        .map(|(key, target)| (key.clone(), target.state.clone()))
+        .map(|(key, target)| {
+            let state = match &target.rebuilt {
+                Some(rebuilt) if up.rebuilt.contains(key) => rebuilt.as_ref(),
+                _ => &target.state,
+            };
+            (key.clone(), state.clone())
+        })
         .collect();
+    let (before, moves_back, changes_back) = backwards(diff);
+    let down = transition(&Transition {
+        from: &renamed(&after, &moves_back),
+        to: &before,
+        changes: &changes_back,
+        moves: &moves_back,
+        options,
+        table_sql: table.map(|t| t.down.as_str()),
+        changed_tables: diff
+            .table_changes
+            .down
+            .as_ref()
+            .unwrap_or(&diff.table_changes.up),
+        up: false,
+    });
+    let mut warnings = up.warnings.clone();
+    for warning in &down.warnings {
+        if !warnings.contains(warning) {
+            warnings.push(warning.clone());
+        }
+    }
+    let uses_declared_sql = table.is_some()
+        || up
+            .steps
+            .iter()
+            .any(|s| s.kind.source() == Some(Source::Declared));
+    let (record_up, record_down) = record_changes(diff, &after);
+    let books = |planned: &Planned,
+                 moves: &BTreeMap<Key, Key>,
+                 states: &BTreeMap<Key, ViewState>,
+                 record: &RecordChange| {
+        let expected = expected(&planned.touched, moves, states);
+        Bookkeeping {
+            guard: guard_block(&expected, states, diff.server_major, options.lock_wait),
+            guarded: expected.len(),
+            record: record.statements(),
+            record_note: record.describe(),
+        }
+    };
+    let up_books = books(&up, &diff.moves, &diff.before, &record_up);
+    let down_books = books(&down, &moves_back, &after, &record_down);
+    Ok(MigrationPlan {
+        search_path: (uses_declared_sql && !up.steps.is_empty()).then(|| diff.search_path.clone()),
+        steps: up.steps,
+        down_steps: down.steps,
+        warnings,
+        up: up_books,
+        down: down_books,
+    })
+}
+
+/// What the down migration plans with: the state compared as targets, the moves the other
+/// way, and the changes keyed by the places before the up migration.
+#[allow(clippy::type_complexity)] // three maps, each named where it is used
+fn backwards(
+    diff: &ViewDiff,
+) -> (
+    BTreeMap<Key, Target>,
+    BTreeMap<Key, Key>,
+    BTreeMap<Key, Vec<Change>>,
+) {
     let before: BTreeMap<Key, Target> = diff
         .before
         .iter()
@@ -82,11 +187,11 @@ pub(crate) fn plan(diff: &ViewDiff, options: PlanOptions) -> MigrationPlan {
                     state: state.clone(),
                     blueprint: diff.before_blueprints[key].clone(),
                     unrebuildable: None,
+                    rebuilt: None,
                 },
             )
         })
         .collect();
-    // Back: the moves go the other way, and their changes are keyed by the old place.
     let moves_back: BTreeMap<Key, Key> = diff
         .moves
         .iter()
@@ -100,30 +205,33 @@ pub(crate) fn plan(diff: &ViewDiff, options: PlanOptions) -> MigrationPlan {
             (key.clone(), changes.clone())
         })
         .collect();
-    let down = transition(&Transition {
-        from: &renamed(&after, &moves_back),
-        to: &before,
-        changes: &changes_back,
-        moves: &moves_back,
-        options,
-        table_sql: table.map(|t| t.down.as_str()),
-        up: false,
-    });
-    let mut warnings = up.warnings;
-    for warning in down.warnings {
-        if !warnings.contains(&warning) {
-            warnings.push(warning);
-        }
-    }
-    let uses_declared_sql = table.is_some()
-        || up
-            .steps
-            .iter()
-            .any(|s| s.kind.source() == Some(Source::Declared));
-    MigrationPlan {
-        search_path: (uses_declared_sql && !up.steps.is_empty()).then(|| diff.search_path.clone()),
-        steps: up.steps,
-        down_steps: down.steps,
-        warnings,
-    }
+    (before, moves_back, changes_back)
+}
+
+/// The change of the ownership record: up records every declared view and forgets the views
+/// that no longer exist where they were (dropped, or moved away); down undoes it.
+fn record_changes(
+    diff: &ViewDiff,
+    after: &BTreeMap<Key, ViewState>,
+) -> (RecordChange, RecordChange) {
+    let declared: BTreeMap<Key, RelationKind> = diff
+        .declared
+        .iter()
+        .filter_map(|key| {
+            let state = after.get(key)?;
+            let kind = if state.materialized {
+                RelationKind::MaterializedView
+            } else {
+                RelationKind::View
+            };
+            Some((key.clone(), kind))
+        })
+        .collect();
+    let gone: Vec<Key> = diff
+        .before
+        .keys()
+        .filter(|key| !after.contains_key(*key))
+        .cloned()
+        .collect();
+    RecordChange::between(&diff.record, &declared, &gone)
 }

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::ddl::{
-    statement_sql, ResetMaterializedViewOptions, ResetViewOptions, SetMaterializedViewOptions,
-    SetSchema, SetTablespace, SetViewOptions,
+    statement_sql, RefreshMaterializedView, ResetMaterializedViewOptions, ResetViewOptions,
+    SetMaterializedViewOptions, SetSchema, SetTablespace, SetViewOptions,
 };
 use crate::definition::AnyView;
 use crate::diff::{Change, Target};
@@ -50,8 +50,10 @@ pub(super) struct Transition<'a> {
     pub(super) changes: &'a BTreeMap<Key, Vec<Change>>,
     /// Views moved to another schema: new key → the key they have before.
     pub(super) moves: &'a BTreeMap<Key, Key>,
-    pub(super) options: PlanOptions,
+    pub(super) options: &'a PlanOptions,
     pub(super) table_sql: Option<&'a str>,
+    /// The tables the table SQL changes (materialized views reading them are refreshed).
+    pub(super) changed_tables: &'a BTreeSet<Key>,
     /// Whether this is the up migration (for the reasons given).
     pub(super) up: bool,
 }
@@ -60,8 +62,18 @@ pub(super) struct Transition<'a> {
 pub(super) struct Planned {
     pub(super) steps: Vec<Step>,
     pub(super) warnings: Vec<String>,
-    /// Views `to` has that the plan drops anyway (they cannot be re-created).
+    /// Views `to` has that the plan drops anyway (they cannot be re-created, and the options
+    /// allow it).
     pub(super) forced_drops: BTreeSet<Key>,
+    /// Views `to` has that the plan would have to drop and the options do not allow it, with
+    /// why: planning fails.
+    pub(super) refused: Vec<(Key, String)>,
+    /// The views the steps touch (keys of `from`, or of `to` for the views they create), and
+    /// whether each exists before (`false`: a view the migration creates): what the guard
+    /// checks.
+    pub(super) touched: BTreeMap<Key, bool>,
+    /// The views of both states that the steps drop and create again.
+    pub(super) rebuilt: BTreeSet<Key>,
 }
 
 /// What happens to one view.
@@ -83,9 +95,18 @@ pub(super) fn transition(t: &Transition<'_>) -> Planned {
     let mut actions = direct_actions(t);
     let read_by = read_by(t.from);
     let mut warnings = Vec::new();
-    let forced_drops = add_dependents(t, &read_by, &mut actions, &mut warnings);
+    let mut refused = Vec::new();
+    let forced_drops = add_dependents(t, &read_by, &mut actions, &mut warnings, &mut refused);
     if t.options.side_by_side_materialized {
         choose_swaps(t, &read_by, &mut actions);
+    }
+    let refreshes = refreshes(t, &actions);
+    let mut touched: BTreeMap<Key, bool> = actions
+        .iter()
+        .map(|(key, action)| ((*key).clone(), *action != Action::Create))
+        .collect();
+    for key in t.moves.keys() {
+        touched.insert(key.clone(), true);
     }
     for (key, action) in &actions {
         if let (
@@ -113,11 +134,19 @@ pub(super) fn transition(t: &Transition<'_>) -> Planned {
         });
     }
     steps.extend(move_steps(t, &actions));
-    steps.extend(create_steps(t, &actions));
+    steps.extend(create_steps(t, &actions, &refreshes));
+    let rebuilt = actions
+        .iter()
+        .filter(|(_, a)| matches!(a, Action::Recreate | Action::Rebuild(_) | Action::Swap))
+        .map(|(k, _)| (*k).clone())
+        .collect();
     Planned {
         steps,
         warnings,
         forced_drops,
+        refused,
+        touched,
+        rebuilt,
     }
 }
 
@@ -150,6 +179,7 @@ fn add_dependents<'a>(
     read_by: &BTreeMap<&'a Key, Vec<&'a Key>>,
     actions: &mut BTreeMap<&'a Key, Action>,
     warnings: &mut Vec<String>,
+    refused: &mut Vec<(Key, String)>,
 ) -> BTreeSet<Key> {
     let mut forced_drops = BTreeSet::new();
     let mut queue: VecDeque<&Key> = actions
@@ -169,15 +199,20 @@ fn add_dependents<'a>(
             let next = match t.to.get(dependent) {
                 Some(target) if target.unrebuildable.is_some() => {
                     let why = target.unrebuildable.as_deref().unwrap_or_default();
-                    warnings.push(format!(
-                        "{} is not declared and cannot be rebuilt on the new definitions ({why}); the migration drops it",
-                        fullname(dependent)
-                    ));
-                    forced_drops.insert(dependent.clone());
-                    Action::Drop(format!(
-                        "reads {}, which is dropped, and cannot be rebuilt: {why}",
+                    let reason = format!(
+                        "it reads {}, which the migration drops, and cannot be rebuilt on the new definitions: {why}",
                         fullname(dropped)
-                    ))
+                    );
+                    if t.options.allow_drop.allows(dependent) {
+                        warnings.push(format!(
+                            "{} is not declared and is dropped, as allowed: {reason}",
+                            fullname(dependent)
+                        ));
+                        forced_drops.insert(dependent.clone());
+                    } else {
+                        refused.push((dependent.clone(), reason.clone()));
+                    }
+                    Action::Drop(format!("not declared, dropped as allowed: {reason}"))
                 }
                 Some(_) if current.is_some() => Action::Recreate,
                 Some(_) => Action::Rebuild(dropped.clone()),
@@ -281,12 +316,172 @@ fn move_steps(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> Vec<Step>
     steps
 }
 
-/// Creations and replacements, in dependency order of the target state; then the alters.
-fn create_steps(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> Vec<Step> {
+/// Why a relation's contents change in place during a migration: the root cause, for the
+/// reasons of the refreshes it causes.
+#[derive(Debug, Clone)]
+struct Cause {
+    /// `public.v` or `table public.orders`.
+    what: String,
+    /// `is replaced`, `is refreshed`, `is changed by the table SQL`, …
+    how: &'static str,
+}
+
+/// The populated materialized views the migration keeps but whose inputs it changes in place,
+/// with the reason of each refresh: in the creation order of the target state, a view is
+/// *changed* when it is replaced (or its `security_invoker` changes, which can change what it
+/// returns under row security), when it reads a table the table SQL changes, or when it reads
+/// a changed view; a materialized view that is kept and reads a changed relation is refreshed,
+/// and is changed in turn. Views that are created or rebuilt are fresh (and whatever reads
+/// them is rebuilt too); a materialized view kept `WITH NO DATA` stays unpopulated.
+fn refreshes(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> BTreeMap<Key, String> {
+    let mut changed: BTreeMap<&Key, Cause> = BTreeMap::new();
+    let mut refresh = BTreeMap::new();
+    for key in &topological(t.to.iter().map(|(k, target)| (k, &target.state.reads))) {
+        let (Some(target), Some((key, _))) = (t.to.get(key), t.to.get_key_value(key)) else {
+            continue;
+        };
+        let action = actions.get(key);
+        if matches!(
+            action,
+            Some(
+                Action::Create
+                    | Action::Recreate
+                    | Action::Rebuild(_)
+                    | Action::Swap
+                    | Action::Drop(_)
+            )
+        ) {
+            continue;
+        }
+        let input = target
+            .state
+            .read_tables
+            .iter()
+            .find(|table| t.changed_tables.contains(*table))
+            .map(|table| {
+                let cause = Cause {
+                    what: format!("table {}", fullname(table)),
+                    how: "is changed by the table SQL",
+                };
+                (cause.what.clone(), cause)
+            })
+            .or_else(|| {
+                target.state.reads.iter().find_map(|read| {
+                    changed
+                        .get(read)
+                        .map(|cause| (fullname(read), cause.clone()))
+                })
+            });
+        if target.state.materialized {
+            if let Some((via, cause)) = input.filter(|_| target.state.populated) {
+                refresh.insert(key.clone(), refresh_reason(&via, &cause));
+                changed.insert(
+                    key,
+                    Cause {
+                        what: fullname(key),
+                        how: "is refreshed",
+                    },
+                );
+            }
+        } else if action == Some(&Action::Replace) {
+            changed.insert(
+                key,
+                Cause {
+                    what: fullname(key),
+                    how: "is replaced",
+                },
+            );
+        } else if t
+            .changes
+            .get(key)
+            .is_some_and(|changes| security_invoker_changes(changes))
+        {
+            changed.insert(
+                key,
+                Cause {
+                    what: fullname(key),
+                    how: "has its security_invoker option changed",
+                },
+            );
+        } else if let Some((_, cause)) = input {
+            changed.insert(key, cause);
+        }
+    }
+    refresh
+}
+
+/// `reads public.v, which is replaced`, or through plain views
+/// `reads public.w, which reads (through views) public.v, which is replaced`.
+fn refresh_reason(via: &str, cause: &Cause) -> String {
+    if via == cause.what {
+        format!("reads {via}, which {}", cause.how)
+    } else {
+        format!(
+            "reads {via}, which depends on {}, which {}",
+            cause.what, cause.how
+        )
+    }
+}
+
+/// Whether the options change turns `security_invoker` on or off.
+fn security_invoker_changes(changes: &[Change]) -> bool {
+    changes.iter().any(|change| match change {
+        Change::Options { before, after } => {
+            let invoker = |options: &[String]| {
+                options
+                    .iter()
+                    .map(|o| split_option(o))
+                    .any(|(name, value)| {
+                        name == "security_invoker" && crate::sql_text::is_true(value)
+                    })
+            };
+            invoker(before) != invoker(after)
+        }
+        _ => false,
+    })
+}
+
+/// `REFRESH MATERIALIZED VIEW [CONCURRENTLY]` of the materialized view `key`: concurrently
+/// when it has a unique index usable for it that the migration keeps as it is.
+fn refresh_step(t: &Transition<'_>, key: &Key, reason: &str) -> Option<Step> {
+    let (from, to) = (t.from.get(key)?, t.to.get(key)?);
+    let concurrently = to.state.indexes.iter().any(|index| {
+        index.concurrent
+            && from
+                .indexes
+                .iter()
+                .any(|old| old.name == index.name && old.signature() == index.signature())
+    });
+    let name = qualified(&key.0, &key.1).ok()?;
+    let statement = RefreshMaterializedView::named(name);
+    let sql = if concurrently {
+        statement_sql(&statement.concurrently())
+    } else {
+        statement_sql(&statement)
+    };
+    Some(Step {
+        kind: StepKind::Refresh { concurrently },
+        view: Some(fullname(key)),
+        view_kind: Some(RelationKind::MaterializedView),
+        reason: reason.to_owned(),
+        sql: vec![sql],
+    })
+}
+
+/// Creations, replacements and refreshes, in dependency order of the target state; then the
+/// alters.
+fn create_steps(
+    t: &Transition<'_>,
+    actions: &BTreeMap<&Key, Action>,
+    refreshes: &BTreeMap<Key, String>,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     let create_order = topological(t.to.iter().map(|(k, target)| (k, &target.state.reads)));
     let mut alters = Vec::new();
     for key in &create_order {
+        if let Some(reason) = refreshes.get(key) {
+            steps.extend(refresh_step(t, key, reason));
+        }
         let (Some(action), Some(target)) = (actions.get(key), t.to.get(key)) else {
             continue;
         };

@@ -13,6 +13,7 @@
 //! (`migration`: `DependentViews`, `with_dependent_views`).
 
 mod blueprint;
+mod fingerprint;
 mod order;
 mod query;
 mod state;
@@ -21,6 +22,7 @@ pub use blueprint::Source;
 pub(crate) use blueprint::{
     catalog_definition, drop_index_sql, drop_sql, normalization_sql, qualified, Blueprint,
 };
+pub(crate) use fingerprint::{DEPENDENTS, FINGERPRINT};
 pub(crate) use order::{creation_order, dependents_of, read_by, topological};
 pub(crate) use query::{Selection, StateQuery};
 pub(crate) use state::{

@@ -6,12 +6,11 @@ use diesel::pg::Pg;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Array, Bool, Nullable, Text};
 
+use super::fingerprint::STATE_SQL;
 use super::state::Key;
 
 /// The state query (`sql/state.sql`) with its binds.
 pub(crate) type StateQuery = BoxedSqlQuery<'static, Pg, SqlQuery>;
-
-const STATE_SQL: &str = include_str!("sql/state.sql");
 
 /// Which views a state query reads.
 #[derive(Debug, Clone, Default)]
@@ -27,7 +26,7 @@ pub(crate) struct Selection {
 impl Selection {
     pub(crate) fn query(&self) -> StateQuery {
         let (schemas, names): (Vec<String>, Vec<String>) = self.names.iter().cloned().unzip();
-        diesel::sql_query(STATE_SQL)
+        diesel::sql_query(STATE_SQL.as_str())
             .into_boxed()
             .bind::<Nullable<Array<Text>>, _>(self.schemas.clone())
             .bind::<Array<Text>, _>(schemas)

@@ -37,6 +37,8 @@ pub(crate) struct StateRow {
     comment: Option<String>,
     #[diesel(sql_type = Bool)]
     populated: bool,
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    fingerprint: Vec<Option<String>>,
     #[diesel(sql_type = Nullable<Text>)]
     tablespace: Option<String>,
     #[diesel(sql_type = Array<Text>)]
@@ -51,6 +53,8 @@ pub(crate) struct StateRow {
     index_names: Vec<String>,
     #[diesel(sql_type = Array<Bool>)]
     index_unique: Vec<bool>,
+    #[diesel(sql_type = Array<Bool>)]
+    index_concurrent: Vec<bool>,
     #[diesel(sql_type = Array<Text>)]
     index_definitions: Vec<String>,
     #[diesel(sql_type = Array<Nullable<Text>>)]
@@ -72,6 +76,8 @@ pub(crate) struct StateRow {
     #[diesel(sql_type = Array<Text>)]
     read_names: Vec<String>,
     #[diesel(sql_type = Array<Text>)]
+    read_kinds: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
     blockers: Vec<String>,
 }
 
@@ -88,6 +94,9 @@ pub(crate) struct Column {
 pub(crate) struct IndexState {
     pub(crate) name: String,
     pub(crate) unique: bool,
+    /// Whether `REFRESH MATERIALIZED VIEW CONCURRENTLY` can use it (unique, on plain columns,
+    /// without `WHERE`).
+    pub(crate) concurrent: bool,
     /// `pg_get_indexdef`, schema-qualified.
     pub(crate) definition: String,
     /// The definition after `CREATE [UNIQUE] INDEX name ON relation` (` USING btree (…)…`).
@@ -148,6 +157,11 @@ pub(crate) struct ViewState {
     pub(crate) extras: Vec<String>,
     /// The views and materialized views it reads.
     pub(crate) reads: Vec<Key>,
+    /// The tables (ordinary, partitioned, foreign) it reads.
+    pub(crate) read_tables: Vec<Key>,
+    /// What it is, as the drift guard of a migration checks it (see `fingerprint.rs`): kind,
+    /// `md5` of the definition, columns, options.
+    pub(crate) fingerprint: Vec<String>,
     /// Objects other than views that depend on it (a `DROP` would fail because of them).
     pub(crate) blockers: Vec<String>,
 }
@@ -164,14 +178,18 @@ impl StateRow {
             .index_names
             .into_iter()
             .zip(self.index_unique)
+            .zip(self.index_concurrent)
             .zip(self.index_definitions)
             .zip(self.index_tails)
-            .map(|(((name, unique), definition), tail)| IndexState {
-                name,
-                unique,
-                definition,
-                tail,
-            })
+            .map(
+                |((((name, unique), concurrent), definition), tail)| IndexState {
+                    name,
+                    unique,
+                    concurrent,
+                    definition,
+                    tail,
+                },
+            )
             .collect();
         let grants = self
             .grantees
@@ -186,6 +204,19 @@ impl StateRow {
             .collect();
         let mut options = self.options;
         options.sort();
+        let (mut reads, mut read_tables) = (Vec::new(), Vec::new());
+        for ((schema, name), kind) in self
+            .read_schemas
+            .into_iter()
+            .zip(self.read_names)
+            .zip(self.read_kinds)
+        {
+            if matches!(kind.as_str(), "v" | "m") {
+                reads.push((schema, name));
+            } else {
+                read_tables.push((schema, name));
+            }
+        }
         ViewState {
             key: (self.schema, self.name),
             materialized: self.materialized,
@@ -209,7 +240,13 @@ impl StateRow {
                 owner_revoked: self.owner_revoked,
             },
             extras: self.extras,
-            reads: self.read_schemas.into_iter().zip(self.read_names).collect(),
+            reads,
+            read_tables,
+            fingerprint: self
+                .fingerprint
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
             blockers: self.blockers,
         }
     }

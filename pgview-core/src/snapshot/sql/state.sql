@@ -53,6 +53,7 @@ SELECT s.nspname AS schema,
        coalesce(c.reloptions::text[], '{}') AS options,
        d.description AS comment,
        c.relispopulated AS populated,
+       {fingerprint} AS fingerprint,
        t.spcname::text AS tablespace,
        a.column_names,
        a.column_types,
@@ -60,6 +61,7 @@ SELECT s.nspname AS schema,
        a.comment_texts,
        x.index_names,
        x.index_unique,
+       x.index_concurrent,
        x.index_definitions,
        x.index_tails,
        c.relacl IS NOT NULL AS has_acl,
@@ -96,6 +98,7 @@ SELECT s.nspname AS schema,
        ) AS extras,
        r.read_schemas,
        r.read_names,
+       r.read_kinds,
        ARRAY(
            SELECT DISTINCT pg_catalog.pg_describe_object(dep.classid, dep.objid, dep.objsubid)
            FROM pg_catalog.pg_depend dep
@@ -116,11 +119,7 @@ LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
 CROSS JOIN LATERAL (
     SELECT coalesce(array_agg(at.attname::text ORDER BY at.attnum), '{}') AS column_names,
-           coalesce(array_agg(pg_catalog.format_type(at.atttypid, at.atttypmod)
-                              || CASE WHEN at.attcollation <> ty.typcollation
-                                      THEN ' COLLATE ' || at.attcollation::regcollation::text
-                                      ELSE '' END
-                              ORDER BY at.attnum), '{}') AS column_types,
+           coalesce(array_agg({column_type} ORDER BY at.attnum), '{}') AS column_types,
            coalesce(array_agg(at.attname::text ORDER BY at.attnum)
                     FILTER (WHERE cd.description IS NOT NULL), '{}') AS comment_columns,
            coalesce(array_agg(cd.description ORDER BY at.attnum)
@@ -138,6 +137,10 @@ CROSS JOIN LATERAL (
     -- does not start as expected).
     SELECT coalesce(array_agg(i.relname::text ORDER BY i.relname), '{}') AS index_names,
            coalesce(array_agg(ix.indisunique ORDER BY i.relname), '{}') AS index_unique,
+           -- Whether REFRESH … CONCURRENTLY can use it: unique, on plain columns, no WHERE.
+           coalesce(array_agg(ix.indisunique AND ix.indimmediate AND ix.indisvalid
+                              AND ix.indpred IS NULL AND ix.indexprs IS NULL
+                              ORDER BY i.relname), '{}') AS index_concurrent,
            coalesce(array_agg(pg_catalog.pg_get_indexdef(ix.indexrelid) ORDER BY i.relname),
                     '{}') AS index_definitions,
            coalesce(array_agg(
@@ -168,7 +171,9 @@ CROSS JOIN LATERAL (
     SELECT coalesce(array_agg(rn.nspname::text ORDER BY rn.nspname, rc.relname), '{}')
                AS read_schemas,
            coalesce(array_agg(rc.relname::text ORDER BY rn.nspname, rc.relname), '{}')
-               AS read_names
+               AS read_names,
+           coalesce(array_agg(rc.relkind::text ORDER BY rn.nspname, rc.relname), '{}')
+               AS read_kinds
     FROM (
         SELECT DISTINCT dd.refobjid
         FROM pg_catalog.pg_rewrite rw
@@ -177,7 +182,9 @@ CROSS JOIN LATERAL (
          AND dd.refclassid = 'pg_catalog.pg_class'::regclass AND dd.refobjid <> c.oid
         WHERE rw.ev_class = c.oid AND rw.rulename = '_RETURN'
     ) refs
-    JOIN pg_catalog.pg_class rc ON rc.oid = refs.refobjid AND rc.relkind IN ('v', 'm')
+    -- Views and materialized views, and the tables (ordinary, partitioned, foreign) whose
+    -- changes make a materialized view stale.
+    JOIN pg_catalog.pg_class rc ON rc.oid = refs.refobjid AND rc.relkind IN ('v', 'm', 'r', 'p', 'f')
     JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
 ) r
 ORDER BY s.nspname, c.relname

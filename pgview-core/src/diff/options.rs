@@ -1,0 +1,62 @@
+//! [`DiffOptions`]: how a comparison runs.
+
+use std::time::Duration;
+
+use crate::lock::DEFAULT_LOCK_WAIT;
+
+use super::scope::DiffScope;
+
+/// Options of [`diff_with`](crate::diff_with): the scope, and how long to wait for the pgview
+/// lock.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use pgview_core::{DiffOptions, DiffScope};
+/// let options = DiffOptions::new()
+///     .scope(DiffScope::schemas(["reporting"])?)
+///     .lock_wait(Duration::from_secs(5));
+/// # let _ = options;
+/// # Ok::<(), pgview_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DiffOptions {
+    /// Which views of the database are compared (default: [`DiffScope::managed`]).
+    pub scope: DiffScope,
+    /// How long to wait for another comparison or migration of views on the same database,
+    /// which holds the pgview lock (default: 60 s). Two of them at once would lock the same
+    /// views in different orders; the second waits for the first instead, at most this long,
+    /// and then fails with [`Error::Busy`](crate::Error::Busy).
+    pub lock_wait: Duration,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        Self {
+            scope: DiffScope::default(),
+            lock_wait: DEFAULT_LOCK_WAIT,
+        }
+    }
+}
+
+impl DiffOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`scope`](Self::scope).
+    #[must_use]
+    pub fn scope(mut self, scope: DiffScope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// Sets [`lock_wait`](Self::lock_wait).
+    #[must_use]
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+}

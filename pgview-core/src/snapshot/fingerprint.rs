@@ -1,0 +1,72 @@
+//! The SQL expressions that say what a view is, shared by the state query (`sql/state.sql`)
+//! and the drift guard of generated migrations, so that a state read when a migration is
+//! generated and the state found when it is applied are computed by the same text.
+//!
+//! Every expression is evaluated with an empty `search_path` (names in the output are
+//! schema-qualified) and orders with the `C` collation, so that the text does not depend on
+//! the session or the database's collation.
+
+use std::sync::LazyLock;
+
+/// The type of a column `at` (`pg_attribute`) of type `ty` (`pg_type`), as `format_type`
+/// prints it, with `COLLATE` when the column's collation is not its type's.
+const COLUMN_TYPE: &str = "(pg_catalog.format_type(at.atttypid, at.atttypmod) \
+     || CASE WHEN at.attcollation <> ty.typcollation \
+        THEN ' COLLATE ' || at.attcollation::pg_catalog.regcollation::text ELSE '' END)";
+
+/// The name of a column `at`, always quoted (`quote_ident` depends on the server's keywords).
+const QUOTED_COLUMN: &str = "('\"' || pg_catalog.replace(at.attname, '\"', '\"\"') || '\"')";
+
+/// The fingerprint of the view `c` (`pg_class`): a `text[]` of
+/// 1. its `relkind` (`v` or `m`);
+/// 2. the `md5` of its definition (`pg_get_viewdef`);
+/// 3. its columns, `"name" type` separated by `, `;
+/// 4. its options (`reloptions`), sorted, separated by `, `.
+fn fingerprint() -> String {
+    format!(
+        "ARRAY[c.relkind::text, \
+         pg_catalog.md5(pg_catalog.pg_get_viewdef(c.oid)), \
+         (SELECT pg_catalog.string_agg({QUOTED_COLUMN} || ' ' || {COLUMN_TYPE}, \
+                                       ', ' ORDER BY at.attnum) \
+          FROM pg_catalog.pg_attribute at JOIN pg_catalog.pg_type ty ON ty.oid = at.atttypid \
+          WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped), \
+         pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(c.reloptions) AS o \
+                                          ORDER BY o COLLATE \"C\"), ', ')]"
+    )
+}
+
+/// The views and materialized views that read the view `c` directly, each as its quoted,
+/// qualified name (`"schema"."name"`, as `QualifiedName` writes it), sorted.
+pub(crate) const DEPENDENTS: &str = "ARRAY(SELECT x.dependent FROM (SELECT DISTINCT \
+     '\"' || pg_catalog.replace(dn.nspname, '\"', '\"\"') || '\".\"' \
+     || pg_catalog.replace(dc.relname, '\"', '\"\"') || '\"' AS dependent \
+     FROM pg_catalog.pg_depend d \
+     JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.rulename = '_RETURN' \
+      AND rw.ev_class <> c.oid \
+     JOIN pg_catalog.pg_class dc ON dc.oid = rw.ev_class \
+     JOIN pg_catalog.pg_namespace dn ON dn.oid = dc.relnamespace \
+     WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
+       AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = c.oid) AS x \
+     ORDER BY x.dependent COLLATE \"C\")";
+
+/// The fingerprint expression (see [`fingerprint`]), for the drift guard.
+pub(crate) static FINGERPRINT: LazyLock<String> = LazyLock::new(fingerprint);
+
+/// `sql/state.sql` with its expressions in place.
+pub(crate) static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    include_str!("sql/state.sql")
+        .replace("{column_type}", COLUMN_TYPE)
+        .replace("{fingerprint}", &FINGERPRINT)
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_query_has_every_expression() {
+        assert!(!STATE_SQL.contains("{column_type}"));
+        assert!(!STATE_SQL.contains("{fingerprint}"));
+        assert!(STATE_SQL.contains("pg_catalog.md5(pg_catalog.pg_get_viewdef(c.oid))"));
+    }
+}
