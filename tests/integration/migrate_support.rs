@@ -57,6 +57,44 @@ pub(crate) fn snapshot(conn: &mut PgConnection, schemas: &[&str]) -> Vec<String>
     .collect()
 }
 
+/// The populated materialized views of `schemas` whose rows differ from what their query
+/// returns now (`schema.name: n rows differ`): each compared with its own query, row by row
+/// (as text, so that every type compares), both ways.
+pub(crate) fn stale_materialized_views(conn: &mut PgConnection, schemas: &[&str]) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Matview {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        definition: String,
+    }
+    let views = diesel::sql_query(
+        "SELECT format('%I.%I', n.nspname, c.relname) AS name, pg_get_viewdef(c.oid) AS definition
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'm' AND c.relispopulated AND n.nspname = ANY ($1)
+         ORDER BY 1",
+    )
+    .bind::<Array<Text>, _>(schemas)
+    .load::<Matview>(conn)
+    .expect("materialized views");
+    let mut stale = Vec::new();
+    for view in views {
+        let query = view.definition.trim().trim_end_matches(';');
+        let differing = query_text(
+            conn,
+            &format!(
+                "SELECT count(*) FROM ((SELECT m::text FROM {name} m EXCEPT ALL SELECT q::text FROM ({query}) q) \
+                 UNION ALL (SELECT q::text FROM ({query}) q EXCEPT ALL SELECT m::text FROM {name} m)) d",
+                name = view.name
+            ),
+        );
+        if differing != "0" {
+            stale.push(format!("{}: {differing} rows differ", view.name));
+        }
+    }
+    stale
+}
+
 /// The OID of a relation, as text (to check that a view was kept, not re-created).
 pub(crate) fn oid(conn: &mut PgConnection, relation: &str) -> String {
     query_text(conn, &format!("SELECT '{relation}'::regclass::oid::text"))
@@ -112,14 +150,17 @@ pub(crate) struct Outcome {
     pub(crate) before: Vec<String>,
 }
 
-/// Runs a scenario: setup; snapshot; diff (must differ); plan; apply up.sql; `check` (the
-/// catalog after up); diff again (must be empty); apply down.sql; snapshot again (must equal
-/// the first one). Returns what it saw.
+/// Runs a scenario: seed rows; setup; snapshot; diff (must differ); plan; apply up.sql; every
+/// materialized view fresh; `check` (the catalog after up); diff again (must be empty); apply
+/// down.sql; every materialized view fresh; snapshot again (must equal the first one).
+/// Returns what it saw.
 pub(crate) fn run(
     conn: &mut PgConnection,
     scenario: &Scenario<'_>,
     check: impl FnOnce(&mut PgConnection, &Outcome),
 ) -> Outcome {
+    // Rows in the tables (in the test's transaction), so that a stale materialized view shows.
+    crate::support::seed(conn);
     conn.batch_execute(scenario.setup).expect("scenario setup");
     let before = snapshot(conn, scenario.schemas);
     let diff = pgview::diff(conn, &scenario.declared, &scenario.scope).expect("diff");
@@ -136,6 +177,11 @@ pub(crate) fn run(
     let up = plan.up_sql();
     let down = plan.down_sql();
     apply(conn, &up).unwrap_or_else(|e| panic!("up.sql failed: {e}\n{up}"));
+    assert_eq!(
+        stale_materialized_views(conn, scenario.schemas),
+        Vec::<String>::new(),
+        "after up.sql every populated materialized view returns what its query returns\n{up}"
+    );
     let outcome = Outcome { diff, plan, before };
     check(conn, &outcome);
     let after = scenario
@@ -148,6 +194,11 @@ pub(crate) fn run(
         "after up.sql the diff must be empty, got:\n{again}\n--- up.sql:\n{up}"
     );
     apply(conn, &down).unwrap_or_else(|e| panic!("down.sql failed: {e}\n{down}"));
+    assert_eq!(
+        stale_materialized_views(conn, scenario.schemas),
+        Vec::<String>::new(),
+        "after down.sql every populated materialized view returns what its query returns\n{down}"
+    );
     let restored = snapshot(conn, scenario.schemas);
     assert_eq!(
         restored, outcome.before,
