@@ -38,6 +38,7 @@
 //! ```
 
 mod admin;
+mod check;
 mod cleanup;
 mod cluster;
 mod command;
@@ -46,5 +47,6 @@ mod server;
 mod url;
 mod watchdog;
 
+pub use check::stale_materialized_views;
 pub use database::{fresh_database, shared_database_url, TestDatabase};
 pub use server::server_url;

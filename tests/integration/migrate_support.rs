@@ -57,43 +57,8 @@ pub(crate) fn snapshot(conn: &mut PgConnection, schemas: &[&str]) -> Vec<String>
     .collect()
 }
 
-/// The populated materialized views of `schemas` whose rows differ from what their query
-/// returns now (`schema.name: n rows differ`): each compared with its own query, row by row
-/// (as text, so that every type compares), both ways.
-pub(crate) fn stale_materialized_views(conn: &mut PgConnection, schemas: &[&str]) -> Vec<String> {
-    #[derive(QueryableByName)]
-    struct Matview {
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = Text)]
-        definition: String,
-    }
-    let views = diesel::sql_query(
-        "SELECT format('%I.%I', n.nspname, c.relname) AS name, pg_get_viewdef(c.oid) AS definition
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind = 'm' AND c.relispopulated AND n.nspname = ANY ($1)
-         ORDER BY 1",
-    )
-    .bind::<Array<Text>, _>(schemas)
-    .load::<Matview>(conn)
-    .expect("materialized views");
-    let mut stale = Vec::new();
-    for view in views {
-        let query = view.definition.trim().trim_end_matches(';');
-        let differing = query_text(
-            conn,
-            &format!(
-                "SELECT count(*) FROM ((SELECT m::text FROM {name} m EXCEPT ALL SELECT q::text FROM ({query}) q) \
-                 UNION ALL (SELECT q::text FROM ({query}) q EXCEPT ALL SELECT m::text FROM {name} m)) d",
-                name = view.name
-            ),
-        );
-        if differing != "0" {
-            stale.push(format!("{}: {differing} rows differ", view.name));
-        }
-    }
-    stale
-}
+/// The populated materialized views of `schemas` whose rows differ from their own query.
+pub(crate) use pgview_testkit::stale_materialized_views;
 
 /// The OID of a relation, as text (to check that a view was kept, not re-created).
 pub(crate) fn oid(conn: &mut PgConnection, relation: &str) -> String {
