@@ -17,6 +17,7 @@ use super::transaction::in_transaction_async;
 use crate::catalog::{reverse_plan, Relation, RelationName, ReverseDependency};
 use crate::error::{Error, RelationKind, Result};
 use crate::ident::QualifiedName;
+use crate::lock::{lock_block, DEFAULT_LOCK_WAIT};
 use crate::snapshot::{
     creation_order, drop_sql, states, Blueprint, Selection, StateRow, ViewState,
 };
@@ -366,6 +367,9 @@ fn selection(dependents: &[ReverseDependency]) -> Option<Selection> {
 ///    grants, triggers and rules (materialized views are filled again unless they were
 ///    unpopulated).
 ///
+/// It first takes the pgview lock (one comparison or migration of views at a time, see
+/// [`DEFAULT_LOCK_WAIT`](crate::DEFAULT_LOCK_WAIT)).
+///
 /// This is what `ALTER TABLE … ALTER COLUMN … TYPE` on a column that views read needs
 /// ("cannot alter type of a column used by a view or rule"). If any step fails, including
 /// `change` or the restoration of a view whose query no longer fits the new table, the
@@ -394,6 +398,8 @@ where
     E: From<Error> + From<diesel::result::Error>,
 {
     conn.transaction(|conn| {
+        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT))
+            .map_err(Error::from)?;
         let views = DependentViews::capture_in(conn, relation)?;
         views.drop_views(conn)?;
         let value = change(conn)?;
@@ -433,6 +439,9 @@ where
     E: From<Error> + From<diesel::result::Error>,
 {
     in_transaction_async(conn, async |conn: &mut C| {
+        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT))
+            .await
+            .map_err(Error::from)?;
         let views = DependentViews::capture_in_async(conn, relation).await?;
         views.drop_views_async(conn).await?;
         let value = change(conn).await?;

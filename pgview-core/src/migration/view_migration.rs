@@ -12,13 +12,16 @@ use super::operation::Operation;
 use super::transaction::in_transaction_async;
 use crate::error::{Error, Result};
 use crate::ident::QualifiedName;
+use crate::lock::{lock_block, DEFAULT_LOCK_WAIT};
 use crate::plan::{Direction, MigrationPlan};
 
 /// A Diesel migration (`diesel::migration::Migration<Pg>`) made of view [`Operation`]s, named
 /// like the folders of `diesel migration generate` (`2024-06-01-000000_user_views`).
 ///
 /// It runs in one transaction: when a step fails, nothing of the migration remains
-/// (PostgreSQL DDL is transactional). Run it through a
+/// (PostgreSQL DDL is transactional). It first takes the pgview lock (one comparison or
+/// migration of views at a time on a database, waiting at most
+/// [`DEFAULT_LOCK_WAIT`](crate::DEFAULT_LOCK_WAIT), then [`Error::Busy`]). Run it through a
 /// [`MigrationSource`](diesel::migration::MigrationSource) — [`ViewMigrations`](crate::ViewMigrations),
 /// alone or chained with the `embed_migrations!` of the tables — and diesel's
 /// `MigrationHarness` (`conn.run_pending_migrations(source)`), which records it in
@@ -233,6 +236,7 @@ impl ViewMigration {
         direction: Direction,
     ) -> Result<()> {
         conn.transaction(|conn| {
+            conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT))?;
             for unit in self.units(direction) {
                 self.run_unit(conn, &unit)?;
             }
@@ -246,6 +250,7 @@ impl ViewMigration {
         direction: Direction,
     ) -> Result<()> {
         in_transaction_async(conn, async |conn: &mut C| {
+            conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT)).await?;
             for unit in self.units(direction) {
                 self.run_unit_async(conn, &unit).await?;
             }
@@ -374,6 +379,7 @@ impl ViewMigration {
     /// Runs one direction on the connection a migration harness gives (inside the harness's
     /// transaction).
     fn run_boxed(&self, conn: &mut dyn BoxableConnection<Pg>, direction: Direction) -> Result<()> {
+        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT))?;
         if let Some(conn) = conn.downcast_mut::<PgConnection>() {
             for unit in self.units(direction) {
                 self.run_unit(conn, &unit)?;
