@@ -19,6 +19,15 @@ pub enum RelationKind {
 }
 
 impl RelationKind {
+    /// [`MaterializedView`](Self::MaterializedView) or [`View`](Self::View).
+    pub(crate) fn of_view(materialized: bool) -> Self {
+        if materialized {
+            Self::MaterializedView
+        } else {
+            Self::View
+        }
+    }
+
     /// The kind behind a `pg_class.relkind` letter.
     pub fn from_relkind(relkind: &str) -> Self {
         match relkind {

@@ -77,7 +77,7 @@ impl View {
         Ok(Self::with_common(Common::from_sql(name, sql)?))
     }
 
-    fn with_common(common: Common) -> Self {
+    pub(crate) fn with_common(common: Common) -> Self {
         Self {
             common,
             check_option: None,

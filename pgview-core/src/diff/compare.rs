@@ -404,7 +404,7 @@ impl Comparison {
                 entries.push(DiffEntry {
                     schema: key.0.clone(),
                     name: key.1.clone(),
-                    kind: kind_of(live),
+                    kind: RelationKind::of_view(live.materialized),
                     status: DiffStatus::Dropped,
                 });
                 continue;
@@ -413,7 +413,7 @@ impl Comparison {
                 entries.push(DiffEntry {
                     schema: key.0.clone(),
                     name: key.1.clone(),
-                    kind: kind_of(live),
+                    kind: RelationKind::of_view(live.materialized),
                     status: DiffStatus::Unmanaged,
                 });
             }
@@ -558,14 +558,6 @@ fn key_of(view: &AnyView) -> Key {
     )
 }
 
-fn kind_of(state: &ViewState) -> RelationKind {
-    if state.materialized {
-        RelationKind::MaterializedView
-    } else {
-        RelationKind::View
-    }
-}
-
 /// A rank of each live view in a creation order (views read before views reading them).
 fn creation_rank(states: &BTreeMap<Key, ViewState>) -> BTreeMap<Key, usize> {
     creation_order(states)
@@ -581,8 +573,8 @@ fn compare(before: &ViewState, after: &ViewState, same_definition: bool) -> Vec<
     let mut changes = Vec::new();
     if before.materialized != after.materialized {
         changes.push(Change::Kind {
-            before: kind_of(before),
-            after: kind_of(after),
+            before: RelationKind::of_view(before.materialized),
+            after: RelationKind::of_view(after.materialized),
         });
     }
     if before.columns != after.columns {

@@ -198,11 +198,7 @@ impl DependentViews {
     /// The captured views, in creation order (reverse it for the drop order).
     pub fn views(&self) -> impl ExactSizeIterator<Item = Relation> + '_ {
         self.views.iter().map(|view| {
-            let kind = if view.state.materialized {
-                RelationKind::MaterializedView
-            } else {
-                RelationKind::View
-            };
+            let kind = RelationKind::of_view(view.state.materialized);
             Relation::new(&view.state.key.0, &view.state.key.1, kind)
         })
     }

@@ -278,7 +278,7 @@ fn drop_steps(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> Vec<Step>
         steps.push(Step {
             kind,
             view: Some(fullname(at)),
-            view_kind: Some(kind_of(from.materialized)),
+            view_kind: Some(RelationKind::of_view(from.materialized)),
             reason,
             sql: vec![drop_sql(&name, from.materialized)],
         });
@@ -304,7 +304,7 @@ fn move_steps(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> Vec<Step>
         steps.push(Step {
             kind: StepKind::Move,
             view: Some(fullname(to)),
-            view_kind: Some(kind_of(from.materialized)),
+            view_kind: Some(RelationKind::of_view(from.materialized)),
             reason: format!("moved from {}", at.0),
             sql: vec![statement_sql(&SetSchema {
                 name,
@@ -526,7 +526,7 @@ fn create_steps(
         steps.push(Step {
             kind,
             view: Some(fullname(key)),
-            view_kind: Some(kind_of(target.state.materialized)),
+            view_kind: Some(RelationKind::of_view(target.state.materialized)),
             reason,
             sql,
         });
@@ -580,7 +580,7 @@ fn alter_steps(
     let step = |kind: StepKind, reason: String, sql: Vec<String>| Step {
         kind,
         view: Some(fullname(key)),
-        view_kind: Some(kind_of(materialized)),
+        view_kind: Some(RelationKind::of_view(materialized)),
         reason,
         sql,
     };
@@ -689,14 +689,6 @@ fn option_statements(
         }
     }
     sql
-}
-
-fn kind_of(materialized: bool) -> RelationKind {
-    if materialized {
-        RelationKind::MaterializedView
-    } else {
-        RelationKind::View
-    }
 }
 
 fn changed_reason(changes: Option<&Vec<Change>>) -> String {

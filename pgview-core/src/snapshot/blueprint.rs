@@ -439,14 +439,7 @@ pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Resu
             indexes: Vec::new(),
         }))
     } else {
-        let mut view = View {
-            common,
-            check_option: None,
-            security_barrier: None,
-            security_invoker: None,
-            recursive: false,
-            temporary: false,
-        };
+        let mut view = View::with_common(common);
         for option in &state.options {
             match split_option(option) {
                 ("check_option", value) if value.eq_ignore_ascii_case("local") => {
