@@ -41,6 +41,8 @@
 //! view it touches is still as planned) and ends with the ownership record (`record.rs`).
 
 mod guard;
+#[cfg(test)]
+mod tests;
 mod transition;
 mod types;
 
@@ -219,12 +221,7 @@ fn record_changes(
         .iter()
         .filter_map(|key| {
             let state = after.get(key)?;
-            let kind = if state.materialized {
-                RelationKind::MaterializedView
-            } else {
-                RelationKind::View
-            };
-            Some((key.clone(), kind))
+            Some((key.clone(), RelationKind::of_view(state.materialized)))
         })
         .collect();
     let gone: Vec<Key> = diff

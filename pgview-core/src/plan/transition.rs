@@ -411,7 +411,7 @@ fn refreshes(t: &Transition<'_>, actions: &BTreeMap<&Key, Action>) -> BTreeMap<K
 }
 
 /// `reads public.v, which is replaced`, or through plain views
-/// `reads public.w, which reads (through views) public.v, which is replaced`.
+/// `reads public.w, which depends on public.v, which is replaced`.
 fn refresh_reason(via: &str, cause: &Cause) -> String {
     if via == cause.what {
         format!("reads {via}, which {}", cause.how)
@@ -468,8 +468,10 @@ fn refresh_step(t: &Transition<'_>, key: &Key, reason: &str) -> Option<Step> {
     })
 }
 
-/// Creations, replacements and refreshes, in dependency order of the target state; then the
-/// alters.
+/// Creations, replacements, alters and refreshes, view by view in dependency order of the
+/// target state: each view's own step, then its alters (options, comments, indexes,
+/// tablespace), then its refresh, so that a refresh comes after every change of what it reads
+/// (an option of a view it reads included) and a view created again reads refreshed data.
 fn create_steps(
     t: &Transition<'_>,
     actions: &BTreeMap<&Key, Action>,
@@ -477,74 +479,66 @@ fn create_steps(
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     let create_order = topological(t.to.iter().map(|(k, target)| (k, &target.state.reads)));
-    let mut alters = Vec::new();
     for key in &create_order {
+        if let (Some(action), Some(target)) = (actions.get(key), t.to.get(key)) {
+            steps.extend(action_step(t, key, action, target));
+            if matches!(action, Action::Alter | Action::Replace) {
+                if let (Some(from), Some(changes)) = (t.from.get(key), t.changes.get(key)) {
+                    let replaced = *action == Action::Replace;
+                    steps.extend(alter_steps(key, from, target, changes, replaced));
+                }
+            }
+        }
         if let Some(reason) = refreshes.get(key) {
             steps.extend(refresh_step(t, key, reason));
         }
-        let (Some(action), Some(target)) = (actions.get(key), t.to.get(key)) else {
-            continue;
-        };
-        let blueprint = &target.blueprint;
-        let from = blueprint.source;
-        let (kind, reason, sql) = match action {
-            Action::Create => (
-                StepKind::Create { from },
-                if t.up {
-                    "declared".to_owned()
-                } else {
-                    "dropped by the up migration".to_owned()
-                },
-                blueprint.create_statements(),
-            ),
-            Action::Recreate => (
-                StepKind::Recreate { from },
-                changed_reason(t.changes.get(key)),
-                blueprint.create_statements(),
-            ),
-            Action::Rebuild(via) => (
-                StepKind::Rebuild { from },
-                rebuild_reason(via, from, t.up),
-                blueprint.create_statements(),
-            ),
-            Action::Replace => (
-                StepKind::Replace { from },
-                changed_reason(t.changes.get(key)),
-                vec![blueprint.replace_sql()],
-            ),
-            Action::Swap => (
-                StepKind::SwapMaterialized { from },
-                changed_reason(t.changes.get(key)),
-                blueprint.swap_statements().unwrap_or_default(),
-            ),
-            Action::Alter => {
-                alters.push(key);
-                continue;
-            }
-            Action::Drop(_) => continue,
-        };
-        steps.push(Step {
-            kind,
-            view: Some(fullname(key)),
-            view_kind: Some(RelationKind::of_view(target.state.materialized)),
-            reason,
-            sql,
-        });
-        // A replaced view keeps its comments and indexes: set those that changed.
-        if *action == Action::Replace {
-            alters.push(key);
-        }
-    }
-    for key in alters {
-        let (Some(from), Some(target), Some(changes)) =
-            (t.from.get(key), t.to.get(key), t.changes.get(key))
-        else {
-            continue;
-        };
-        let replaced = actions.get(key) == Some(&Action::Replace);
-        steps.extend(alter_steps(key, from, target, changes, replaced));
     }
     steps
+}
+
+/// The step creating, replacing or swapping one view (none for an alter or a drop).
+fn action_step(t: &Transition<'_>, key: &Key, action: &Action, target: &Target) -> Option<Step> {
+    let blueprint = &target.blueprint;
+    let from = blueprint.source;
+    let (kind, reason, sql) = match action {
+        Action::Create => (
+            StepKind::Create { from },
+            if t.up {
+                "declared".to_owned()
+            } else {
+                "dropped by the up migration".to_owned()
+            },
+            blueprint.create_statements(),
+        ),
+        Action::Recreate => (
+            StepKind::Recreate { from },
+            changed_reason(t.changes.get(key)),
+            blueprint.create_statements(),
+        ),
+        Action::Rebuild(via) => (
+            StepKind::Rebuild { from },
+            rebuild_reason(via, from, t.up),
+            blueprint.create_statements(),
+        ),
+        Action::Replace => (
+            StepKind::Replace { from },
+            changed_reason(t.changes.get(key)),
+            vec![blueprint.replace_sql()],
+        ),
+        Action::Swap => (
+            StepKind::SwapMaterialized { from },
+            changed_reason(t.changes.get(key)),
+            blueprint.swap_statements().unwrap_or_default(),
+        ),
+        Action::Alter | Action::Drop(_) => return None,
+    };
+    Some(Step {
+        kind,
+        view: Some(fullname(key)),
+        view_kind: Some(RelationKind::of_view(target.state.materialized)),
+        reason,
+        sql,
+    })
 }
 
 /// The action for a view in both states that differs.

@@ -14,6 +14,8 @@
 
 mod blueprint;
 mod fingerprint;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod order;
 mod query;
 mod state;
