@@ -87,6 +87,9 @@ pub(crate) struct Comparison {
     /// Live views reported as unmanaged.
     unmanaged: BTreeSet<Key>,
     table_changes: TableChanges,
+    /// Views that read a table the table SQL changes (directly or through views) and that the
+    /// live query did not read: read with the normalised views, kept as they are.
+    affected: BTreeSet<Key>,
     /// Live views outside the scope that the normalisation drops with the views it drops, and
     /// re-creates from their catalog definition.
     victims: BTreeSet<Key>,
@@ -113,6 +116,7 @@ impl Comparison {
             in_scope: BTreeSet::new(),
             unmanaged: BTreeSet::new(),
             table_changes: TableChanges::default(),
+            affected: BTreeSet::new(),
             victims: BTreeSet::new(),
             creations: Vec::new(),
             unrebuildable: BTreeMap::new(),
@@ -259,6 +263,12 @@ impl Comparison {
                 .down_known
                 .then(|| row.down_schemas.into_iter().zip(row.down_names).collect()),
         };
+        self.affected = row
+            .affected_schemas
+            .into_iter()
+            .zip(row.affected_names)
+            .filter(|key| !self.live.contains_key(key) && !self.declared.contains_key(key))
+            .collect();
         let mut rejected = Vec::new();
         for (&at, message) in row.failed_at.iter().zip(&row.failed_messages) {
             let Some(creation) = usize::try_from(at)
@@ -283,13 +293,16 @@ impl Comparison {
         }
     }
 
-    /// The declared views (and re-created ones) as the server made them.
+    /// The declared views (and re-created ones) as the server made them, and the views
+    /// affected by the table SQL that the live query did not read (untouched by the
+    /// normalisation: they are read as they live).
     pub(crate) fn normalized_query(&self) -> StateQuery {
         let names = self
             .creations
             .iter()
             .filter(|c| !self.unrebuildable.contains_key(&c.key))
             .map(|c| c.key.clone())
+            .chain(self.affected.iter().cloned())
             .collect();
         Selection {
             schemas: Some(Vec::new()),
@@ -302,6 +315,11 @@ impl Comparison {
     /// Takes the normalised views; gives the fixpoint block when some texts differ.
     pub(crate) fn fixpoint_sql(&mut self, rows: Vec<StateRow>) -> Option<String> {
         self.normalized = states(rows);
+        for key in &self.affected {
+            if let Some(state) = self.normalized.remove(key) {
+                self.live.insert(key.clone(), state);
+            }
+        }
         self.candidates = self
             .declared
             .keys()

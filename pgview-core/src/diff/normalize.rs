@@ -192,14 +192,29 @@ fn push_table_sql(body: &mut String, sql: TableSqlPair<'_>) {
     }
 }
 
-/// Reads the failures [`normalize_block`] left, and the tables the table SQL changes (schema
-/// and name, in parallel arrays).
-pub(crate) const FAILURES_SQL: &str = "WITH t (direction, oids) AS (VALUES \
+/// Reads the failures [`normalize_block`] left, the tables the table SQL changes (schema and
+/// name, in parallel arrays), and every view or materialized view that reads one of them,
+/// directly or through other views (which the comparison must know, wherever they are, to
+/// refresh what they make stale).
+pub(crate) const FAILURES_SQL: &str = "WITH RECURSIVE t (direction, oids) AS (VALUES \
     ('up', coalesce(nullif(pg_catalog.current_setting('pgview.changed_up', true), ''), '{}')::oid[]), \
     ('down', coalesce(nullif(pg_catalog.current_setting('pgview.changed_down', true), ''), '{}')::oid[])), \
   named AS (SELECT t.direction, n.nspname::text AS schema, c.relname::text AS name \
     FROM t CROSS JOIN LATERAL pg_catalog.unnest(t.oids) AS o (oid) \
     JOIN pg_catalog.pg_class c ON c.oid = o.oid \
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace), \
+  affected (oid) AS ( \
+    SELECT r.ev_class FROM t CROSS JOIN LATERAL pg_catalog.unnest(t.oids) AS o (oid) \
+    JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+     AND d.refobjid = o.oid AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
+    JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid AND r.rulename = '_RETURN' AND r.ev_class <> o.oid \
+    UNION \
+    SELECT r.ev_class FROM affected a \
+    JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+     AND d.refobjid = a.oid AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
+    JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid AND r.rulename = '_RETURN' AND r.ev_class <> a.oid), \
+  affected_named AS (SELECT n.nspname::text AS schema, c.relname::text AS name \
+    FROM affected a JOIN pg_catalog.pg_class c ON c.oid = a.oid \
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace) \
   SELECT \
     coalesce(nullif(pg_catalog.current_setting('pgview.failed_at', true), ''), '{}')::int4[] AS failed_at, \
@@ -208,6 +223,8 @@ pub(crate) const FAILURES_SQL: &str = "WITH t (direction, oids) AS (VALUES \
     ARRAY(SELECT name FROM named WHERE direction = 'up' ORDER BY schema, name) AS up_names, \
     ARRAY(SELECT schema FROM named WHERE direction = 'down' ORDER BY schema, name) AS down_schemas, \
     ARRAY(SELECT name FROM named WHERE direction = 'down' ORDER BY schema, name) AS down_names, \
+    ARRAY(SELECT schema FROM affected_named ORDER BY schema, name) AS affected_schemas, \
+    ARRAY(SELECT name FROM affected_named ORDER BY schema, name) AS affected_names, \
     coalesce(nullif(pg_catalog.current_setting('pgview.down_known', true), ''), 'true')::bool AS down_known";
 
 /// The row of [`FAILURES_SQL`]: 1-based positions in the creations, and the server's messages;
@@ -227,6 +244,10 @@ pub(crate) struct FailuresRow {
     pub(crate) down_schemas: Vec<String>,
     #[diesel(sql_type = Array<Text>)]
     pub(crate) down_names: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub(crate) affected_schemas: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub(crate) affected_names: Vec<String>,
     #[diesel(sql_type = Bool)]
     pub(crate) down_known: bool,
 }
