@@ -15,16 +15,22 @@
 //! | --- | --- |
 //! | `schema_name`, `view_name` | the view (primary key) |
 //! | `kind` | `view` or `materialized view` |
+//! | `view_oid` | the OID of the view pgview created or recorded |
 //! | `recorded_at` | when a migration last recorded it |
+//!
+//! A row is only believed while the view of that name is still the object it recorded (same
+//! OID): a recorded view dropped by hand and a view made by hand later under its name is not
+//! pgview's, and is left alone (the stale row is forgotten by the next migration). Migrations
+//! write the OID of each view they create or re-create when they run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 
 use crate::error::RelationKind;
-use crate::snapshot::Key;
+use crate::snapshot::{qualified, Key};
 use crate::sql_text::string_constant;
 
 /// The schema of the record (the schema of pgview's own objects).
@@ -41,6 +47,7 @@ pub(crate) const RECORD_EXISTS_SQL: &str =
 /// `recorded_at` is read as seconds since the epoch, which a down migration writes back
 /// whatever the `DateStyle` and `TimeZone` of the session that applies it.
 pub(crate) const RECORD_SQL: &str = "SELECT schema_name, view_name, kind, \
+     view_oid::int8 AS view_oid, \
      pg_catalog.date_part('epoch', recorded_at)::text AS recorded_at FROM pgview.managed_views";
 
 /// One row of the record.
@@ -52,6 +59,8 @@ pub(crate) struct RecordRow {
     view_name: String,
     #[diesel(sql_type = Text)]
     kind: String,
+    #[diesel(sql_type = BigInt)]
+    view_oid: i64,
     #[diesel(sql_type = Text)]
     recorded_at: String,
 }
@@ -63,6 +72,8 @@ pub(crate) struct Recorded {
     /// Seconds since the epoch, to be written back unchanged by a down migration (`None`: the
     /// time the migration runs).
     pub(crate) recorded_at: Option<String>,
+    /// The OID recorded (`None` in a change: the OID of the view when the migration runs).
+    pub(crate) oid: Option<i64>,
 }
 
 /// The record, by view.
@@ -82,6 +93,7 @@ pub(crate) fn record(rows: Vec<RecordRow>) -> Record {
                 Recorded {
                     kind,
                     recorded_at: Some(row.recorded_at),
+                    oid: Some(row.view_oid),
                 },
             )
         })
@@ -104,34 +116,70 @@ impl RecordChange {
         self.record.is_empty() && self.forget.is_empty()
     }
 
-    /// The change from `before` to the record with `record` added and `forget` removed, and
-    /// the change that undoes it.
+    /// The change an up migration makes to the record, and the change that undoes it.
+    ///
+    /// `record` holds the rows whose view is still the object they recorded, `stale` the
+    /// others; after up, `declared` are the declared views, `gone` the views that no longer
+    /// exist where they were; `recreated_up` and `recreated_down` the views each direction
+    /// creates or re-creates (whose OID changes). Up records the declared views (and the new
+    /// OID of every recorded view it re-creates) and forgets the stale rows and the views it
+    /// drops; down writes back every row as it was, with the OID of the view it leaves there
+    /// (or, for a stale row, the OID it had).
     pub(crate) fn between(
-        before: &Record,
-        record: &BTreeMap<Key, RelationKind>,
-        forget: &[Key],
+        record: &Record,
+        stale: &Record,
+        declared: &BTreeMap<Key, RelationKind>,
+        gone: &BTreeSet<Key>,
+        recreated_up: &BTreeSet<Key>,
+        recreated_down: &BTreeSet<Key>,
     ) -> (Self, Self) {
         let mut up = Self::default();
         let mut down = Self::default();
-        for (key, kind) in record {
-            match before.get(key) {
-                Some(was) if was.kind == *kind => {}
+        let restored = |was: &Recorded| Recorded {
+            oid: None,
+            ..was.clone()
+        };
+        for (key, kind) in declared {
+            match record.get(key) {
+                Some(was) if was.kind == *kind && !recreated_up.contains(key) => {}
                 Some(was) => {
-                    up.record.insert(key.clone(), recorded_now(*kind));
-                    down.record.insert(key.clone(), was.clone());
+                    let recorded_at = (was.kind == *kind)
+                        .then(|| was.recorded_at.clone())
+                        .flatten();
+                    up.record.insert(key.clone(), recorded(*kind, recorded_at));
+                    down.record.insert(key.clone(), restored(was));
                 }
                 None => {
-                    up.record.insert(key.clone(), recorded_now(*kind));
-                    down.forget.push(key.clone());
+                    up.record.insert(key.clone(), recorded(*kind, None));
+                    match stale.get(key) {
+                        Some(was) => {
+                            down.record.insert(key.clone(), was.clone());
+                        }
+                        None => down.forget.push(key.clone()),
+                    }
                 }
             }
         }
-        for key in forget {
-            if let Some(was) = before.get(key) {
-                if !record.contains_key(key) {
-                    up.forget.push(key.clone());
-                    down.record.insert(key.clone(), was.clone());
-                }
+        for (key, was) in stale {
+            if !declared.contains_key(key) {
+                up.forget.push(key.clone());
+                down.record.insert(key.clone(), was.clone());
+            }
+        }
+        for (key, was) in record {
+            if declared.contains_key(key) {
+                continue;
+            }
+            if gone.contains(key) {
+                up.forget.push(key.clone());
+                down.record.insert(key.clone(), restored(was));
+            } else if recreated_up.contains(key) {
+                up.record.insert(key.clone(), restored(was));
+            }
+        }
+        for (key, was) in record {
+            if recreated_down.contains(key) && !down.record.contains_key(key) {
+                down.record.insert(key.clone(), restored(was));
             }
         }
         (up, down)
@@ -147,6 +195,7 @@ impl RecordChange {
             "CREATE TABLE IF NOT EXISTS pgview.managed_views (\
              schema_name text NOT NULL, view_name text NOT NULL, \
              kind text NOT NULL CHECK (kind IN ('view', 'materialized view')), \
+             view_oid oid NOT NULL, \
              recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(), \
              PRIMARY KEY (schema_name, view_name))"
                 .to_owned(),
@@ -171,7 +220,7 @@ impl RecordChange {
         }
         if !self.record.is_empty() {
             let mut insert = String::from(
-                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, recorded_at) VALUES ",
+                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, view_oid, recorded_at) VALUES ",
             );
             for (i, (key, recorded)) in self.record.iter().enumerate() {
                 if i > 0 {
@@ -186,9 +235,19 @@ impl RecordChange {
                         )
                     },
                 );
+                let oid = match recorded.oid {
+                    Some(oid) => format!("{oid}::oid"),
+                    None => {
+                        let name = qualified(&key.0, &key.1).map_or_else(
+                            |_| format!("{}.{}", key.0, key.1),
+                            |name| name.to_string(),
+                        );
+                        format!("pg_catalog.to_regclass({})::oid", string_constant(&name))
+                    }
+                };
                 let _ = write!(
                     insert,
-                    "({}, {}, {}, {at})",
+                    "({}, {}, {}, {oid}, {at})",
                     string_constant(&key.0),
                     string_constant(&key.1),
                     string_constant(&recorded.kind.to_string()),
@@ -196,7 +255,8 @@ impl RecordChange {
             }
             insert.push_str(
                 " ON CONFLICT (schema_name, view_name) DO UPDATE \
-                 SET kind = EXCLUDED.kind, recorded_at = EXCLUDED.recorded_at",
+                 SET kind = EXCLUDED.kind, view_oid = EXCLUDED.view_oid, \
+                 recorded_at = EXCLUDED.recorded_at",
             );
             sql.push(insert);
         }
@@ -224,10 +284,44 @@ impl RecordChange {
     }
 }
 
-fn recorded_now(kind: RelationKind) -> Recorded {
+/// A `DO` block that points the record's rows of `views` (each with the OID it had) at the
+/// views of the same names, once they were dropped and created again by
+/// [`with_dependent_views`](crate::with_dependent_views): they are the same views, managed as
+/// before. Does nothing when there is no record.
+pub(crate) fn re_identify_sql(views: &[(&Key, i64)]) -> Option<String> {
+    if views.is_empty() {
+        return None;
+    }
+    let rows: Vec<String> = views
+        .iter()
+        .map(|(key, oid)| {
+            format!(
+                "({}, {}, {oid}::oid)",
+                string_constant(&key.0),
+                string_constant(&key.1)
+            )
+        })
+        .collect();
+    let body = format!(
+        "BEGIN
+  IF pg_catalog.to_regclass('pgview.managed_views') IS NOT NULL THEN
+    UPDATE pgview.managed_views m
+       SET view_oid = pg_catalog.to_regclass(pg_catalog.quote_ident(m.schema_name) || '.' || pg_catalog.quote_ident(m.view_name))::oid
+     WHERE (m.schema_name, m.view_name, m.view_oid) IN (VALUES {});
+  END IF;
+END",
+        rows.join(", ")
+    );
+    Some(format!("DO {}", crate::sql_text::dollar_quote(&body)))
+}
+
+/// A row to write: `kind`, recorded at `recorded_at` (`None`: now), with the OID of the view
+/// when the migration runs.
+fn recorded(kind: RelationKind, recorded_at: Option<String>) -> Recorded {
     Recorded {
         kind,
-        recorded_at: None,
+        recorded_at,
+        oid: None,
     }
 }
 
@@ -239,46 +333,71 @@ mod tests {
         (s.to_owned(), n.to_owned())
     }
 
+    fn row(kind: RelationKind, at: &str, oid: i64) -> Recorded {
+        Recorded {
+            kind,
+            recorded_at: Some(at.to_owned()),
+            oid: Some(oid),
+        }
+    }
+
     #[test]
     fn a_change_and_its_undo() {
-        let before: Record = [
-            (
-                key("s", "kept"),
-                Recorded {
-                    kind: RelationKind::View,
-                    recorded_at: Some("1893456000".into()),
-                },
-            ),
+        let record: Record = [
+            (key("s", "kept"), row(RelationKind::View, "1893456000", 10)),
             (
                 key("s", "gone"),
-                Recorded {
-                    kind: RelationKind::MaterializedView,
-                    recorded_at: Some("1893542400.25".into()),
-                },
+                row(RelationKind::MaterializedView, "1893542400.25", 11),
+            ),
+            (
+                key("s", "rebuilt"),
+                row(RelationKind::View, "1893456001", 12),
             ),
         ]
         .into();
-        let record: BTreeMap<Key, RelationKind> = [
+        let stale: Record = [(key("s", "old"), row(RelationKind::View, "1", 13))].into();
+        let declared: BTreeMap<Key, RelationKind> = [
             (key("s", "kept"), RelationKind::View),
+            (key("s", "rebuilt"), RelationKind::View),
             (key("s", "it's new"), RelationKind::View),
         ]
         .into();
-        let (up, down) = RecordChange::between(&before, &record, &[key("s", "gone")]);
+        let gone: BTreeSet<Key> = [key("s", "gone")].into();
+        let rebuilt: BTreeSet<Key> = [key("s", "rebuilt")].into();
+        let (up, down) = RecordChange::between(
+            &record,
+            &stale,
+            &declared,
+            &gone,
+            &rebuilt,
+            &BTreeSet::new(),
+        );
+        assert_eq!(up.forget, [key("s", "old"), key("s", "gone")]);
         assert_eq!(
-            up.statements()[2..],
-            [
-                "DELETE FROM pgview.managed_views WHERE (schema_name, view_name) IN (VALUES ('s', 'gone'))",
-                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, recorded_at) VALUES \
-                 ('s', 'it''s new', 'view', pg_catalog.now()) ON CONFLICT (schema_name, view_name) \
-                 DO UPDATE SET kind = EXCLUDED.kind, recorded_at = EXCLUDED.recorded_at"
-            ]
+            up.statements()[3],
+            "INSERT INTO pgview.managed_views (schema_name, view_name, kind, view_oid, recorded_at) VALUES \
+             ('s', 'it''s new', 'view', pg_catalog.to_regclass('\"s\".\"it''s new\"')::oid, pg_catalog.now()), \
+             ('s', 'rebuilt', 'view', pg_catalog.to_regclass('\"s\".\"rebuilt\"')::oid, \
+             pg_catalog.to_timestamp('1893456001')::timestamptz) \
+             ON CONFLICT (schema_name, view_name) DO UPDATE SET kind = EXCLUDED.kind, \
+             view_oid = EXCLUDED.view_oid, recorded_at = EXCLUDED.recorded_at"
         );
         assert_eq!(down.forget, [key("s", "it's new")]);
-        assert!(down.statements()[3].contains(
-            "('s', 'gone', 'materialized view', pg_catalog.to_timestamp('1893542400.25')::timestamptz)"
-        ));
-        assert!(RecordChange::between(&before, &BTreeMap::new(), &[])
-            .0
-            .is_empty());
+        let undo = &down.statements()[3];
+        assert!(
+            undo.contains("('s', 'gone', 'materialized view', pg_catalog.to_regclass('\"s\".\"gone\"')::oid, pg_catalog.to_timestamp('1893542400.25')::timestamptz)"),
+            "{undo}"
+        );
+        assert!(undo.contains("('s', 'old', 'view', 13::oid, "), "{undo}");
+        assert!(!undo.contains("'kept'"), "{undo}");
+        let nothing = RecordChange::between(
+            &record,
+            &Record::new(),
+            &[(key("s", "kept"), RelationKind::View)].into(),
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+        );
+        assert!(nothing.0.is_empty() && nothing.1.is_empty());
     }
 }

@@ -86,7 +86,7 @@ fn unchanged_complex_views_give_no_difference() {
     let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
     assert!(diff.is_empty(), "{diff}");
     assert_eq!(diff.entries().len(), 11);
-    assert!(diff.plan().unwrap().is_empty());
+    assert!(diff.plan().unwrap().steps.is_empty());
     assert_eq!(diff.to_string(), "11 unchanged\n");
 }
 

@@ -77,7 +77,10 @@ pub(crate) struct Comparison {
     env: EnvRow,
     declared: BTreeMap<Key, AnyView>,
     scope: DiffScope,
+    /// The rows of the ownership record whose view is still the object they recorded.
     record: Record,
+    /// The other rows: their view was dropped, or another object has its name now.
+    stale_record: Record,
     /// The views read by name besides the declared ones (see [`DiffScope::named`]).
     named: BTreeSet<Key>,
     table_sql: Option<TableSql>,
@@ -110,6 +113,7 @@ impl Comparison {
             declared: declared.into_iter().map(|v| (key_of(&v), v)).collect(),
             scope: scope.clone(),
             record: Record::new(),
+            stale_record: Record::new(),
             named: BTreeSet::new(),
             table_sql: set.table_sql().cloned(),
             live: BTreeMap::new(),
@@ -169,6 +173,17 @@ impl Comparison {
     /// Takes the live views; gives the normalisation block.
     pub(crate) fn normalize_sql(&mut self, rows: Vec<StateRow>) -> Result<String> {
         self.live = states(rows);
+        // A recorded row is only believed while its view is the object it recorded.
+        let live = &self.live;
+        let (record, stale): (Record, Record) = std::mem::take(&mut self.record)
+            .into_iter()
+            .partition(|(key, row)| live.get(key).is_some_and(|s| Some(s.oid) == row.oid));
+        self.record = record;
+        self.stale_record = stale;
+        if self.scope.is_managed() {
+            self.named
+                .retain(|key| !self.stale_record.contains_key(key));
+        }
         self.in_scope = self
             .live
             .values()
@@ -181,7 +196,8 @@ impl Comparison {
             .filter(|s| {
                 !self.declared.contains_key(&s.key)
                     && !self.in_scope.contains(&s.key)
-                    && self.scope.reports_unmanaged(s)
+                    && (self.scope.reports_unmanaged(s)
+                        || (self.scope.is_managed() && self.stale_record.contains_key(&s.key)))
             })
             .map(|s| s.key.clone())
             .collect();
@@ -452,6 +468,7 @@ impl Comparison {
             entries,
             declared: self.declared.keys().cloned().collect(),
             record: self.record,
+            stale_record: self.stale_record,
             before: self.live,
             before_blueprints,
             after,

@@ -317,6 +317,7 @@ mod tests {
             entries,
             declared: BTreeSet::new(),
             record: BTreeMap::new(),
+            stale_record: BTreeMap::new(),
             before: BTreeMap::new(),
             before_blueprints: BTreeMap::new(),
             after: BTreeMap::new(),

@@ -175,8 +175,11 @@ pub struct ViewDiff {
     pub(crate) entries: Vec<DiffEntry>,
     /// The declared views.
     pub(crate) declared: BTreeSet<Key>,
-    /// The ownership record as the comparison read it (empty when there is none).
+    /// The rows of the ownership record whose view is still the object they recorded (empty
+    /// when there is no record).
     pub(crate) record: Record,
+    /// The other rows (their view was dropped, or another object has its name).
+    pub(crate) stale_record: Record,
     /// The live state of every view the comparison read.
     pub(crate) before: BTreeMap<Key, ViewState>,
     /// How to re-create each of them from the catalog (for down migrations).

@@ -206,6 +206,11 @@ impl DiffScope {
             && !self.is_excluded(&state.key.0, &state.key.1)
     }
 
+    /// Whether it is the managed scope (declared and recorded views).
+    pub(crate) fn is_managed(&self) -> bool {
+        self.schemas == Schemas::Managed
+    }
+
     /// Whether `schema.name` was excluded.
     pub(crate) fn is_excluded(&self, schema: &str, name: &str) -> bool {
         self.excluded.iter().any(|excluded| {

@@ -18,8 +18,9 @@ use crate::catalog::{reverse_plan, Relation, RelationName, ReverseDependency};
 use crate::error::{Error, RelationKind, Result};
 use crate::ident::QualifiedName;
 use crate::lock::{lock_block, DEFAULT_LOCK_WAIT};
+use crate::record::re_identify_sql;
 use crate::snapshot::{
-    creation_order, drop_sql, states, Blueprint, Selection, StateRow, ViewState,
+    creation_order, drop_sql, states, Blueprint, Key, Selection, StateRow, ViewState,
 };
 
 /// Pins `search_path` to nothing for the rest of the transaction, keeping the caller's value
@@ -43,7 +44,8 @@ struct PinRow {
 }
 
 /// The views (plain and materialized) that depend on a relation, directly or through other
-/// views, captured from the catalog with everything needed to create them again: definition
+/// views, captured from the catalog with everything needed to create them again (and, once
+/// restored, still recorded as managed by pgview when they were): definition
 /// (schema-qualified), column names, options (`check_option`, `security_barrier`,
 /// `security_invoker`, storage parameters), tablespace, whether a materialized view holds
 /// data, indexes, comments on the view and its columns, owner, privileges (including those the
@@ -324,6 +326,12 @@ impl DependentViews {
         }
         let mut batch = vec![PIN_SEARCH_PATH.to_owned()];
         batch.extend(self.restore_statements());
+        let restored: Vec<(&Key, i64)> = self
+            .views
+            .iter()
+            .map(|view| (&view.state.key, view.state.oid))
+            .collect();
+        batch.extend(re_identify_sql(&restored));
         batch.push(UNPIN_SEARCH_PATH.to_owned());
         Some(batch.join(";\n"))
     }

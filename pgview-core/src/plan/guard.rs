@@ -160,11 +160,11 @@ fn push_checks(
     END IF;
     found := '{{}}';
     IF r.actual[1] IS DISTINCT FROM r.expected[1] THEN
-      found := found || 'its kind';
+      found := found || 'its kind'::text;
     END IF;
     IF r.actual[2] IS DISTINCT FROM r.expected[2]
        AND pg_catalog.current_setting('server_version_num')::int / 10000 = {server_major} THEN
-      found := found || 'its definition';
+      found := found || 'its definition'::text;
     END IF;
     IF r.actual[3] IS DISTINCT FROM r.expected[3] THEN
       found := found || pg_catalog.format('its columns (planned: %s; now: %s)', r.expected[3], r.actual[3]);

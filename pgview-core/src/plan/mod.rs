@@ -46,7 +46,7 @@ mod tests;
 mod transition;
 mod types;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diff::{Change, Target, ViewDiff};
 use crate::error::{Error, RelationKind, Result};
@@ -144,7 +144,7 @@ pub(crate) fn plan(diff: &ViewDiff, options: &PlanOptions) -> Result<MigrationPl
             .steps
             .iter()
             .any(|s| s.kind.source() == Some(Source::Declared));
-    let (record_up, record_down) = record_changes(diff, &after);
+    let (record_up, record_down) = record_changes(diff, &after, &up, &down);
     let books = |planned: &Planned,
                  moves: &BTreeMap<Key, Key>,
                  states: &BTreeMap<Key, ViewState>,
@@ -210,11 +210,14 @@ fn backwards(
     (before, moves_back, changes_back)
 }
 
-/// The change of the ownership record: up records every declared view and forgets the views
-/// that no longer exist where they were (dropped, or moved away); down undoes it.
+/// The change of the ownership record: up records the declared views (and the new OIDs of
+/// recorded views it creates again) and forgets the stale rows and the views that no longer
+/// exist where they were (dropped, or moved away); down undoes it.
 fn record_changes(
     diff: &ViewDiff,
     after: &BTreeMap<Key, ViewState>,
+    up: &Planned,
+    down: &Planned,
 ) -> (RecordChange, RecordChange) {
     let declared: BTreeMap<Key, RelationKind> = diff
         .declared
@@ -224,11 +227,18 @@ fn record_changes(
             Some((key.clone(), RelationKind::of_view(state.materialized)))
         })
         .collect();
-    let gone: Vec<Key> = diff
+    let gone: BTreeSet<Key> = diff
         .before
         .keys()
         .filter(|key| !after.contains_key(*key))
         .cloned()
         .collect();
-    RecordChange::between(&diff.record, &declared, &gone)
+    RecordChange::between(
+        &diff.record,
+        &diff.stale_record,
+        &declared,
+        &gone,
+        &up.recreated(),
+        &down.recreated(),
+    )
 }

@@ -93,6 +93,7 @@ impl Scenario {
             Recorded {
                 kind,
                 recorded_at: Some(at.to_owned()),
+                oid: Some(1),
             },
         );
         self
@@ -162,6 +163,7 @@ impl Scenario {
             entries: Vec::new(),
             declared,
             record: self.record.clone(),
+            stale_record: Record::new(),
             before: live,
             before_blueprints,
             after,
@@ -292,10 +294,35 @@ fn no_change_no_step() {
     let plan = Scenario::new()
         .live(v.clone())
         .declare(view("s.v", "SELECT 1 AS a"), v)
+        .recorded("s.v", RelationKind::View, "1700000000")
         .plan();
     assert!(plan.is_empty());
     assert!(plan.down_steps.is_empty());
     assert_eq!(plan.search_path, None);
     assert_has(&plan.up_sql(), "-- Nothing to do.");
     assert_eq!(plan.describe(), "up: 0 step(s)\ndown: 0 step(s)\n");
+}
+
+/// A declared view that matches but is not recorded yet: the plan has no step, yet is not
+/// empty: it adopts the view (records it), and down forgets it.
+#[test]
+fn an_unrecorded_view_that_matches_is_adopted() {
+    let v = ViewState::view("s.v", "SELECT 1 AS a");
+    let plan = Scenario::new()
+        .live(v.clone())
+        .declare(view("s.v", "SELECT 1 AS a"), v)
+        .plan();
+    assert!(plan.steps.is_empty());
+    assert!(!plan.is_empty());
+    let up = plan.up_sql();
+    assert_has(&up, "INSERT INTO pgview.managed_views");
+    assert_has(
+        &up,
+        "('s', 'v', 'view', pg_catalog.to_regclass('\"s\".\"v\"')::oid, pg_catalog.now())",
+    );
+    assert_has(&up, "pg_advisory_xact_lock(");
+    assert_has(
+        &plan.down_sql(),
+        "DELETE FROM pgview.managed_views WHERE (schema_name, view_name) IN (VALUES ('s', 'v'))",
+    );
 }

@@ -76,6 +76,18 @@ pub(super) struct Planned {
     pub(super) rebuilt: BTreeSet<Key>,
 }
 
+impl Planned {
+    /// The views the steps create or create again (their OID changes).
+    pub(super) fn recreated(&self) -> BTreeSet<Key> {
+        self.touched
+            .iter()
+            .filter(|(_, exists)| !**exists)
+            .map(|(key, _)| key.clone())
+            .chain(self.rebuilt.iter().cloned())
+            .collect()
+    }
+}
+
 /// What happens to one view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Action {

@@ -32,6 +32,7 @@ impl ViewState {
     pub(crate) fn view(name: &str, definition: &str) -> Self {
         Self {
             key: key(name),
+            oid: 0,
             materialized: false,
             in_scope: true,
             definition: definition.to_owned(),

@@ -23,6 +23,8 @@ pub(crate) struct StateRow {
     schema: String,
     #[diesel(sql_type = Text)]
     name: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    oid: i64,
     #[diesel(sql_type = Bool)]
     materialized: bool,
     #[diesel(sql_type = Bool)]
@@ -137,6 +139,8 @@ pub(crate) struct Acl {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ViewState {
     pub(crate) key: Key,
+    /// Its OID (what the ownership record identifies it by).
+    pub(crate) oid: i64,
     pub(crate) materialized: bool,
     /// Whether the view is in the comparison's scope (live catalog only).
     pub(crate) in_scope: bool,
@@ -219,6 +223,7 @@ impl StateRow {
         }
         ViewState {
             key: (self.schema, self.name),
+            oid: self.oid,
             materialized: self.materialized,
             in_scope: self.in_scope,
             definition: self.definition.unwrap_or_default(),

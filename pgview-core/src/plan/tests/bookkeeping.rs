@@ -187,7 +187,8 @@ fn recording() -> Scenario {
 }
 
 const UPSERT: &str = " ON CONFLICT (schema_name, view_name) DO UPDATE \
-                      SET kind = EXCLUDED.kind, recorded_at = EXCLUDED.recorded_at";
+                      SET kind = EXCLUDED.kind, view_oid = EXCLUDED.view_oid, \
+                      recorded_at = EXCLUDED.recorded_at";
 
 #[test]
 fn up_records_the_declared_views_and_forgets_the_dropped_ones_last() {
@@ -218,9 +219,9 @@ fn up_records_the_declared_views_and_forgets_the_dropped_ones_last() {
             "DELETE FROM pgview.managed_views WHERE (schema_name, view_name) IN (VALUES ('s', 'gone'))"
                 .to_owned(),
             format!(
-                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, recorded_at) VALUES \
-                 ('s', 'kind', 'materialized view', pg_catalog.now()), \
-                 ('s', 'new', 'view', pg_catalog.now()){UPSERT}"
+                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, view_oid, recorded_at) VALUES \
+                 ('s', 'kind', 'materialized view', pg_catalog.to_regclass('\"s\".\"kind\"')::oid, pg_catalog.now()), \
+                 ('s', 'new', 'view', pg_catalog.to_regclass('\"s\".\"new\"')::oid, pg_catalog.now()){UPSERT}"
             ),
         ]
     );
@@ -256,9 +257,9 @@ fn down_undoes_exactly_the_change_of_the_record() {
             "DELETE FROM pgview.managed_views WHERE (schema_name, view_name) IN (VALUES ('s', 'new'))"
                 .to_owned(),
             format!(
-                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, recorded_at) VALUES \
-                 ('s', 'gone', 'materialized view', pg_catalog.to_timestamp('1700000100.5')::timestamptz), \
-                 ('s', 'kind', 'view', pg_catalog.to_timestamp('1699999999')::timestamptz){UPSERT}"
+                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, view_oid, recorded_at) VALUES \
+                 ('s', 'gone', 'materialized view', pg_catalog.to_regclass('\"s\".\"gone\"')::oid, pg_catalog.to_timestamp('1700000100.5')::timestamptz), \
+                 ('s', 'kind', 'view', pg_catalog.to_regclass('\"s\".\"kind\"')::oid, pg_catalog.to_timestamp('1699999999')::timestamptz){UPSERT}"
             ),
         ]
     );

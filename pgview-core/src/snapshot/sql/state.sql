@@ -46,6 +46,7 @@ selected (oid) AS (
 )
 SELECT s.nspname AS schema,
        c.relname::text AS name,
+       c.oid::int8 AS oid,
        c.relkind = 'm' AS materialized,
        c.oid IN (SELECT oid FROM scoped) AS in_scope,
        pg_catalog.pg_get_viewdef(c.oid) AS definition,
