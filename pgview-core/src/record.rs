@@ -71,7 +71,7 @@ pub(crate) struct Recorded {
     pub(crate) kind: RelationKind,
     /// Seconds since the epoch, to be written back unchanged by a down migration (`None`: the
     /// time the migration runs).
-    pub(crate) recorded_at: Option<String>,
+    pub(crate) at: Option<String>,
     /// The OID recorded (`None` in a change: the OID of the view when the migration runs).
     pub(crate) oid: Option<i64>,
 }
@@ -92,7 +92,7 @@ pub(crate) fn record(rows: Vec<RecordRow>) -> Record {
                 (row.schema_name, row.view_name),
                 Recorded {
                     kind,
-                    recorded_at: Some(row.recorded_at),
+                    at: Some(row.recorded_at),
                     oid: Some(row.view_oid),
                 },
             )
@@ -143,10 +143,8 @@ impl RecordChange {
             match record.get(key) {
                 Some(was) if was.kind == *kind && !recreated_up.contains(key) => {}
                 Some(was) => {
-                    let recorded_at = (was.kind == *kind)
-                        .then(|| was.recorded_at.clone())
-                        .flatten();
-                    up.record.insert(key.clone(), recorded(*kind, recorded_at));
+                    let at = (was.kind == *kind).then(|| was.at.clone()).flatten();
+                    up.record.insert(key.clone(), recorded(*kind, at));
                     down.record.insert(key.clone(), restored(was));
                 }
                 None => {
@@ -226,7 +224,7 @@ impl RecordChange {
                 if i > 0 {
                     insert.push_str(", ");
                 }
-                let at = recorded.recorded_at.as_deref().map_or_else(
+                let at = recorded.at.as_deref().map_or_else(
                     || "pg_catalog.now()".to_owned(),
                     |at| {
                         format!(
@@ -235,16 +233,14 @@ impl RecordChange {
                         )
                     },
                 );
-                let oid = match recorded.oid {
-                    Some(oid) => format!("{oid}::oid"),
-                    None => {
-                        let name = qualified(&key.0, &key.1).map_or_else(
-                            |_| format!("{}.{}", key.0, key.1),
-                            |name| name.to_string(),
-                        );
+                let oid = recorded.oid.map_or_else(
+                    || {
+                        let name = qualified(&key.0, &key.1)
+                            .map_or_else(|_| format!("{}.{}", key.0, key.1), |n| n.to_string());
                         format!("pg_catalog.to_regclass({})::oid", string_constant(&name))
-                    }
-                };
+                    },
+                    |oid| format!("{oid}::oid"),
+                );
                 let _ = write!(
                     insert,
                     "({}, {}, {}, {oid}, {at})",
@@ -317,10 +313,10 @@ END",
 
 /// A row to write: `kind`, recorded at `recorded_at` (`None`: now), with the OID of the view
 /// when the migration runs.
-fn recorded(kind: RelationKind, recorded_at: Option<String>) -> Recorded {
+fn recorded(kind: RelationKind, at: Option<String>) -> Recorded {
     Recorded {
         kind,
-        recorded_at,
+        at,
         oid: None,
     }
 }
@@ -336,7 +332,7 @@ mod tests {
     fn row(kind: RelationKind, at: &str, oid: i64) -> Recorded {
         Recorded {
             kind,
-            recorded_at: Some(at.to_owned()),
+            at: Some(at.to_owned()),
             oid: Some(oid),
         }
     }

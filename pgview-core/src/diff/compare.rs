@@ -175,11 +175,11 @@ impl Comparison {
         self.live = states(rows);
         // A recorded row is only believed while its view is the object it recorded.
         let live = &self.live;
-        let (record, stale): (Record, Record) = std::mem::take(&mut self.record)
+        let (record, outdated): (Record, Record) = std::mem::take(&mut self.record)
             .into_iter()
             .partition(|(key, row)| live.get(key).is_some_and(|s| Some(s.oid) == row.oid));
         self.record = record;
-        self.stale_record = stale;
+        self.stale_record = outdated;
         if self.scope.is_managed() {
             self.named
                 .retain(|key| !self.stale_record.contains_key(key));

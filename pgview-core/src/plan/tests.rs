@@ -92,7 +92,7 @@ impl Scenario {
             key(name),
             Recorded {
                 kind,
-                recorded_at: Some(at.to_owned()),
+                at: Some(at.to_owned()),
                 oid: Some(1),
             },
         );
