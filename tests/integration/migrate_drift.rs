@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+use pgview::{diff_with, DiffOptions, LOCK_KEY};
 use pgview::{
     DiffScope, Error, Index, MaterializedView, MigrationPlan, PlanOptions, View, ViewMigration,
     ViewSet,
 };
-use pgview::{diff_with, DiffOptions, LOCK_KEY};
 
 use crate::migrate_support::apply;
 use crate::migration_support::{applied_versions, snapshot, text};
@@ -386,6 +386,11 @@ fn move_case() -> Case {
         .hand(
             "CREATE OR REPLACE VIEW {v} AS SELECT id, name, email FROM users",
             &changed("its definition, its columns", ID_NAME, &email),
+        )
+        // Where it goes must be free.
+        .hand_on(
+            "CREATE VIEW {o}.\"MV\" AS SELECT 1 AS x",
+            &[format!("{t}.MV exists already (the migration creates it)")],
         );
     case.scope = DiffScope::schemas([s, t]).unwrap();
     case
@@ -400,6 +405,9 @@ fn create_case() -> Case {
         .hand("CREATE VIEW {v} AS SELECT id FROM users", exists)
         .hand("CREATE MATERIALIZED VIEW {v} AS SELECT 'x' AS y", exists)
 }
+
+/// What the guard says when comments, indexes, triggers, rules or defaults changed.
+const EXTRAS: &str = "its comments, indexes, triggers, rules or column defaults";
 
 /// A materialized view built beside the old one and swapped in.
 fn swap_case() -> Case {
@@ -421,7 +429,23 @@ fn swap_case() -> Case {
         .hand(
             "DROP MATERIALIZED VIEW {v};
              CREATE MATERIALIZED VIEW {v} AS SELECT id, name FROM users WHERE id > 5",
-            "changed: its definition",
+            &format!("changed: its definition, {EXTRAS}"),
+        )
+        // What a rebuild would lose: a comment or an index made by hand.
+        .hand(
+            "COMMENT ON MATERIALIZED VIEW {v} IS 'kept by hand'",
+            &format!("changed: {EXTRAS}"),
+        )
+        .hand(
+            "CREATE INDEX \"by hand\" ON {v} (name)",
+            &format!("changed: {EXTRAS}"),
+        )
+        // The temporary name it is built under must be free.
+        .hand_on(
+            "CREATE TABLE {s}.\"sw m %s__pgview_new\" (x int)",
+            &[format!(
+                "{s}.sw m %s__pgview_new exists already (the migration creates it)"
+            )],
         );
     case.options = PlanOptions::new().side_by_side_materialized(true);
     case

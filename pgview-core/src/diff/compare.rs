@@ -336,6 +336,9 @@ impl Comparison {
                 self.live.insert(key.clone(), state);
             }
         }
+        for state in self.normalized.values_mut() {
+            state.partial = true;
+        }
         self.candidates = self
             .declared
             .keys()
@@ -496,6 +499,7 @@ impl Comparison {
             new.definition.clone_from(&normalized.definition);
             new.columns.clone_from(&normalized.columns);
             new.fingerprint.clone_from(&normalized.fingerprint);
+            new.partial = true;
             Box::new(new)
         });
         (state, rebuilt)

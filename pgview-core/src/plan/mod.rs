@@ -149,7 +149,7 @@ pub(crate) fn plan(diff: &ViewDiff, options: &PlanOptions) -> Result<MigrationPl
                  moves: &BTreeMap<Key, Key>,
                  states: &BTreeMap<Key, ViewState>,
                  record: &RecordChange| {
-        let expected = expected(&planned.touched, moves, states);
+        let expected = expected(&planned.touched, &planned.free, moves, states);
         Bookkeeping {
             guard: guard_block(&expected, states, diff.server_major, options.lock_wait),
             guarded: expected.len(),

@@ -11,8 +11,8 @@ use crate::diff::{Change, Target};
 use crate::error::RelationKind;
 use crate::ident::{Ident, QualifiedName};
 use crate::snapshot::{
-    drop_index_sql, drop_sql, fullname, qualified, read_by, split_option, topological, Key, Source,
-    ViewState,
+    drop_index_sql, drop_sql, fullname, qualified, read_by, split_option, temporary_name,
+    topological, Key, Source, ViewState,
 };
 
 use super::types::{PlanOptions, Step, StepKind};
@@ -74,6 +74,9 @@ pub(super) struct Planned {
     pub(super) touched: BTreeMap<Key, bool>,
     /// The views of both states that the steps drop and create again.
     pub(super) rebuilt: BTreeSet<Key>,
+    /// Names the steps take that must be free when the migration starts: where moved views
+    /// go, and the temporary names of materialized views built side by side.
+    pub(super) free: BTreeSet<Key>,
 }
 
 impl Planned {
@@ -152,6 +155,14 @@ pub(super) fn transition(t: &Transition<'_>) -> Planned {
         .filter(|(_, a)| matches!(a, Action::Recreate | Action::Rebuild(_) | Action::Swap))
         .map(|(k, _)| (*k).clone())
         .collect();
+    let mut free: BTreeSet<Key> = t.moves.keys().cloned().collect();
+    for (key, action) in &actions {
+        if *action == Action::Swap {
+            for suffix in ["new", "old"] {
+                free.insert((key.0.clone(), temporary_name(&key.1, suffix)));
+            }
+        }
+    }
     Planned {
         steps,
         warnings,
@@ -159,6 +170,7 @@ pub(super) fn transition(t: &Transition<'_>) -> Planned {
         refused,
         touched,
         rebuilt,
+        free,
     }
 }
 

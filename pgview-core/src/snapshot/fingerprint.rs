@@ -17,11 +17,40 @@ const COLUMN_TYPE: &str = "(pg_catalog.format_type(at.atttypid, at.atttypmod) \
 /// The name of a column `at`, always quoted (`quote_ident` depends on the server's keywords).
 const QUOTED_COLUMN: &str = "('\"' || pg_catalog.replace(at.attname, '\"', '\"\"') || '\"')";
 
+/// The owner and the privileges of the view `c`, sorted: `owner grantee:PRIVILEGE[*],…`
+/// (`*`: with grant option).
+const PRIVILEGES: &str = "(pg_catalog.pg_get_userbyid(c.relowner)::text || ' ' || coalesce(( \
+     SELECT pg_catalog.string_agg(p.x, ',' ORDER BY p.x COLLATE \"C\") FROM ( \
+       SELECT CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(e.grantee)::text END \
+              || ':' || e.privilege_type || CASE WHEN e.is_grantable THEN '*' ELSE '' END AS x \
+       FROM pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner))) AS e) AS p), ''))";
+
+/// What else the view `c` carries, as an `md5`: its comment and its columns' comments, its
+/// indexes, triggers, rules and column defaults (as the server prints them).
+const EXTRAS: &str = "pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
+     (SELECT pg_catalog.string_agg(d.objsubid::text || '=' || d.description, E'\\n' ORDER BY d.objsubid) \
+      FROM pg_catalog.pg_description d \
+      WHERE d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass), \
+     (SELECT pg_catalog.string_agg(i.x, E'\\n' ORDER BY i.x COLLATE \"C\") FROM ( \
+        SELECT pg_catalog.pg_get_indexdef(ix.indexrelid) AS x FROM pg_catalog.pg_index ix \
+        WHERE ix.indrelid = c.oid) AS i), \
+     (SELECT pg_catalog.string_agg(g.x, E'\\n' ORDER BY g.x COLLATE \"C\") FROM ( \
+        SELECT pg_catalog.pg_get_triggerdef(tg.oid) AS x FROM pg_catalog.pg_trigger tg \
+        WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal) AS g), \
+     (SELECT pg_catalog.string_agg(u.x, E'\\n' ORDER BY u.x COLLATE \"C\") FROM ( \
+        SELECT pg_catalog.pg_get_ruledef(rw.oid) AS x FROM pg_catalog.pg_rewrite rw \
+        WHERE rw.ev_class = c.oid AND rw.rulename <> '_RETURN') AS u), \
+     (SELECT pg_catalog.string_agg(ad.adnum::text || '=' || pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), \
+                                   E'\\n' ORDER BY ad.adnum) \
+      FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = c.oid)))";
+
 /// The fingerprint of the view `c` (`pg_class`): a `text[]` of
 /// 1. its `relkind` (`v` or `m`);
 /// 2. the `md5` of its definition (`pg_get_viewdef`);
 /// 3. its columns, `"name" type` separated by `, `;
-/// 4. its options (`reloptions`), sorted, separated by `, `.
+/// 4. its options (`reloptions`), sorted, separated by `, `;
+/// 5. its owner and privileges ([`PRIVILEGES`]);
+/// 6. the `md5` of its comments, indexes, triggers, rules and column defaults ([`EXTRAS`]).
 fn fingerprint() -> String {
     format!(
         "ARRAY[c.relkind::text, \
@@ -31,9 +60,16 @@ fn fingerprint() -> String {
           FROM pg_catalog.pg_attribute at JOIN pg_catalog.pg_type ty ON ty.oid = at.atttypid \
           WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped), \
          pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(c.reloptions) AS o \
-                                          ORDER BY o COLLATE \"C\"), ', ')]"
+                                          ORDER BY o COLLATE \"C\"), ', '), \
+         {PRIVILEGES}, \
+         {EXTRAS}]"
     )
 }
+
+/// How many components of a fingerprint say what the view is in itself, as its definition
+/// makes it (kind, definition, columns, options); the others (owner and privileges, comments,
+/// indexes, triggers, rules, defaults) are only known for a state read from the live catalog.
+pub(crate) const DEFINED_COMPONENTS: usize = 4;
 
 /// The views and materialized views that read the view `c` directly, each as its quoted,
 /// qualified name (`"schema"."name"`, as `QualifiedName` writes it), sorted.

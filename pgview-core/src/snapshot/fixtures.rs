@@ -33,6 +33,7 @@ impl ViewState {
         Self {
             key: key(name),
             oid: 0,
+            partial: false,
             materialized: false,
             in_scope: true,
             definition: definition.to_owned(),

@@ -22,9 +22,10 @@ mod state;
 
 pub use blueprint::Source;
 pub(crate) use blueprint::{
-    catalog_definition, drop_index_sql, drop_sql, normalization_sql, qualified, Blueprint,
+    catalog_definition, drop_index_sql, drop_sql, normalization_sql, qualified, temporary_name,
+    Blueprint,
 };
-pub(crate) use fingerprint::{DEPENDENTS, FINGERPRINT};
+pub(crate) use fingerprint::{DEFINED_COMPONENTS, DEPENDENTS, FINGERPRINT};
 pub(crate) use order::{creation_order, dependents_of, read_by, topological};
 pub(crate) use query::{Selection, StateQuery};
 pub(crate) use state::{

@@ -136,6 +136,8 @@ pub(crate) struct Acl {
 }
 
 /// Everything a migration compares, drops and re-creates about one view.
+// The booleans are facts of the catalog, each read as is.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ViewState {
     pub(crate) key: Key,
@@ -164,8 +166,12 @@ pub(crate) struct ViewState {
     /// The tables (ordinary, partitioned, foreign) it reads.
     pub(crate) read_tables: Vec<Key>,
     /// What it is, as the drift guard of a migration checks it (see `fingerprint.rs`): kind,
-    /// `md5` of the definition, columns, options.
+    /// `md5` of the definition, columns, options, owner and privileges, `md5` of the rest.
     pub(crate) fingerprint: Vec<String>,
+    /// Whether only the components of the fingerprint that its definition makes are known
+    /// (a declared view as the comparison created it: its owner, privileges and triggers are
+    /// those it will keep, not those it has in the comparison).
+    pub(crate) partial: bool,
     /// Objects other than views that depend on it (a `DROP` would fail because of them).
     pub(crate) blockers: Vec<String>,
 }
@@ -252,6 +258,7 @@ impl StateRow {
                 .into_iter()
                 .map(Option::unwrap_or_default)
                 .collect(),
+            partial: false,
             blockers: self.blockers,
         }
     }

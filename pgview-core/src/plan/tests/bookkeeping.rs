@@ -307,15 +307,22 @@ fn moved_views_are_guarded_at_their_old_place() {
         &plan.up.guard,
         &format!(r#"(0, 's', 'v', true, {fingerprint}, ARRAY['"s"."w"']::text[])"#),
     );
-    assert!(!plan.up.guard.contains("'t', 'v'"));
-    assert_eq!(plan.up.guarded, 1);
+    // The place it goes must be free.
+    assert_has(
+        &plan.up.guard,
+        "(1, 't', 'v', false, NULL::text[], NULL::text[])",
+    );
+    assert_eq!(plan.up.guarded, 2);
     // Down: where up put it; the view reading it reads it there.
     assert_eq!(outline(&plan.down_steps), ["move s.v"]);
     assert_has(
         &plan.down.guard,
         &format!(r#"(0, 't', 'v', true, {fingerprint}, ARRAY['"s"."w"']::text[])"#),
     );
-    assert!(!plan.down.guard.contains("'s', 'v'"));
+    assert_has(
+        &plan.down.guard,
+        "(1, 's', 'v', false, NULL::text[], NULL::text[])",
+    );
 }
 
 #[test]
@@ -362,7 +369,8 @@ fn a_moved_view_that_is_rebuilt_is_dropped_at_its_old_place() {
         [r#"CREATE VIEW "t"."w" AS SELECT a FROM s.v"#]
     );
     assert_has(&plan.up.guard, "'s', 'w', true");
-    assert!(!plan.up.guard.contains("'t', 'w'"));
+    // Where it goes must be free.
+    assert_has(&plan.up.guard, "'t', 'w', false");
     // Down: moved back, and s.v gets its column back in place.
     assert_eq!(outline(&plan.down_steps), ["move s.w", "replace s.v"]);
 }
