@@ -16,19 +16,55 @@ pub(crate) struct Source {
     /// The folder of view definitions: one `.sql` file per view (see `pgview help diff`).
     #[arg(long, value_name = "DIR")]
     dir: PathBuf,
-    /// Compare every view of this schema (repeatable), not only the schemas of the files.
-    #[arg(long, value_name = "SCHEMA", conflicts_with_all = ["all_schemas", "declared_only"])]
+    #[command(flatten)]
+    scope: Scope,
+    /// Leave this view (`name` or `schema.name`, repeatable) out of the comparison.
+    #[arg(long, value_name = "VIEW")]
+    exclude: Vec<String>,
+}
+
+/// Which views of the database that no file declares are compared (at most one of these; by
+/// default the views pgview manages, as [`DiffScope::managed`]).
+#[derive(Debug, clap::Args)]
+#[group(id = "scope", multiple = false)]
+struct Scope {
+    /// Compare every view of the schemas the files' views are in: a view no file declares is
+    /// reported as dropped, whoever made it.
+    #[arg(long)]
+    declared_schemas: bool,
+    /// Compare every view of this schema (repeatable).
+    #[arg(long, value_name = "SCHEMA")]
     schema: Vec<String>,
     /// Compare every view of every user schema.
-    #[arg(long, conflicts_with = "declared_only")]
+    #[arg(long)]
     all_schemas: bool,
+    /// Compare this view (`name` or `schema.name`, parts may be double-quoted; repeatable):
+    /// dropped when no file declares it.
+    #[arg(long, value_name = "VIEW")]
+    view: Vec<String>,
     /// Compare the views of the files only: views of the database that no file declares are
     /// never reported as dropped.
     #[arg(long)]
     declared_only: bool,
-    /// Leave this view (`name` or `schema.name`, repeatable) out of the comparison.
-    #[arg(long, value_name = "VIEW")]
-    exclude: Vec<String>,
+}
+
+impl Scope {
+    /// The library's scope.
+    fn to_scope(&self) -> Result<DiffScope, Error> {
+        Ok(if self.declared_schemas {
+            DiffScope::declared_schemas()
+        } else if !self.schema.is_empty() {
+            DiffScope::schemas(&self.schema)?
+        } else if self.all_schemas {
+            DiffScope::all_schemas()
+        } else if !self.view.is_empty() {
+            DiffScope::views(&self.view)?
+        } else if self.declared_only {
+            DiffScope::declared_only()
+        } else {
+            DiffScope::managed()
+        })
+    }
 }
 
 impl Source {
@@ -41,22 +77,9 @@ impl Source {
                 Declared::Materialized(view) => set.with_materialized(view),
             };
         }
-        let scope = self.scope()?;
+        let scope = self.scope.to_scope()?.exclude(&self.exclude)?;
         let mut conn = connect(url)?;
         Ok(pgview::diff(&mut conn, &set, &scope)?)
-    }
-
-    fn scope(&self) -> Result<DiffScope, Error> {
-        let scope = if self.all_schemas {
-            DiffScope::all_schemas()
-        } else if self.declared_only {
-            DiffScope::declared_only()
-        } else if self.schema.is_empty() {
-            DiffScope::declared_schemas()
-        } else {
-            DiffScope::schemas(&self.schema)?
-        };
-        Ok(scope.exclude(&self.exclude)?)
     }
 }
 
@@ -71,8 +94,9 @@ pub(crate) struct Args {
     stat: bool,
 }
 
-/// Prints the differences (in full, or one line per change with `--stat`); exit status 0 when
-/// there are none, 1 when there are some.
+/// Prints the differences (in full, or one line per change with `--stat`) and the unmanaged
+/// views (`?` lines, not differences); exit status 0 when there are no differences, 1 when
+/// there are some.
 pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<ExitCode, Error> {
     let diff = args.source.diff(url)?;
     // Both reports end with a newline.

@@ -271,3 +271,359 @@ fn the_folder_format_is_in_the_help() {
         assert!(out.contains(expected), "{expected}\n{out}");
     }
 }
+
+/// Whether a relation exists (`name` as SQL writes it).
+fn exists(conn: &mut PgConnection, name: &str) -> bool {
+    use diesel::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "to_regclass('{}') IS NOT NULL",
+        name.replace('\'', "''")
+    )))
+    .get_result(conn)
+    .unwrap()
+}
+
+/// The views in the ownership record, `schema.name`, comma-separated.
+fn recorded(conn: &mut PgConnection) -> String {
+    use diesel::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<
+        diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    >(
+        "(SELECT string_agg(schema_name || '.' || view_name, ',' ORDER BY schema_name, view_name) \
+         FROM pgview.managed_views)",
+    ))
+    .get_result::<Option<String>>(conn)
+    .unwrap()
+    .unwrap_or_default()
+}
+
+/// `pgview generate --dir <dir> --migrations <migrations>` and more arguments.
+fn generate(
+    url: Option<&str>,
+    dir: &str,
+    migrations: &Path,
+    more: &[&str],
+) -> (i32, String, String) {
+    let mut args = vec![
+        "generate",
+        "--dir",
+        dir,
+        "--migrations",
+        migrations.to_str().unwrap(),
+    ];
+    args.extend_from_slice(more);
+    pgview(url, &args)
+}
+
+/// The reader of the refusal test, as SQL writes it.
+const READER: &str = "\"cli own\".\"reads \"\"base\"\"\"";
+
+/// Views `cli own.base 'x'` and `cli own.keep` created by a migration `pgview generate` wrote
+/// (applied), then a teammate's view reading `base 'x'` and the file of `base 'x'` removed.
+fn owned_base_read_by_hand(url: Option<&str>, conn: &mut PgConnection) -> Scratch {
+    conn.batch_execute("CREATE SCHEMA \"cli own\"").unwrap();
+    let views = scratch("owned");
+    write(
+        &views,
+        "base.sql",
+        "-- pgview: name=\"cli own\".\"base 'x'\"\nSELECT id, name FROM public.users\n",
+    );
+    write(
+        &views,
+        "keep.sql",
+        "-- pgview: name=\"cli own\".keep\nSELECT id FROM public.users\n",
+    );
+    let first = scratch("owned-first");
+    let (code, out, err) = generate(url, views.to_str().unwrap(), &first, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    run_sql(conn, &only_migration(&first).join("up.sql"));
+    assert_eq!(recorded(conn), "cli own.base 'x',cli own.keep");
+    conn.batch_execute(&format!(
+        "CREATE VIEW {READER} AS SELECT id FROM \"cli own\".\"base 'x'\""
+    ))
+    .unwrap();
+    fs::remove_file(views.join("base.sql")).unwrap();
+    views
+}
+
+/// A view pgview created that a teammate's hand-made view reads: once its file is removed,
+/// `generate` refuses (exit status 3, the reader named on standard error, no migration
+/// written); `--allow-drop` naming the reader writes the migration, which drops both.
+#[test]
+fn generate_refuses_to_drop_a_hand_made_reader_unless_allowed() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let views = owned_base_read_by_hand(url, conn);
+    let dir = views.to_str().unwrap();
+
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("- view cli own.base 'x': dropped\n"), "{out}");
+    assert!(
+        out.contains("? view cli own.reads \"base\": unmanaged"),
+        "{out}"
+    );
+
+    let second = scratch("owned-second");
+    let (code, out, err) = generate(url, dir, &second, &[]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert_eq!(out, "");
+    assert!(err.contains("cli own.reads \"base\""), "{err}");
+    assert!(err.contains("cli own.base 'x'"), "{err}");
+    assert!(err.contains("--allow-drop"), "{err}");
+    assert!(err.contains("no migration written"), "{err}");
+    assert!(!err.contains("left alone"), "{err}");
+    assert_eq!(
+        fs::read_dir(&*second).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    assert!(exists(conn, READER));
+
+    // Allowing another view refuses still; an invalid name is a usage error.
+    let (code, _, err) = generate(url, dir, &second, &["--allow-drop", "cli own.keep"]);
+    assert_eq!(code, 3, "{err}");
+    let (code, _, err) = generate(url, dir, &second, &["--allow-drop", "a.b.c"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        fs::read_dir(&*second).unwrap().count(),
+        0,
+        "nothing written"
+    );
+
+    let any = scratch("owned-any");
+    let (code, out, err) = generate(url, dir, &any, &["--allow-drop-any"]);
+    assert_eq!(code, 0, "{out}{err}");
+    only_migration(&any);
+
+    let (code, out, err) = generate(url, dir, &second, &["--allow-drop", READER]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("wrote "), "{out}");
+    assert!(
+        err.contains("warning") && err.contains("cli own.reads \"base\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("pgview: unmanaged view cli own.reads \"base\"")
+            && err.contains("steps: drop"),
+        "{err}"
+    );
+    let folder = only_migration(&second);
+    run_sql(conn, &folder.join("up.sql"));
+    assert!(!exists(conn, READER));
+    assert!(!exists(conn, "\"cli own\".\"base 'x'\""));
+    assert!(exists(conn, "\"cli own\".keep"));
+    assert_eq!(recorded(conn), "cli own.keep");
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    run_sql(conn, &folder.join("down.sql"));
+    assert!(exists(conn, READER));
+    assert_eq!(recorded(conn), "cli own.base 'x',cli own.keep");
+}
+
+/// A hand-made view in the schema of the files is reported as unmanaged by `diff` (exit
+/// status 0 when it is the only difference) and left alone by `generate`; `--declared-schemas`
+/// puts it in scope again.
+#[test]
+fn an_unmanaged_view_is_reported_and_left_alone() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute(
+        "CREATE SCHEMA cli_um; CREATE VIEW cli_um.theirs AS SELECT id FROM public.users",
+    )
+    .unwrap();
+    let views = scratch("unmanaged");
+    write(
+        &views,
+        "cli_um.mine.sql",
+        "SELECT id, name FROM public.users\n",
+    );
+    let dir = views.to_str().unwrap();
+
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("+ view cli_um.mine: created\n"), "{out}");
+    assert!(
+        out.contains(
+            "? view cli_um.theirs: unmanaged (not declared, not created by pgview): left alone\n"
+        ),
+        "{out}"
+    );
+    assert!(out.ends_with("0 unchanged, 1 unmanaged\n"), "{out}");
+
+    let migrations = scratch("unmanaged-migrations");
+    let (code, out, err) = pgview(
+        url,
+        &[
+            "generate",
+            "--dir",
+            dir,
+            "--migrations",
+            migrations.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("wrote "), "{out}");
+    assert!(err.contains("left alone: view cli_um.theirs"), "{err}");
+    let folder = only_migration(&migrations);
+    let up = fs::read_to_string(folder.join("up.sql")).unwrap();
+    assert!(!up.contains("theirs"), "{up}");
+    run_sql(conn, &folder.join("up.sql"));
+    assert!(exists(conn, "cli_um.theirs"));
+    assert_eq!(recorded(conn), "cli_um.mine");
+
+    // Only the unmanaged view differs from the folder: no difference.
+    for args in [
+        vec!["diff", "--dir", dir],
+        vec!["diff", "--dir", dir, "--stat"],
+    ] {
+        let (code, out, err) = pgview(url, &args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        assert!(out.contains("? view cli_um.theirs: unmanaged"), "{out}");
+        assert!(out.ends_with("1 unchanged, 1 unmanaged\n"), "{out}");
+    }
+    let (code, out, err) = pgview(
+        url,
+        &[
+            "generate",
+            "--dir",
+            dir,
+            "--migrations",
+            migrations.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("no differences"), "{out}");
+    assert!(err.contains("left alone: view cli_um.theirs"), "{err}");
+
+    // The schema's every view, as before the record.
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir, "--declared-schemas"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("- view cli_um.theirs: dropped\n"), "{out}");
+    assert!(!out.contains('?'), "{out}");
+
+    // Declared as it is, it is adopted: a migration with no step records it, and once its
+    // file is removed it is dropped.
+    write(&views, "cli_um.theirs.sql", "SELECT id FROM public.users\n");
+    let adopt = scratch("unmanaged-adopt");
+    let (code, out, err) = pgview(
+        url,
+        &[
+            "generate",
+            "--dir",
+            dir,
+            "--migrations",
+            adopt.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("(0 step(s) up, 0 down; it records"), "{out}");
+    assert!(!err.contains("left alone"), "{err}");
+    run_sql(conn, &only_migration(&adopt).join("up.sql"));
+    assert_eq!(recorded(conn), "cli_um.mine,cli_um.theirs");
+    fs::remove_file(views.join("cli_um.theirs.sql")).unwrap();
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("- view cli_um.theirs: dropped\n"), "{out}");
+}
+
+/// `--view` puts exactly the views named in scope (repeatable, quoted parts); the other views
+/// of the schema are neither dropped nor reported.
+#[test]
+fn the_view_flag_puts_exactly_those_views_in_scope() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute(
+        "CREATE SCHEMA cli_vw;
+         CREATE VIEW cli_vw.x AS SELECT id FROM public.users;
+         CREATE VIEW cli_vw.\"y 'two'\" AS SELECT id FROM public.users;
+         CREATE VIEW cli_vw.z AS SELECT id FROM public.users;",
+    )
+    .unwrap();
+    let views = scratch("view-flag");
+    write(&views, "cli_vw.mine.sql", "SELECT id FROM public.users\n");
+    let dir = views.to_str().unwrap();
+
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir, "--view", "cli_vw.x"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("- view cli_vw.x: dropped\n"), "{out}");
+    assert!(
+        !out.contains("y 'two'") && !out.contains("cli_vw.z"),
+        "{out}"
+    );
+    assert!(!out.contains('?'), "{out}");
+
+    let (code, out, err) = pgview(
+        url,
+        &[
+            "diff",
+            "--dir",
+            dir,
+            "--view",
+            "cli_vw.x",
+            "--view",
+            "\"cli_vw\".\"y 'two'\"",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("- view cli_vw.y 'two': dropped\n"), "{out}");
+    assert!(!out.contains("cli_vw.z"), "{out}");
+
+    let migrations = scratch("view-flag-migrations");
+    let (code, out, err) = pgview(
+        url,
+        &[
+            "generate",
+            "--dir",
+            dir,
+            "--migrations",
+            migrations.to_str().unwrap(),
+            "--view",
+            "cli_vw.x",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    run_sql(conn, &only_migration(&migrations).join("up.sql"));
+    assert!(!exists(conn, "cli_vw.x"));
+    assert!(exists(conn, "cli_vw.\"y 'two'\""));
+    assert!(exists(conn, "cli_vw.z"));
+    assert!(exists(conn, "cli_vw.mine"));
+
+    // One scope at a time.
+    let (code, _, err) = pgview(
+        url,
+        &[
+            "diff", "--dir", dir, "--view", "cli_vw.x", "--schema", "cli_vw",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
+fn the_scopes_and_exit_statuses_are_in_the_help() {
+    for command in ["diff", "generate"] {
+        let (code, out, _) = pgview(None, &["help", command]);
+        assert_eq!(code, 0);
+        for expected in [
+            "--declared-schemas",
+            "--view <VIEW>",
+            "unmanaged",
+            "pgview.managed_views",
+            "Exit status:\n  0  ",
+            "  2  usage or connection error",
+        ] {
+            assert!(out.contains(expected), "{command}: {expected}\n{out}");
+        }
+    }
+    let (_, out, _) = pgview(None, &["help", "diff"]);
+    assert!(out.contains("  1  the database differs"), "{out}");
+    let (_, out, _) = pgview(None, &["help", "generate"]);
+    for expected in ["--allow-drop <VIEW>", "--allow-drop-any", "  3  refused"] {
+        assert!(out.contains(expected), "{expected}\n{out}");
+    }
+}
