@@ -6,7 +6,7 @@ pub use pgview_core::{Definition, PgView, Refreshable};
 pub use pgview_core::{
     diff, diff_with, write_migration, AllowDrop, AnyView, Change, DiffEntry, DiffOptions,
     DiffScope, DiffStatus, MigrationPlan, PlanOptions, Source, Step, StepKind, ViewDiff, ViewSet,
-    DEFAULT_LOCK_WAIT, LOCK_KEY, RECORD_SCHEMA, RECORD_TABLE,
+    DEFAULT_BATCH_SIZE, DEFAULT_LOCK_WAIT, LOCK_KEY, RECORD_SCHEMA, RECORD_TABLE,
 };
 pub use pgview_core::{
     get_all_views, get_dependency_graph, get_dependency_order, get_reverse_dependencies, get_view,

@@ -43,6 +43,7 @@ pub use definition::{
 };
 pub use diff::{
     diff, diff_with, Change, DiffEntry, DiffOptions, DiffScope, DiffStatus, ViewDiff, ViewSet,
+    DEFAULT_BATCH_SIZE,
 };
 pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};

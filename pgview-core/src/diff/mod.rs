@@ -18,7 +18,7 @@ mod run;
 mod scope;
 mod set;
 
-pub use options::DiffOptions;
+pub use options::{DiffOptions, DEFAULT_BATCH_SIZE};
 pub(crate) use result::Target;
 pub use result::{Change, DiffEntry, DiffStatus, ViewDiff};
 pub(crate) use run::diff_async;

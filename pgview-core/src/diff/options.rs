@@ -29,13 +29,25 @@ pub struct DiffOptions {
     /// views in different orders; the second waits for the first instead, at most this long,
     /// and then fails with [`Error::Busy`](crate::Error::Busy).
     pub lock_wait: Duration,
+    /// How many views each step of the comparison reads or creates at most, each in a
+    /// subtransaction that is rolled back (releasing its locks): the bound on the locks the
+    /// comparison holds at any time (default: [`DEFAULT_BATCH_SIZE`]).
+    pub batch_size: usize,
+    /// Compare every declared view through the server, even those the ownership record
+    /// proves unchanged since pgview applied them (default: false).
+    pub full: bool,
 }
+
+/// The default [`DiffOptions::batch_size`].
+pub const DEFAULT_BATCH_SIZE: usize = 250;
 
 impl Default for DiffOptions {
     fn default() -> Self {
         Self {
             scope: DiffScope::default(),
             lock_wait: DEFAULT_LOCK_WAIT,
+            batch_size: DEFAULT_BATCH_SIZE,
+            full: false,
         }
     }
 }
@@ -57,6 +69,20 @@ impl DiffOptions {
     #[must_use]
     pub fn lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
+        self
+    }
+
+    /// Sets [`batch_size`](Self::batch_size) (at least 1).
+    #[must_use]
+    pub fn batch_size(mut self, views: usize) -> Self {
+        self.batch_size = views.max(1);
+        self
+    }
+
+    /// Sets [`full`](Self::full).
+    #[must_use]
+    pub fn full(mut self, full: bool) -> Self {
+        self.full = full;
         self
     }
 }
