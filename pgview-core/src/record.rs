@@ -16,21 +16,29 @@
 //! | `schema_name`, `view_name` | the view (primary key) |
 //! | `kind` | `view` or `materialized view` |
 //! | `view_oid` | the OID of the view pgview created or recorded |
+//! | `declared_hash` | the hash of the declared definition it was made from ([`declared_hash`]) |
+//! | `stamp` | the view's stamp when the migration ended (see `snapshot/fingerprint.rs`) |
 //! | `recorded_at` | when a migration last recorded it |
 //!
 //! A row is only believed while the view of that name is still the object it recorded (same
 //! OID): a recorded view dropped by hand and a view made by hand later under its name is not
 //! pgview's, and is left alone (the stale row is forgotten by the next migration). Migrations
 //! write the OID of each view they create or re-create when they run.
+//!
+//! The hash and the stamp let a comparison skip the views nothing changed: a declared view
+//! whose definition hashes as recorded and whose stamp is still the one the migration left
+//! (nobody changed it since) is what pgview applied, and is not created again to be compared.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
+use sha2::{Digest, Sha256};
 
+use crate::definition::AnyView;
 use crate::error::RelationKind;
-use crate::snapshot::{qualified, Key};
+use crate::snapshot::{normalization_sql, Key, STAMP};
 use crate::sql_text::string_constant;
 
 /// The schema of the record (the schema of pgview's own objects).
@@ -47,7 +55,7 @@ pub(crate) const RECORD_EXISTS_SQL: &str =
 /// `recorded_at` is read as seconds since the epoch, which a down migration writes back
 /// whatever the `DateStyle` and `TimeZone` of the session that applies it.
 pub(crate) const RECORD_SQL: &str = "SELECT schema_name, view_name, kind, \
-     view_oid::int8 AS view_oid, \
+     view_oid::int8 AS view_oid, declared_hash, stamp, \
      pg_catalog.date_part('epoch', recorded_at)::text AS recorded_at FROM pgview.managed_views";
 
 /// One row of the record.
@@ -61,6 +69,10 @@ pub(crate) struct RecordRow {
     kind: String,
     #[diesel(sql_type = BigInt)]
     view_oid: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    declared_hash: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    stamp: Option<String>,
     #[diesel(sql_type = Text)]
     recorded_at: String,
 }
@@ -74,6 +86,36 @@ pub(crate) struct Recorded {
     pub(crate) at: Option<String>,
     /// The OID recorded (`None` in a change: the OID of the view when the migration runs).
     pub(crate) oid: Option<i64>,
+    /// The hash of the declared definition ([`declared_hash`]; `None`: not declared).
+    pub(crate) hash: Option<String>,
+    /// The stamp recorded (`None` in a change: the view's stamp when the migration ends).
+    pub(crate) stamp: Option<String>,
+}
+
+/// The hash of a declared definition as a comparison with `search_path` creates it: equal
+/// hashes, equal statements resolved the same way (SHA-256, hex).
+pub(crate) fn declared_hash(view: &AnyView, search_path: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(view.kind().to_string());
+    hasher.update([0]);
+    hasher.update(search_path);
+    hasher.update([0]);
+    hasher.update(normalization_sql(view));
+    hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+/// A declared view as the record would hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Declared {
+    pub(crate) kind: RelationKind,
+    pub(crate) hash: String,
 }
 
 /// The record, by view.
@@ -94,6 +136,8 @@ pub(crate) fn record(rows: Vec<RecordRow>) -> Record {
                     kind,
                     at: Some(row.recorded_at),
                     oid: Some(row.view_oid),
+                    hash: row.declared_hash,
+                    stamp: row.stamp,
                 },
             )
         })
@@ -119,36 +163,57 @@ impl RecordChange {
     /// The change an up migration makes to the record, and the change that undoes it.
     ///
     /// `record` holds the rows whose view is still the object they recorded, `stale` the
-    /// others; after up, `declared` are the declared views, `gone` the views that no longer
-    /// exist where they were; `recreated_up` and `recreated_down` the views each direction
-    /// creates or re-creates (whose OID changes). Up records the declared views (and the new
-    /// OID of every recorded view it re-creates) and forgets the stale rows and the views it
-    /// drops; down writes back every row as it was, with the OID of the view it leaves there
-    /// (or, for a stale row, the OID it had).
+    /// others; `stamps` the views' stamps before the migration. After up, `declared` are the
+    /// declared views, `gone` the views that no longer exist where they were; `touched_up` the
+    /// views up changes in any way (their stamp changes) and `recreated_down` the views down
+    /// creates or re-creates. Up records every declared view it changes, or whose record is
+    /// missing or out of date (so that the next comparison can skip it), and forgets the stale
+    /// rows and the views it drops; down writes back every row as it was, with the OID of the
+    /// view it leaves there (or, for a stale row, the OID it had).
     pub(crate) fn between(
         record: &Record,
         stale: &Record,
-        declared: &BTreeMap<Key, RelationKind>,
+        stamps: &BTreeMap<Key, String>,
+        declared: &BTreeMap<Key, Declared>,
         gone: &BTreeSet<Key>,
-        recreated_up: &BTreeSet<Key>,
+        touched_up: &BTreeSet<Key>,
         recreated_down: &BTreeSet<Key>,
     ) -> (Self, Self) {
         let mut up = Self::default();
         let mut down = Self::default();
-        let restored = |was: &Recorded| Recorded {
+        // Written back by down: the OID of the view there then, and the stamp it will have if
+        // the row was up to date (else the row stays as out of date as it was).
+        let restored = |key: &Key, was: &Recorded| Recorded {
             oid: None,
+            stamp: if was.stamp.is_some() && was.stamp.as_ref() == stamps.get(key) {
+                None
+            } else {
+                was.stamp.clone()
+            },
             ..was.clone()
         };
-        for (key, kind) in declared {
+        for (key, new) in declared {
+            let row = Recorded {
+                kind: new.kind,
+                at: None,
+                oid: None,
+                hash: Some(new.hash.clone()),
+                stamp: None,
+            };
             match record.get(key) {
-                Some(was) if was.kind == *kind && !recreated_up.contains(key) => {}
+                Some(was)
+                    if was.kind == new.kind
+                        && was.hash.as_ref() == Some(&new.hash)
+                        && was.stamp.is_some()
+                        && was.stamp.as_ref() == stamps.get(key)
+                        && !touched_up.contains(key) => {}
                 Some(was) => {
-                    let at = (was.kind == *kind).then(|| was.at.clone()).flatten();
-                    up.record.insert(key.clone(), recorded(*kind, at));
-                    down.record.insert(key.clone(), restored(was));
+                    let at = (was.kind == new.kind).then(|| was.at.clone()).flatten();
+                    up.record.insert(key.clone(), Recorded { at, ..row });
+                    down.record.insert(key.clone(), restored(key, was));
                 }
                 None => {
-                    up.record.insert(key.clone(), recorded(*kind, None));
+                    up.record.insert(key.clone(), row);
                     match stale.get(key) {
                         Some(was) => {
                             down.record.insert(key.clone(), was.clone());
@@ -170,14 +235,14 @@ impl RecordChange {
             }
             if gone.contains(key) {
                 up.forget.push(key.clone());
-                down.record.insert(key.clone(), restored(was));
-            } else if recreated_up.contains(key) {
-                up.record.insert(key.clone(), restored(was));
+                down.record.insert(key.clone(), restored(key, was));
+            } else if touched_up.contains(key) {
+                up.record.insert(key.clone(), restored(key, was));
             }
         }
         for (key, was) in record {
             if recreated_down.contains(key) && !down.record.contains_key(key) {
-                down.record.insert(key.clone(), restored(was));
+                down.record.insert(key.clone(), restored(key, was));
             }
         }
         (up, down)
@@ -193,7 +258,7 @@ impl RecordChange {
             "CREATE TABLE IF NOT EXISTS pgview.managed_views (\
              schema_name text NOT NULL, view_name text NOT NULL, \
              kind text NOT NULL CHECK (kind IN ('view', 'materialized view')), \
-             view_oid oid NOT NULL, \
+             view_oid oid NOT NULL, declared_hash text, stamp text, \
              recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(), \
              PRIMARY KEY (schema_name, view_name))"
                 .to_owned(),
@@ -217,44 +282,41 @@ impl RecordChange {
             sql.push(delete);
         }
         if !self.record.is_empty() {
-            let mut insert = String::from(
-                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, view_oid, recorded_at) VALUES ",
-            );
-            for (i, (key, recorded)) in self.record.iter().enumerate() {
-                if i > 0 {
-                    insert.push_str(", ");
-                }
-                let at = recorded.at.as_deref().map_or_else(
-                    || "pg_catalog.now()".to_owned(),
-                    |at| {
-                        format!(
-                            "pg_catalog.to_timestamp({})::timestamptz",
-                            string_constant(at)
-                        )
-                    },
-                );
-                let oid = recorded.oid.map_or_else(
-                    || {
-                        let name = qualified(&key.0, &key.1)
-                            .map_or_else(|_| format!("{}.{}", key.0, key.1), |n| n.to_string());
-                        format!("pg_catalog.to_regclass({})::oid", string_constant(&name))
-                    },
-                    |oid| format!("{oid}::oid"),
-                );
-                let _ = write!(
-                    insert,
-                    "({}, {}, {}, {oid}, {at})",
-                    string_constant(&key.0),
-                    string_constant(&key.1),
-                    string_constant(&recorded.kind.to_string()),
-                );
-            }
-            insert.push_str(
-                " ON CONFLICT (schema_name, view_name) DO UPDATE \
-                 SET kind = EXCLUDED.kind, view_oid = EXCLUDED.view_oid, \
-                 recorded_at = EXCLUDED.recorded_at",
-            );
-            sql.push(insert);
+            let rows: Vec<String> = self
+                .record
+                .iter()
+                .map(|(key, row)| {
+                    let text = |value: Option<&str>| {
+                        value.map_or_else(|| "NULL::text".to_owned(), |v| format!("{}::text", string_constant(v)))
+                    };
+                    format!(
+                        "({}::text, {}::text, {}::text, {}::oid, {}, {}, {}::timestamptz)",
+                        string_constant(&key.0),
+                        string_constant(&key.1),
+                        string_constant(&row.kind.to_string()),
+                        row.oid.map_or_else(|| "NULL".to_owned(), |oid| oid.to_string()),
+                        text(row.hash.as_deref()),
+                        text(row.stamp.as_deref()),
+                        row.at.as_deref().map_or_else(
+                            || "NULL".to_owned(),
+                            |at| format!("pg_catalog.to_timestamp({})", string_constant(at))
+                        ),
+                    )
+                })
+                .collect();
+            sql.push(format!(
+                "INSERT INTO pgview.managed_views \
+                 (schema_name, view_name, kind, view_oid, declared_hash, stamp, recorded_at) \
+                 SELECT v.s, v.n, v.k, coalesce(v.o, c.oid), v.h, coalesce(v.st, {STAMP}), \
+                 coalesce(v.at, pg_catalog.now()) \
+                 FROM (VALUES {}) AS v (s, n, k, o, h, st, at) \
+                 LEFT JOIN pg_catalog.pg_namespace ns ON ns.nspname = v.s \
+                 LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = ns.oid AND c.relname = v.n \
+                 ON CONFLICT (schema_name, view_name) DO UPDATE SET kind = EXCLUDED.kind, \
+                 view_oid = EXCLUDED.view_oid, declared_hash = EXCLUDED.declared_hash, \
+                 stamp = EXCLUDED.stamp, recorded_at = EXCLUDED.recorded_at",
+                rows.join(", ")
+            ));
         }
         sql
     }
@@ -311,16 +373,6 @@ END",
     Some(format!("DO {}", crate::sql_text::dollar_quote(&body)))
 }
 
-/// A row to write: `kind`, recorded at `recorded_at` (`None`: now), with the OID of the view
-/// when the migration runs.
-fn recorded(kind: RelationKind, at: Option<String>) -> Recorded {
-    Recorded {
-        kind,
-        at,
-        oid: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,67 +381,93 @@ mod tests {
         (s.to_owned(), n.to_owned())
     }
 
-    fn row(kind: RelationKind, at: &str, oid: i64) -> Recorded {
+    fn row(kind: RelationKind, at: &str, oid: i64, hash: &str, stamp: &str) -> Recorded {
         Recorded {
             kind,
             at: Some(at.to_owned()),
             oid: Some(oid),
+            hash: Some(hash.to_owned()),
+            stamp: Some(stamp.to_owned()),
+        }
+    }
+
+    fn decl(kind: RelationKind, hash: &str) -> Declared {
+        Declared {
+            kind,
+            hash: hash.to_owned(),
         }
     }
 
     #[test]
     fn a_change_and_its_undo() {
+        let v = RelationKind::View;
         let record: Record = [
-            (key("s", "kept"), row(RelationKind::View, "1893456000", 10)),
+            (key("s", "kept"), row(v, "1893456000", 10, "h1", "st1")),
             (
                 key("s", "gone"),
-                row(RelationKind::MaterializedView, "1893542400.25", 11),
+                row(RelationKind::MaterializedView, "1893542400.25", 11, "h2", "st2"),
             ),
-            (
-                key("s", "rebuilt"),
-                row(RelationKind::View, "1893456001", 12),
-            ),
+            (key("s", "rebuilt"), row(v, "1893456001", 12, "h3", "st3")),
+            (key("s", "edited"), row(v, "1893456002", 14, "h4", "old")),
         ]
         .into();
-        let stale: Record = [(key("s", "old"), row(RelationKind::View, "1", 13))].into();
-        let declared: BTreeMap<Key, RelationKind> = [
-            (key("s", "kept"), RelationKind::View),
-            (key("s", "rebuilt"), RelationKind::View),
-            (key("s", "it's new"), RelationKind::View),
+        let stale: Record = [(key("s", "old"), row(v, "1", 13, "h5", "st5"))].into();
+        let stamps: BTreeMap<Key, String> = [
+            (key("s", "kept"), "st1".to_owned()),
+            (key("s", "gone"), "st2".to_owned()),
+            (key("s", "rebuilt"), "st3".to_owned()),
+            (key("s", "edited"), "new".to_owned()),
+        ]
+        .into();
+        let declared: BTreeMap<Key, Declared> = [
+            (key("s", "kept"), decl(v, "h1")),
+            (key("s", "rebuilt"), decl(v, "h3")),
+            (key("s", "edited"), decl(v, "h4")),
+            (key("s", "it's new"), decl(v, "h6")),
         ]
         .into();
         let gone: BTreeSet<Key> = [key("s", "gone")].into();
-        let rebuilt: BTreeSet<Key> = [key("s", "rebuilt")].into();
+        let touched: BTreeSet<Key> = [key("s", "rebuilt"), key("s", "it's new")].into();
         let (up, down) = RecordChange::between(
             &record,
             &stale,
+            &stamps,
             &declared,
             &gone,
-            &rebuilt,
+            &touched,
             &BTreeSet::new(),
         );
         assert_eq!(up.forget, [key("s", "old"), key("s", "gone")]);
+        // Written: the new view, the rebuilt one (new OID and stamp), and the one edited by
+        // hand since (its stamp is out of date); not the untouched one.
+        let written: Vec<&Key> = up.record.keys().collect();
         assert_eq!(
-            up.statements()[3],
-            "INSERT INTO pgview.managed_views (schema_name, view_name, kind, view_oid, recorded_at) VALUES \
-             ('s', 'it''s new', 'view', pg_catalog.to_regclass('\"s\".\"it''s new\"')::oid, pg_catalog.now()), \
-             ('s', 'rebuilt', 'view', pg_catalog.to_regclass('\"s\".\"rebuilt\"')::oid, \
-             pg_catalog.to_timestamp('1893456001')::timestamptz) \
-             ON CONFLICT (schema_name, view_name) DO UPDATE SET kind = EXCLUDED.kind, \
-             view_oid = EXCLUDED.view_oid, recorded_at = EXCLUDED.recorded_at"
+            written,
+            [&key("s", "edited"), &key("s", "it's new"), &key("s", "rebuilt")]
         );
+        let insert = &up.statements()[3];
+        assert!(
+            insert.contains("('s'::text, 'it''s new'::text, 'view'::text, NULL::oid, 'h6'::text, NULL::text, NULL::timestamptz)"),
+            "{insert}"
+        );
+        assert!(insert.contains("coalesce(v.st, pg_catalog.md5("), "{insert}");
+        assert!(insert.contains("pg_catalog.to_timestamp('1893456001')"), "{insert}");
         assert_eq!(down.forget, [key("s", "it's new")]);
         let undo = &down.statements()[3];
+        // The dropped view comes back with the OID and stamp it will have; the stale row as it
+        // was; the row edited by hand keeps its out-of-date stamp.
         assert!(
-            undo.contains("('s', 'gone', 'materialized view', pg_catalog.to_regclass('\"s\".\"gone\"')::oid, pg_catalog.to_timestamp('1893542400.25')::timestamptz)"),
+            undo.contains("('s'::text, 'gone'::text, 'materialized view'::text, NULL::oid, 'h2'::text, NULL::text, pg_catalog.to_timestamp('1893542400.25')::timestamptz)"),
             "{undo}"
         );
-        assert!(undo.contains("('s', 'old', 'view', 13::oid, "), "{undo}");
+        assert!(undo.contains("('s'::text, 'old'::text, 'view'::text, 13::oid, 'h5'::text, 'st5'::text"), "{undo}");
+        assert!(undo.contains("'edited'::text, 'view'::text, NULL::oid, 'h4'::text, 'old'::text"), "{undo}");
         assert!(!undo.contains("'kept'"), "{undo}");
         let nothing = RecordChange::between(
             &record,
             &Record::new(),
-            &[(key("s", "kept"), RelationKind::View)].into(),
+            &stamps,
+            &[(key("s", "kept"), decl(v, "h1"))].into(),
             &BTreeSet::new(),
             &BTreeSet::new(),
             &BTreeSet::new(),

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{Array, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
-use pgview::{DiffScope, MigrationPlan, PlanOptions, ViewDiff, ViewSet};
+use pgview::{DiffOptions, DiffScope, MigrationPlan, PlanOptions, ViewDiff, ViewSet};
 
 #[derive(QueryableByName)]
 struct Line {
@@ -91,6 +91,9 @@ pub(crate) struct Scenario<'a> {
     pub(crate) declared_after: Option<ViewSet>,
     pub(crate) scope: DiffScope,
     pub(crate) options: PlanOptions,
+    /// Whether the comparison is also made in batches of 1 and 7 views and in one batch, which
+    /// must give the same report and the same migration.
+    pub(crate) check_batches: bool,
 }
 
 impl<'a> Scenario<'a> {
@@ -103,6 +106,7 @@ impl<'a> Scenario<'a> {
             declared_after: None,
             scope,
             options: PlanOptions::default(),
+            check_batches: true,
         }
     }
 }
@@ -141,6 +145,18 @@ pub(crate) fn run(
     let plan = diff.plan_with(&scenario.options).expect("plan");
     let up = plan.up_sql();
     let down = plan.down_sql();
+    if scenario.check_batches {
+        for size in [1, 7, usize::MAX] {
+            let options = DiffOptions::new()
+                .scope(scenario.scope.clone())
+                .batch_size(size);
+            let other = pgview::diff_with(conn, &scenario.declared, &options).expect("diff");
+            assert_eq!(other.to_string(), diff.to_string(), "batches of {size}");
+            let other = other.plan_with(&scenario.options).expect("plan");
+            assert_eq!(other.up_sql(), up, "batches of {size}");
+            assert_eq!(other.down_sql(), down, "batches of {size}");
+        }
+    }
     apply(conn, &up).unwrap_or_else(|e| panic!("up.sql failed: {e}\n{up}"));
     assert_eq!(
         stale_materialized_views(conn, scenario.schemas),

@@ -1,44 +1,52 @@
-//! [`Comparison`]: the steps of a comparison, written once and run by the sync
-//! [`diff`](crate::diff) and the async [`aio::diff`](crate::aio::diff).
+//! [`Comparison`]: what a comparison knows and decides, written once; the queries it sends,
+//! in order, are given by `steps.rs` and sent by the sync [`diff`](crate::diff) and the async
+//! [`aio::diff`](crate::aio::diff) (`run.rs`), inside one transaction they roll back:
 //!
-//! Each step either gives the next query to send or takes the rows of the previous one; the
-//! drivers only send them, in this order, inside one transaction that they roll back:
-//!
-//! 0. the pgview lock ([`LOCK_SQL`](super::lock)): one comparison or migration at a time;
+//! 0. the pgview lock ([`lock_block`](crate::lock)): one comparison or migration at a time;
 //! 1. [`ENV_SQL`]: the connection's `search_path`, current schema and role, the server's
-//!    version, whether the ownership record exists, and then the record
-//!    ([`Comparison::record_query`]);
-//! 2. `search_path` emptied ([`Comparison::search_path_query`]), so that the server
-//!    qualifies every name it prints;
-//! 3. [`Comparison::live_query`]: the views in scope, the declared ones, and every view reading
-//!    them, transitively (one query);
-//! 4. the connection's `search_path` back, and the normalisation block
-//!    ([`Comparison::normalize_sql`], see [`super::normalize`]), then its failures and the
-//!    tables the table SQL changes;
-//! 5. `search_path` emptied, and [`Comparison::normalized_query`]: the declared views as the
-//!    server made them (one query);
-//! 6. only when some texts differ: the fixpoint block and its result;
-//! 7. [`Comparison::finish`] compares and builds the [`ViewDiff`].
+//!    version, whether the ownership record exists; then the record;
+//! 2. with `search_path` emptied (so that the server qualifies every name it prints), the
+//!    selection (`snapshot/sql/select.sql`): which views are looked at, with what costs no
+//!    lock (scope, stamp, what each reads). Declared views that the record proves unchanged
+//!    (same definition hash, same stamp as the migration that recorded them left, nothing they
+//!    read changing) are not compared further: only changed views cost server work;
+//! 3. the state of every other view that matters (declared, in scope, reading one of them),
+//!    a batch at a time, each in a subtransaction that is rolled back;
+//! 4. the normalisation: the declared views created by the server (see `normalize.rs`), a
+//!    batch at a time (`batches.rs`); with table SQL, in one go after dropping the views in
+//!    scope (the table SQL needs them out of the way);
+//! 5. [`Comparison::finish`] compares (`aspects.rs`) and builds the [`ViewDiff`].
+//!
+//! # Locks
+//! A view's definition printed or a view created locks it until the (sub)transaction ends.
+//! Reading states and creating views a batch at a time, each batch in a subtransaction that
+//! is rolled back once read, bounds what the comparison holds at any time: the views of one
+//! batch ([`DiffOptions::batch_size`], 250 by default), the changed views they read, and the
+//! relations those read — whatever the number of views. (With table SQL, the views in scope
+//! and declared are dropped in the comparison's own transaction for the table SQL to run:
+//! their locks are held until it ends.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{Bool, Int4, Nullable, Text};
 use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
-use crate::record::{record, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL};
+use crate::record::{declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL};
 use crate::snapshot::{
-    catalog_definition, creation_order, dependents_of, effective_options, fullname,
-    normalization_sql, qualified, states, Blueprint, Key, Selection, StateQuery, StateRow,
-    ViewState,
+    catalog_definition, creation_order, dependents_in, fullname, normalization_sql, qualified,
+    read_by_in, states, states_query, Blueprint, Key, SelectRow, Selected, Selection,
+    StateQuery, StateRow, ViewState,
 };
+use crate::sql_text::string_constant;
 
+use super::aspects::{compare, find_moves};
+use super::batches::{Batch, Item, Live, Outcome, Scheduler};
 use super::normalize::{
     fixpoint_block, normalize_block, Creation, FailuresRow, SameRow, TableSqlPair,
 };
+use super::options::DiffOptions;
 use super::result::{Change, DiffEntry, DiffStatus, TableChanges, Target, ViewDiff};
 use super::scope::DiffScope;
 use super::set::{TableSql, ViewSet};
@@ -65,9 +73,9 @@ pub(crate) struct EnvRow {
     current_schema: Option<String>,
     #[diesel(sql_type = Text)]
     current_user: String,
-    #[diesel(sql_type = diesel::sql_types::Int4)]
+    #[diesel(sql_type = Int4)]
     server_version_num: i32,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
+    #[diesel(sql_type = Bool)]
     has_record: bool,
 }
 
@@ -76,70 +84,102 @@ pub(crate) struct EnvRow {
 pub(crate) struct Comparison {
     env: EnvRow,
     declared: BTreeMap<Key, AnyView>,
+    /// The hash of each declared definition (see `record.rs`).
+    hashes: BTreeMap<Key, String>,
     scope: DiffScope,
+    batch_size: usize,
+    full: bool,
+    table_sql: Option<TableSql>,
     /// The rows of the ownership record whose view is still the object they recorded.
     record: Record,
     /// The other rows: their view was dropped, or another object has its name now.
     stale_record: Record,
     /// The views read by name besides the declared ones (see [`DiffScope::named`]).
     named: BTreeSet<Key>,
-    table_sql: Option<TableSql>,
-    live: BTreeMap<Key, ViewState>,
+    /// Every view the selection found.
+    selected: BTreeMap<Key, Selected>,
     /// Live views in scope (not excluded).
     in_scope: BTreeSet<Key>,
     /// Live views reported as unmanaged.
     unmanaged: BTreeSet<Key>,
-    table_changes: TableChanges,
-    /// Views that read a table the table SQL changes (directly or through views) and that the
-    /// live query did not read: read with the normalised views, kept as they are.
-    affected: BTreeSet<Key>,
-    /// Live views outside the scope that the normalisation drops with the views it drops, and
-    /// re-creates from their catalog definition.
+    /// Declared views the record proves unchanged: not compared through the server.
+    fast: BTreeSet<Key>,
+    /// The state of the live views that matter.
+    live: BTreeMap<Key, ViewState>,
+    /// Live views outside the scope that read a view in scope or declared (transitively).
     victims: BTreeSet<Key>,
+    /// With table SQL: what the normalisation block creates.
     creations: Vec<Creation>,
+    /// Without: the batches.
+    scheduler: Option<Scheduler>,
+    /// The batch in progress, with what it gave so far.
+    batch: Option<(Batch, Option<FailuresRow>, BTreeMap<Key, ViewState>)>,
     unrebuildable: BTreeMap<Key, String>,
+    rejected: Vec<(String, String)>,
     normalized: BTreeMap<Key, ViewState>,
     /// The declared views whose text differs from the live one, in the fixpoint block's order.
     candidates: Vec<Key>,
     /// Those of them that are one definition after all.
     same: BTreeSet<Key>,
+    table_changes: TableChanges,
+    /// Views that read a table the table SQL changes (directly or through views) and that were
+    /// not read yet: read with the normalised views, kept as they are.
+    affected: BTreeSet<Key>,
 }
 
 impl Comparison {
-    pub(crate) fn new(set: &ViewSet, scope: &DiffScope, env: EnvRow) -> Result<Self> {
-        let declared = set.resolved(env.current_schema.as_deref())?;
+    pub(crate) fn new(set: &ViewSet, options: &DiffOptions, env: EnvRow) -> Result<Self> {
+        let declared: BTreeMap<Key, AnyView> = set
+            .resolved(env.current_schema.as_deref())?
+            .into_iter()
+            .map(|v| (key_of(&v), v))
+            .collect();
+        let hashes = declared
+            .iter()
+            .map(|(key, view)| (key.clone(), declared_hash(view, &env.search_path)))
+            .collect();
         Ok(Self {
             env,
-            declared: declared.into_iter().map(|v| (key_of(&v), v)).collect(),
-            scope: scope.clone(),
+            declared,
+            hashes,
+            scope: options.scope.clone(),
+            batch_size: options.batch_size.max(1),
+            full: options.full,
+            table_sql: set.table_sql().cloned(),
             record: Record::new(),
             stale_record: Record::new(),
             named: BTreeSet::new(),
-            table_sql: set.table_sql().cloned(),
-            live: BTreeMap::new(),
+            selected: BTreeMap::new(),
             in_scope: BTreeSet::new(),
             unmanaged: BTreeSet::new(),
-            table_changes: TableChanges::default(),
-            affected: BTreeSet::new(),
+            fast: BTreeSet::new(),
+            live: BTreeMap::new(),
             victims: BTreeSet::new(),
             creations: Vec::new(),
+            scheduler: None,
+            batch: None,
             unrebuildable: BTreeMap::new(),
+            rejected: Vec::new(),
             normalized: BTreeMap::new(),
             candidates: Vec::new(),
             same: BTreeSet::new(),
+            table_changes: TableChanges::default(),
+            affected: BTreeSet::new(),
         })
     }
 
-    /// `SELECT set_config('search_path', path, true)`.
-    pub(crate) fn search_path_query(path: &str) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-        diesel::sql_query("SELECT pg_catalog.set_config('search_path', $1, true)")
-            .into_boxed()
-            .bind::<Text, _>(path.to_owned())
+    /// `SELECT set_config('search_path', path, true)` (local to the transaction, or undone
+    /// with the subtransaction it runs in).
+    pub(crate) fn set_search_path(path: &str) -> String {
+        format!(
+            "SELECT pg_catalog.set_config('search_path', {}, true)",
+            string_constant(path)
+        )
     }
 
     /// The connection's own `search_path` again.
-    pub(crate) fn user_search_path_query(&self) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-        Self::search_path_query(&self.env.search_path)
+    pub(crate) fn user_search_path(&self) -> String {
+        Self::set_search_path(&self.env.search_path)
     }
 
     /// The ownership record's query, when the record exists.
@@ -152,8 +192,8 @@ impl Comparison {
         self.record = record(rows);
     }
 
-    /// The live views: in scope, declared, and what reads them.
-    pub(crate) fn live_query(&mut self) -> StateQuery {
+    /// The selection: in scope, declared, recorded, and what reads them.
+    pub(crate) fn selection_query(&mut self) -> StateQuery {
         let declared: Vec<AnyView> = self.declared.values().cloned().collect();
         self.named = self
             .scope
@@ -170,48 +210,264 @@ impl Comparison {
         .query()
     }
 
-    /// Takes the live views; gives the normalisation block.
-    pub(crate) fn normalize_sql(&mut self, rows: Vec<StateRow>) -> Result<String> {
-        self.live = states(rows);
+    /// Takes the selection; gives the views whose state must be read, in chunks of the batch
+    /// size (each with whether it is in scope).
+    pub(crate) fn take_selection(&mut self, rows: Vec<SelectRow>) -> Vec<Vec<(i64, bool)>> {
+        self.selected = rows
+            .into_iter()
+            .map(|row| {
+                let selected = row.into_selected();
+                (selected.key.clone(), selected)
+            })
+            .collect();
         // A recorded row is only believed while its view is the object it recorded.
-        let live = &self.live;
+        let selected = &self.selected;
         let (record, outdated): (Record, Record) = std::mem::take(&mut self.record)
             .into_iter()
-            .partition(|(key, row)| live.get(key).is_some_and(|s| Some(s.oid) == row.oid));
+            .partition(|(key, row)| selected.get(key).is_some_and(|s| Some(s.oid) == row.oid));
         self.record = record;
         self.stale_record = outdated;
         if self.scope.is_managed() {
-            self.named
-                .retain(|key| !self.stale_record.contains_key(key));
+            self.named.retain(|key| !self.stale_record.contains_key(key));
         }
         self.in_scope = self
-            .live
+            .selected
             .values()
-            .filter(|s| self.scope.contains(s, &self.named))
+            .filter(|s| self.scope.contains(&s.key, s.in_scope, &self.named))
             .map(|s| s.key.clone())
+            .filter(|key| !self.declared.contains_key(key))
             .collect();
         self.unmanaged = self
-            .live
+            .selected
             .values()
             .filter(|s| {
                 !self.declared.contains_key(&s.key)
                     && !self.in_scope.contains(&s.key)
-                    && (self.scope.reports_unmanaged(s)
+                    && (self.scope.reports_unmanaged(&s.key, s.in_scope)
                         || (self.scope.is_managed() && self.stale_record.contains_key(&s.key)))
             })
             .map(|s| s.key.clone())
             .collect();
+        let graph = read_by_in(self.selected.iter().map(|(key, s)| (key, &s.reads)));
+        // Declared views the record proves unchanged, unless they read a view that changes.
+        let provably_same: BTreeSet<Key> = self
+            .declared
+            .keys()
+            .filter(|key| self.unchanged_since_recorded(key))
+            .cloned()
+            .collect();
+        let changing: BTreeSet<Key> = self
+            .declared
+            .keys()
+            .filter(|key| !provably_same.contains(*key))
+            .chain(&self.in_scope)
+            .cloned()
+            .collect();
+        let reading_changes = dependents_in(&graph, &changing);
+        self.fast = provably_same
+            .into_iter()
+            .filter(|key| !reading_changes.contains(key))
+            .collect();
+        let roots: BTreeSet<Key> = changing;
+        self.victims = reading_changes
+            .into_iter()
+            .filter(|key| !roots.contains(key) && !self.declared.contains_key(key))
+            .collect();
+        let needed: Vec<(i64, bool)> = self
+            .selected
+            .values()
+            .filter(|s| {
+                (self.declared.contains_key(&s.key) && !self.fast.contains(&s.key))
+                    || self.in_scope.contains(&s.key)
+                    || self.victims.contains(&s.key)
+            })
+            .map(|s| (s.oid, self.in_scope.contains(&s.key)))
+            .collect();
+        needed
+            .chunks(self.batch_size)
+            .map(<[(i64, bool)]>::to_vec)
+            .collect()
+    }
+
+    /// Whether the declared view `key` is what the migration that recorded it left: the same
+    /// definition (hash), and nothing changed since (stamp). Never with table SQL (it may
+    /// change what a view reads) or a full comparison.
+    fn unchanged_since_recorded(&self, key: &Key) -> bool {
+        if self.full || self.table_sql.is_some() {
+            return false;
+        }
+        match (self.record.get(key), self.selected.get(key)) {
+            (Some(row), Some(selected)) => {
+                row.kind == self.declared[key].kind()
+                    && row.hash.as_ref() == self.hashes.get(key)
+                    && row.stamp.as_ref() == Some(&selected.stamp)
+            }
+            _ => false,
+        }
+    }
+
+    /// The state query of one chunk of views.
+    pub(crate) fn states_query(chunk: &[(i64, bool)]) -> StateQuery {
+        states_query(chunk, &[])
+    }
+
+    /// Takes the states of a chunk of views.
+    pub(crate) fn take_states(&mut self, rows: Vec<StateRow>) {
+        self.live.extend(states(rows));
+    }
+
+    /// Whether the normalisation runs in batches (no table SQL).
+    pub(crate) fn batched(&self) -> bool {
+        self.table_sql.is_none()
+    }
+
+    /// Without table SQL: sets up the batches.
+    ///
+    /// # Errors
+    /// A catalog definition pgview cannot read back (an unknown option).
+    pub(crate) fn start_batches(&mut self) -> Result<()> {
+        let mut items = BTreeMap::new();
+        for (key, view) in &self.declared {
+            if self.fast.contains(key) {
+                continue;
+            }
+            let reads = self.live.get(key).map(|s| s.reads.clone()).unwrap_or_default();
+            items.insert(key.clone(), Item::new(normalization_sql(view), true, reads));
+        }
+        for key in &self.victims {
+            let state = &self.live[key];
+            let def = catalog_definition(state, qualified(&key.0, &key.1)?)?;
+            items.insert(
+                key.clone(),
+                Item::new(normalization_sql(&def), false, state.reads.clone()),
+            );
+        }
+        let live = self
+            .live
+            .iter()
+            .map(|(key, state)| {
+                let live = Live {
+                    oid: state.oid,
+                    materialized: state.materialized,
+                    columns: state.columns.clone(),
+                    indexes: state.indexes.iter().map(|i| i.name.clone()).collect(),
+                };
+                (key.clone(), live)
+            })
+            .collect();
+        self.scheduler = Some(Scheduler::new(
+            self.batch_size,
+            items,
+            &creation_order(&self.live),
+            live,
+            self.in_scope.clone(),
+        ));
+        Ok(())
+    }
+
+    /// The next batch's block, or `None` when every view is compared.
+    ///
+    /// # Errors
+    /// A catalog name that is not a valid identifier.
+    pub(crate) fn next_batch(&mut self) -> Result<Option<String>> {
+        let Some(scheduler) = self.scheduler.as_mut() else {
+            return Ok(None);
+        };
+        Ok(scheduler.next_batch()?.map(|batch| {
+            let block = batch.block.clone();
+            self.batch = Some((batch, None, BTreeMap::new()));
+            block
+        }))
+    }
+
+    /// Takes the failures of the batch's block.
+    pub(crate) fn take_batch_failures(&mut self, row: FailuresRow) {
+        if let Some((_, failures, _)) = self.batch.as_mut() {
+            *failures = Some(row);
+        }
+    }
+
+    /// The state query of the views the batch created.
+    pub(crate) fn batch_states_query(&self) -> StateQuery {
+        let members = self
+            .batch
+            .as_ref()
+            .map(|(batch, _, _)| batch.members.clone())
+            .unwrap_or_default();
+        states_query(&[], &members)
+    }
+
+    /// Takes the states of the views the batch created; gives the fixpoint block when some
+    /// declared views' texts differ from the live ones.
+    pub(crate) fn take_batch_states(&mut self, rows: Vec<StateRow>) -> Option<String> {
+        let mut created = states(rows);
+        for state in created.values_mut() {
+            state.partial = true;
+        }
+        let keys: Vec<Key> = created.keys().cloned().collect();
+        let block = self.fixpoint_for(&keys, &created);
+        if let Some((_, _, states)) = self.batch.as_mut() {
+            *states = created;
+        }
+        block
+    }
+
+    /// Once the batch's subtransaction is rolled back: what became of its views.
+    pub(crate) fn finish_batch(&mut self) {
+        let (Some(scheduler), Some((batch, failures, mut created))) =
+            (self.scheduler.as_mut(), self.batch.take())
+        else {
+            return;
+        };
+        let failures = failures.unwrap_or_else(FailuresRow::empty);
+        scheduler.take(&batch, &failures, &mut created);
+    }
+
+    /// Once every batch is done: the outcomes as normalised states, failures, views kept.
+    ///
+    /// # Errors
+    /// [`Error::DeclaredViewsRejected`] when declared views failed.
+    pub(crate) fn end_batches(&mut self) -> Result<()> {
+        let Some(scheduler) = self.scheduler.take() else {
+            return Ok(());
+        };
+        for (key, outcome) in scheduler.into_outcomes() {
+            match outcome {
+                Outcome::Created(state) => {
+                    self.normalized.insert(key, *state);
+                }
+                Outcome::Failed(why) if self.declared.contains_key(&key) => {
+                    self.rejected.push((fullname(&key), why));
+                }
+                Outcome::Failed(why) => {
+                    self.unrebuildable.insert(key, why);
+                }
+                Outcome::Kept => {}
+            }
+        }
+        self.rejected_error()
+    }
+
+    fn rejected_error(&mut self) -> Result<()> {
+        if self.rejected.is_empty() {
+            return Ok(());
+        }
+        let mut views = std::mem::take(&mut self.rejected);
+        views.sort();
+        Err(Error::DeclaredViewsRejected { views })
+    }
+
+    /// With table SQL: the normalisation block (drops, table SQL, creations in rounds).
+    ///
+    /// # Errors
+    /// A catalog definition pgview cannot read back, or a name that is not an identifier.
+    pub(crate) fn normalize_sql(&mut self) -> Result<String> {
         let dropped: BTreeSet<Key> = self
             .live
             .keys()
             .filter(|k| self.in_scope.contains(*k) || self.declared.contains_key(*k))
             .cloned()
             .collect();
-        self.victims = dependents_of(&self.live, &dropped)
-            .into_iter()
-            .filter(|k| !dropped.contains(k))
-            .collect();
-
         // One `DROP … CASCADE` per kind, for every view dropped (one statement is faster than
         // one per view; everything is rolled back).
         let mut drops = Vec::new();
@@ -252,7 +508,11 @@ impl Comparison {
                 required: false,
             });
         }
-        let order = creation_rank(&self.live);
+        let order: BTreeMap<Key, usize> = creation_order(&self.live)
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
         creations.sort_by_key(|c| {
             let rank = order.get(&c.key).copied().unwrap_or(usize::MAX);
             (rank, c.key.clone())
@@ -268,24 +528,29 @@ impl Comparison {
         ))
     }
 
-    /// Takes the failures of the normalisation.
+    /// With table SQL: takes the failures of the normalisation and the tables the table SQL
+    /// changes.
     ///
     /// # Errors
     /// [`Error::DeclaredViewsRejected`] when declared views failed.
-    pub(crate) fn take_failures(&mut self, row: FailuresRow) -> Result<()> {
+    pub(crate) fn take_failures(&mut self, row: &FailuresRow) -> Result<()> {
         self.table_changes = TableChanges {
-            up: row.up_schemas.into_iter().zip(row.up_names).collect(),
-            down: row
-                .down_known
-                .then(|| row.down_schemas.into_iter().zip(row.down_names).collect()),
+            up: row.up_schemas.iter().cloned().zip(row.up_names.iter().cloned()).collect(),
+            down: row.down_known.then(|| {
+                row.down_schemas
+                    .iter()
+                    .cloned()
+                    .zip(row.down_names.iter().cloned())
+                    .collect()
+            }),
         };
         self.affected = row
             .affected_schemas
-            .into_iter()
-            .zip(row.affected_names)
+            .iter()
+            .cloned()
+            .zip(row.affected_names.iter().cloned())
             .filter(|key| !self.live.contains_key(key) && !self.declared.contains_key(key))
             .collect();
-        let mut rejected = Vec::new();
         for (&at, message) in row.failed_at.iter().zip(&row.failed_messages) {
             let Some(creation) = usize::try_from(at)
                 .ok()
@@ -295,59 +560,57 @@ impl Comparison {
                 continue;
             };
             if creation.required {
-                rejected.push((fullname(&creation.key), message.clone()));
+                self.rejected.push((fullname(&creation.key), message.clone()));
             } else {
                 self.unrebuildable
                     .insert(creation.key.clone(), message.clone());
             }
         }
-        if rejected.is_empty() {
-            Ok(())
-        } else {
-            rejected.sort();
-            Err(Error::DeclaredViewsRejected { views: rejected })
-        }
+        self.rejected_error()
     }
 
-    /// The declared views (and re-created ones) as the server made them, and the views
-    /// affected by the table SQL that the live query did not read (untouched by the
+    /// With table SQL: the declared views (and re-created ones) as the server made them, and
+    /// the views affected by the table SQL that were not read (untouched by the
     /// normalisation: they are read as they live).
     pub(crate) fn normalized_query(&self) -> StateQuery {
-        let names = self
+        let names: Vec<Key> = self
             .creations
             .iter()
             .filter(|c| !self.unrebuildable.contains_key(&c.key))
             .map(|c| c.key.clone())
             .chain(self.affected.iter().cloned())
             .collect();
-        Selection {
-            schemas: Some(Vec::new()),
-            names,
-            dependents: false,
-        }
-        .query()
+        states_query(&[], &names)
     }
 
-    /// Takes the normalised views; gives the fixpoint block when some texts differ.
+    /// With table SQL: takes the normalised views; gives the fixpoint block when some texts
+    /// differ.
     pub(crate) fn fixpoint_sql(&mut self, rows: Vec<StateRow>) -> Option<String> {
-        self.normalized = states(rows);
+        let mut normalized = states(rows);
         for key in &self.affected {
-            if let Some(state) = self.normalized.remove(key) {
+            if let Some(state) = normalized.remove(key) {
                 self.live.insert(key.clone(), state);
             }
         }
-        for state in self.normalized.values_mut() {
+        for state in normalized.values_mut() {
             state.partial = true;
         }
-        self.candidates = self
-            .declared
-            .keys()
-            .filter(
-                |key| match (self.live.get(*key), self.normalized.get(*key)) {
-                    (Some(live), Some(new)) => live.definition != new.definition,
-                    _ => false,
-                },
-            )
+        let keys: Vec<Key> = normalized.keys().cloned().collect();
+        let block = self.fixpoint_for(&keys, &normalized);
+        self.normalized = normalized;
+        block
+    }
+
+    /// The fixpoint block for the declared views among `keys` whose normalised text (in
+    /// `normalized`) differs from the live one; they become the candidates.
+    fn fixpoint_for(&mut self, keys: &[Key], normalized: &BTreeMap<Key, ViewState>) -> Option<String> {
+        self.candidates = keys
+            .iter()
+            .filter(|key| self.declared.contains_key(*key))
+            .filter(|key| match (self.live.get(*key), normalized.get(*key)) {
+                (Some(live), Some(new)) => live.definition != new.definition,
+                _ => false,
+            })
             .cloned()
             .collect();
         if self.candidates.is_empty() {
@@ -358,7 +621,7 @@ impl Comparison {
             .iter()
             .map(|key| {
                 (
-                    self.normalized[key].definition.as_str(),
+                    normalized[key].definition.as_str(),
                     self.live[key].definition.as_str(),
                 )
             })
@@ -366,7 +629,7 @@ impl Comparison {
         Some(fixpoint_block(&pairs))
     }
 
-    /// Takes the result of the fixpoint block.
+    /// Takes the result of a fixpoint block.
     pub(crate) fn take_same(&mut self, row: &SameRow) {
         for &at in &row.same {
             if let Some(key) = usize::try_from(at)
@@ -390,7 +653,93 @@ impl Comparison {
         let mut after = BTreeMap::new();
         let mut changes = BTreeMap::new();
         let mut entries = Vec::new();
+        for key in &self.fast {
+            entries.push(DiffEntry {
+                schema: key.0.clone(),
+                name: key.1.clone(),
+                kind: self.declared[key].kind(),
+                status: DiffStatus::Unchanged,
+            });
+        }
+        self.declared_targets(user, &mut after, &mut changes, &mut entries)?;
+        for (key, status) in self
+            .in_scope
+            .iter()
+            .map(|key| (key, DiffStatus::Dropped))
+            .chain(self.unmanaged.iter().map(|key| (key, DiffStatus::Unmanaged)))
+        {
+            if self.declared.contains_key(key) {
+                continue;
+            }
+            let materialized = self.selected.get(key).is_some_and(|s| s.materialized);
+            entries.push(DiffEntry {
+                schema: key.0.clone(),
+                name: key.1.clone(),
+                kind: RelationKind::of_view(materialized),
+                status,
+            });
+        }
+        for (key, live) in &self.live {
+            if self.declared.contains_key(key) || self.in_scope.contains(key) {
+                continue;
+            }
+            let (state, rebuilt) = self.kept_state(key, live);
+            after.insert(
+                key.clone(),
+                Target {
+                    state,
+                    blueprint: before_blueprints[key].clone(),
+                    unrebuildable: self.unrebuildable.get(key).cloned(),
+                    rebuilt,
+                },
+            );
+        }
+        let moves = self.apply_moves(&mut after, &mut entries, &mut changes)?;
+        entries.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        Ok(ViewDiff {
+            entries,
+            declared: self
+                .declared
+                .iter()
+                .map(|(key, view)| {
+                    let declared = Declared {
+                        kind: view.kind(),
+                        hash: self.hashes[key].clone(),
+                    };
+                    (key.clone(), declared)
+                })
+                .collect(),
+            stamps: self
+                .selected
+                .iter()
+                .map(|(key, s)| (key.clone(), s.stamp.clone()))
+                .collect(),
+            record: self.record,
+            stale_record: self.stale_record,
+            before: self.live,
+            before_blueprints,
+            after,
+            changes,
+            moves,
+            search_path: self.env.search_path,
+            server_major: self.env.server_version_num / 10_000,
+            table_sql: self.table_sql,
+            table_changes: self.table_changes,
+        })
+    }
+
+    /// The targets and entries of the declared views (but those the record proves unchanged).
+    fn declared_targets(
+        &self,
+        user: &str,
+        after: &mut BTreeMap<Key, Target>,
+        changes: &mut BTreeMap<Key, Vec<Change>>,
+        entries: &mut Vec<DiffEntry>,
+    ) -> Result<()> {
         for (key, view) in &self.declared {
+            if self.fast.contains(key) {
+                continue;
+            }
             let Some(normalized) = self.normalized.get(key) else {
                 return Err(Error::NotFound {
                     kind: view.kind(),
@@ -433,55 +782,7 @@ impl Comparison {
                 },
             );
         }
-        for (key, live) in &self.live {
-            if self.declared.contains_key(key) {
-                continue;
-            }
-            if self.in_scope.contains(key) {
-                entries.push(DiffEntry {
-                    schema: key.0.clone(),
-                    name: key.1.clone(),
-                    kind: RelationKind::of_view(live.materialized),
-                    status: DiffStatus::Dropped,
-                });
-                continue;
-            }
-            if self.unmanaged.contains(key) {
-                entries.push(DiffEntry {
-                    schema: key.0.clone(),
-                    name: key.1.clone(),
-                    kind: RelationKind::of_view(live.materialized),
-                    status: DiffStatus::Unmanaged,
-                });
-            }
-            let (state, rebuilt) = self.kept_state(key, live);
-            after.insert(
-                key.clone(),
-                Target {
-                    state,
-                    blueprint: before_blueprints[key].clone(),
-                    unrebuildable: self.unrebuildable.get(key).cloned(),
-                    rebuilt,
-                },
-            );
-        }
-        let moves = self.apply_moves(&mut after, &mut entries, &mut changes)?;
-        entries.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
-        Ok(ViewDiff {
-            entries,
-            declared: self.declared.keys().cloned().collect(),
-            record: self.record,
-            stale_record: self.stale_record,
-            before: self.live,
-            before_blueprints,
-            after,
-            changes,
-            moves,
-            search_path: self.env.search_path,
-            server_major: self.env.server_version_num / 10_000,
-            table_sql: self.table_sql,
-            table_changes: self.table_changes,
-        })
+        Ok(())
     }
 
     /// The state of a live view that is not declared and stays (with what it reads as the
@@ -552,41 +853,6 @@ impl Comparison {
     }
 }
 
-/// Views moved to another schema: a created view and a dropped one of the same name and kind
-/// whose queries (as the server prints them, names qualified) and columns are the same, each
-/// the only candidate of the other. Keyed by the new place, giving the old one.
-fn find_moves(
-    live: &BTreeMap<Key, ViewState>,
-    after: &BTreeMap<Key, Target>,
-    entries: &[DiffEntry],
-) -> BTreeMap<Key, Key> {
-    let with = |status: &DiffStatus| -> Vec<Key> {
-        entries
-            .iter()
-            .filter(|e| e.status == *status)
-            .map(|e| (e.schema.clone(), e.name.clone()))
-            .collect()
-    };
-    let (created, dropped) = (with(&DiffStatus::Created), with(&DiffStatus::Dropped));
-    let same = |to: &Key, from: &Key| {
-        let (new, old) = (&after[to].state, &live[from]);
-        to.1 == from.1
-            && new.materialized == old.materialized
-            && new.definition == old.definition
-            && new.columns == old.columns
-    };
-    let mut moves = BTreeMap::new();
-    for to in &created {
-        let candidates: Vec<&Key> = dropped.iter().filter(|from| same(to, from)).collect();
-        if let [from] = candidates.as_slice() {
-            if created.iter().filter(|other| same(other, from)).count() == 1 {
-                moves.insert(to.clone(), (*from).clone());
-            }
-        }
-    }
-    moves
-}
-
 fn key_of(view: &AnyView) -> Key {
     let name = view.name();
     (
@@ -597,112 +863,3 @@ fn key_of(view: &AnyView) -> Key {
     )
 }
 
-/// A rank of each live view in a creation order (views read before views reading them).
-fn creation_rank(states: &BTreeMap<Key, ViewState>) -> BTreeMap<Key, usize> {
-    creation_order(states)
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| (k, i))
-        .collect()
-}
-
-/// What differs between the live state `before` and the declared state `after`.
-/// `same_definition`: the fixpoint block found the two texts to be one definition.
-fn compare(before: &ViewState, after: &ViewState, same_definition: bool) -> Vec<Change> {
-    let mut changes = Vec::new();
-    if before.materialized != after.materialized {
-        changes.push(Change::Kind {
-            before: RelationKind::of_view(before.materialized),
-            after: RelationKind::of_view(after.materialized),
-        });
-    }
-    if before.columns != after.columns {
-        let list = |state: &ViewState| {
-            state
-                .columns
-                .iter()
-                .map(|c| (c.name.clone(), c.sql_type.clone()))
-                .collect()
-        };
-        changes.push(Change::Columns {
-            before: list(before),
-            after: list(after),
-        });
-    }
-    if before.definition != after.definition && !same_definition {
-        changes.push(Change::Definition {
-            before: before.definition.clone(),
-            after: after.definition.clone(),
-        });
-    }
-    if effective_options(before) != effective_options(after) {
-        changes.push(Change::Options {
-            before: before.options.clone(),
-            after: after.options.clone(),
-        });
-    }
-    if before.comment != after.comment {
-        changes.push(Change::Comment {
-            column: None,
-            before: before.comment.clone(),
-            after: after.comment.clone(),
-        });
-    }
-    let columns: BTreeSet<&String> = before
-        .column_comments
-        .keys()
-        .chain(after.column_comments.keys())
-        .collect();
-    for column in columns {
-        let (was, is) = (
-            before.column_comments.get(column),
-            after.column_comments.get(column),
-        );
-        if was != is {
-            changes.push(Change::Comment {
-                column: Some(column.clone()),
-                before: was.cloned(),
-                after: is.cloned(),
-            });
-        }
-    }
-    let old: BTreeMap<&str, String> = before
-        .indexes
-        .iter()
-        .map(|i| (i.name.as_str(), i.signature()))
-        .collect();
-    let new: BTreeMap<&str, String> = after
-        .indexes
-        .iter()
-        .map(|i| (i.name.as_str(), i.signature()))
-        .collect();
-    let added: Vec<String> = new
-        .keys()
-        .filter(|n| !old.contains_key(*n))
-        .map(|n| (*n).to_owned())
-        .collect();
-    let removed: Vec<String> = old
-        .keys()
-        .filter(|n| !new.contains_key(*n))
-        .map(|n| (*n).to_owned())
-        .collect();
-    let redefined: Vec<String> = new
-        .iter()
-        .filter(|(n, d)| old.get(*n).is_some_and(|o| o != *d))
-        .map(|(n, _)| (*n).to_owned())
-        .collect();
-    if !(added.is_empty() && removed.is_empty() && redefined.is_empty()) {
-        changes.push(Change::Indexes {
-            added,
-            removed,
-            changed: redefined,
-        });
-    }
-    if before.tablespace != after.tablespace {
-        changes.push(Change::Tablespace {
-            before: before.tablespace.clone(),
-            after: after.tablespace.clone(),
-        });
-    }
-    changes
-}

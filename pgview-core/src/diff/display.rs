@@ -296,7 +296,7 @@ fn pair_lines(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeMap;
 
     use super::*;
     use crate::diff::result::TableChanges;
@@ -315,7 +315,8 @@ mod tests {
         // Only `entries` is read by the reports.
         ViewDiff {
             entries,
-            declared: BTreeSet::new(),
+            declared: BTreeMap::new(),
+            stamps: BTreeMap::new(),
             record: BTreeMap::new(),
             stale_record: BTreeMap::new(),
             before: BTreeMap::new(),

@@ -9,6 +9,8 @@
 //! - [`ViewDiff`] (`result.rs`): the result, which the planner ([`crate::plan`]) turns into a
 //!   migration.
 
+mod aspects;
+mod batches;
 mod compare;
 mod display;
 mod normalize;
@@ -17,6 +19,7 @@ mod result;
 mod run;
 mod scope;
 mod set;
+mod steps;
 
 pub use options::{DiffOptions, DEFAULT_BATCH_SIZE};
 pub(crate) use result::Target;

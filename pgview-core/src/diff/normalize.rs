@@ -87,9 +87,10 @@ pub(crate) struct TableSqlPair<'a> {
     pub(crate) down: &'a str,
 }
 
-/// The first `DO` block: drops, table SQL, creations in rounds.
+/// The first `DO` block: the `prelude` (drops, or the renames of a batch), table SQL,
+/// creations in rounds.
 pub(crate) fn normalize_block(
-    drops: &[String],
+    prelude: &[String],
     table_sql: Option<TableSqlPair<'_>>,
     creations: &[Creation],
 ) -> String {
@@ -108,12 +109,13 @@ pub(crate) fn normalize_block(
   last_error text[] := '{}';
   failed_at int[] := '{}';
   failed_messages text[] := '{}';
+  retry_at int[] := '{}';
   progress boolean;
   i int;
 BEGIN
 ",
     );
-    for statement in drops {
+    for statement in prelude {
         body.push_str("  EXECUTE ");
         push_string_constant(&mut body, statement);
         body.push_str(";\n");
@@ -144,8 +146,10 @@ BEGIN
   END LOOP;
   FOREACH i IN ARRAY retry LOOP
     failed_at := failed_at || i;
+    retry_at := retry_at || i;
     failed_messages := failed_messages || last_error[i];
   END LOOP;
+  PERFORM pg_catalog.set_config('pgview.retry_at', retry_at::text, true);
   PERFORM pg_catalog.set_config('pgview.failed_at', failed_at::text, true);
   PERFORM pg_catalog.set_config('pgview.failed_messages', failed_messages::text, true);
   PERFORM pg_catalog.set_config('pgview.changed_up', changed_up::text, true);
@@ -219,6 +223,7 @@ pub(crate) const FAILURES_SQL: &str = "WITH RECURSIVE t (direction, oids) AS (VA
   SELECT \
     coalesce(nullif(pg_catalog.current_setting('pgview.failed_at', true), ''), '{}')::int4[] AS failed_at, \
     coalesce(nullif(pg_catalog.current_setting('pgview.failed_messages', true), ''), '{}')::text[] AS failed_messages, \
+    coalesce(nullif(pg_catalog.current_setting('pgview.retry_at', true), ''), '{}')::int4[] AS retry_at, \
     ARRAY(SELECT schema FROM named WHERE direction = 'up' ORDER BY schema, name) AS up_schemas, \
     ARRAY(SELECT name FROM named WHERE direction = 'up' ORDER BY schema, name) AS up_names, \
     ARRAY(SELECT schema FROM named WHERE direction = 'down' ORDER BY schema, name) AS down_schemas, \
@@ -236,6 +241,9 @@ pub(crate) struct FailuresRow {
     pub(crate) failed_at: Vec<i32>,
     #[diesel(sql_type = Array<Text>)]
     pub(crate) failed_messages: Vec<String>,
+    /// Those of `failed_at` that failed because a relation did not exist (yet).
+    #[diesel(sql_type = Array<Int4>)]
+    pub(crate) retry_at: Vec<i32>,
     #[diesel(sql_type = Array<Text>)]
     pub(crate) up_schemas: Vec<String>,
     #[diesel(sql_type = Array<Text>)]
@@ -250,6 +258,24 @@ pub(crate) struct FailuresRow {
     pub(crate) affected_names: Vec<String>,
     #[diesel(sql_type = Bool)]
     pub(crate) down_known: bool,
+}
+
+impl FailuresRow {
+    /// No failure, no table changed (a batch whose failures were not read).
+    pub(crate) fn empty() -> Self {
+        Self {
+            failed_at: Vec::new(),
+            failed_messages: Vec::new(),
+            retry_at: Vec::new(),
+            up_schemas: Vec::new(),
+            up_names: Vec::new(),
+            down_schemas: Vec::new(),
+            down_names: Vec::new(),
+            affected_schemas: Vec::new(),
+            affected_names: Vec::new(),
+            down_known: true,
+        }
+    }
 }
 
 /// The second `DO` block: for each pair `(declared, live)` of texts that differ, whether they

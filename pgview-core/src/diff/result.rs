@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::RelationKind;
-use crate::record::Record;
+use crate::record::{Declared, Record};
 use crate::snapshot::{Blueprint, Key, ViewState};
 
 use super::set::TableSql;
@@ -173,8 +173,10 @@ pub(crate) struct Target {
 #[derive(Debug, Clone)]
 pub struct ViewDiff {
     pub(crate) entries: Vec<DiffEntry>,
-    /// The declared views.
-    pub(crate) declared: BTreeSet<Key>,
+    /// The declared views, as the ownership record would hold them.
+    pub(crate) declared: BTreeMap<Key, Declared>,
+    /// The stamp of every view the comparison found (see `snapshot/fingerprint.rs`).
+    pub(crate) stamps: BTreeMap<Key, String>,
     /// The rows of the ownership record whose view is still the object they recorded (empty
     /// when there is no record).
     pub(crate) record: Record,

@@ -7,8 +7,8 @@ use diesel::pg::Pg;
 use crate::error::Result;
 
 use super::compare::{Comparison, EnvRow, ENV_SQL};
-use super::normalize::{FAILURES_SQL, SAME_SQL};
 use super::options::DiffOptions;
+use super::steps::{Reply, Request, Steps};
 use super::result::ViewDiff;
 use super::scope::DiffScope;
 use super::set::ViewSet;
@@ -88,26 +88,30 @@ where
 
     conn.batch_execute(&lock_block(options.lock_wait))?;
     let env = diesel::sql_query(ENV_SQL.as_str()).get_result::<EnvRow>(conn)?;
-    let mut comparison = Comparison::new(declared, &options.scope, env)?;
-    if let Some(query) = comparison.record_query() {
-        let rows = diesel::sql_query(query).load(conn)?;
-        comparison.take_record(rows);
+    let mut steps = Steps::new(Comparison::new(declared, options, env)?);
+    while let Some(request) = steps.next()? {
+        let reply = match request {
+            Request::Execute(sql) => {
+                conn.batch_execute(&sql)?;
+                Reply::Done
+            }
+            Request::Record(sql) => Reply::Record(diesel::sql_query(sql).load(conn)?),
+            Request::Select(query) => Reply::Select(query.load(conn)?),
+            Request::States(query) => Reply::States(query.load(conn)?),
+            Request::Failures(sql) => Reply::Failures(diesel::sql_query(sql).get_result(conn)?),
+            Request::Same(sql) => Reply::Same(diesel::sql_query(sql).get_result(conn)?),
+            Request::Begin => {
+                C::TransactionManager::begin_transaction(conn)?;
+                Reply::Done
+            }
+            Request::Rollback => {
+                C::TransactionManager::rollback_transaction(conn)?;
+                Reply::Done
+            }
+        };
+        steps.reply(reply)?;
     }
-    Comparison::search_path_query("").execute(conn)?;
-    let live = comparison.live_query().load(conn)?;
-    let block = comparison.normalize_sql(live)?;
-    comparison.user_search_path_query().execute(conn)?;
-    conn.batch_execute(&block)?;
-    let failures = diesel::sql_query(FAILURES_SQL).get_result(conn)?;
-    comparison.take_failures(failures)?;
-    Comparison::search_path_query("").execute(conn)?;
-    let normalized = comparison.normalized_query().load(conn)?;
-    if let Some(block) = comparison.fixpoint_sql(normalized) {
-        conn.batch_execute(&block)?;
-        let same = diesel::sql_query(SAME_SQL).get_result(conn)?;
-        comparison.take_same(&same);
-    }
-    comparison.finish()
+    steps.finish()
 }
 
 /// The async form of [`diff`], run by [`aio::diff`](crate::aio::diff): the same queries in the
@@ -138,30 +142,36 @@ async fn diff_in_transaction_async<C>(
 where
     C: diesel_async::AsyncConnection<Backend = Pg>,
 {
-    use diesel_async::RunQueryDsl;
+    use diesel_async::{RunQueryDsl, TransactionManager as _};
 
     conn.batch_execute(&lock_block(options.lock_wait)).await?;
     let env = diesel::sql_query(ENV_SQL.as_str())
         .get_result::<EnvRow>(conn)
         .await?;
-    let mut comparison = Comparison::new(declared, &options.scope, env)?;
-    if let Some(query) = comparison.record_query() {
-        let rows = diesel::sql_query(query).load(conn).await?;
-        comparison.take_record(rows);
+    let mut steps = Steps::new(Comparison::new(declared, options, env)?);
+    while let Some(request) = steps.next()? {
+        let reply = match request {
+            Request::Execute(sql) => {
+                conn.batch_execute(&sql).await?;
+                Reply::Done
+            }
+            Request::Record(sql) => Reply::Record(diesel::sql_query(sql).load(conn).await?),
+            Request::Select(query) => Reply::Select(query.load(conn).await?),
+            Request::States(query) => Reply::States(query.load(conn).await?),
+            Request::Failures(sql) => {
+                Reply::Failures(diesel::sql_query(sql).get_result(conn).await?)
+            }
+            Request::Same(sql) => Reply::Same(diesel::sql_query(sql).get_result(conn).await?),
+            Request::Begin => {
+                C::TransactionManager::begin_transaction(conn).await?;
+                Reply::Done
+            }
+            Request::Rollback => {
+                C::TransactionManager::rollback_transaction(conn).await?;
+                Reply::Done
+            }
+        };
+        steps.reply(reply)?;
     }
-    Comparison::search_path_query("").execute(conn).await?;
-    let live = comparison.live_query().load(conn).await?;
-    let block = comparison.normalize_sql(live)?;
-    comparison.user_search_path_query().execute(conn).await?;
-    conn.batch_execute(&block).await?;
-    let failures = diesel::sql_query(FAILURES_SQL).get_result(conn).await?;
-    comparison.take_failures(failures)?;
-    Comparison::search_path_query("").execute(conn).await?;
-    let normalized = comparison.normalized_query().load(conn).await?;
-    if let Some(block) = comparison.fixpoint_sql(normalized) {
-        conn.batch_execute(&block).await?;
-        let same = diesel::sql_query(SAME_SQL).get_result(conn).await?;
-        comparison.take_same(&same);
-    }
-    comparison.finish()
+    steps.finish()
 }

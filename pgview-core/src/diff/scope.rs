@@ -6,7 +6,7 @@ use crate::definition::AnyView;
 use crate::error::Result;
 use crate::ident::{Ident, QualifiedName};
 use crate::record::Record;
-use crate::snapshot::{Key, ViewState};
+use crate::snapshot::Key;
 
 /// Which views of the database [`diff`](crate::diff) compares with the declared ones.
 ///
@@ -187,23 +187,22 @@ impl DiffScope {
         }
     }
 
-    /// Whether the live view `state` (read with the selection of this scope) is in scope.
-    pub(crate) fn contains(&self, state: &ViewState, named: &BTreeSet<Key>) -> bool {
+    /// Whether the live view `key` is in scope; `in_schemas`: whether it is in the schemas the
+    /// selection read (see [`schema_list`](Self::schema_list)).
+    pub(crate) fn contains(&self, key: &Key, in_schemas: bool, named: &BTreeSet<Key>) -> bool {
         let in_scope = match &self.schemas {
-            Schemas::Managed | Schemas::Views(_) => named.contains(&state.key),
+            Schemas::Managed | Schemas::Views(_) => named.contains(key),
             Schemas::None => false,
-            Schemas::Declared | Schemas::Given(_) | Schemas::All => state.in_scope,
+            Schemas::Declared | Schemas::Given(_) | Schemas::All => in_schemas,
         };
-        in_scope && !self.is_excluded(&state.key.0, &state.key.1)
+        in_scope && !self.is_excluded(&key.0, &key.1)
     }
 
-    /// Whether the live view `state`, not declared and not in scope, is reported as
+    /// Whether the live view `key`, not declared and not in scope, is reported as
     /// [`Unmanaged`](crate::DiffStatus::Unmanaged): the managed scope reports the views of
     /// the declared views' schemas that nobody recorded.
-    pub(crate) fn reports_unmanaged(&self, state: &ViewState) -> bool {
-        self.schemas == Schemas::Managed
-            && state.in_scope
-            && !self.is_excluded(&state.key.0, &state.key.1)
+    pub(crate) fn reports_unmanaged(&self, key: &Key, in_schemas: bool) -> bool {
+        self.schemas == Schemas::Managed && in_schemas && !self.is_excluded(&key.0, &key.1)
     }
 
     /// Whether it is the managed scope (declared and recorded views).

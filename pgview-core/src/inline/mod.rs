@@ -20,7 +20,7 @@ use diesel::query_builder::{QueryBuilder, QueryFragment};
 
 use crate::error::{Error, Result};
 use literal::{CustomType, CustomTypes, Resolved};
-pub(crate) use placeholders::{ends_in_line_comment, split, Piece};
+pub(crate) use placeholders::{ends_in_line_comment, identifiers, split, Piece};
 
 /// Renders `query` as SQL text with its bind values inlined as literals.
 ///

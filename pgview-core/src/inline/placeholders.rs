@@ -43,6 +43,34 @@ fn next_token(bytes: &[u8], i: usize) -> usize {
     }
 }
 
+/// The identifiers of `sql` as the server reads them: unquoted words folded to lower case,
+/// quoted identifiers with `""` unescaped; keywords included (the lexer does not know them),
+/// strings, comments and dollar-quoted text left out.
+pub(crate) fn identifiers(sql: &str) -> Vec<String> {
+    let bytes = sql.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let next = match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => skip_line_comment(bytes, i),
+            b'"' => {
+                let end = skip_quoted(bytes, i + 1, b'"');
+                let inner = &sql[i + 1..end.saturating_sub(1).max(i + 1)];
+                found.push(inner.replace("\"\"", "\""));
+                end
+            }
+            b if is_ident_start(b) && !(matches!(b, b'e' | b'E') && bytes.get(i + 1) == Some(&b'\'')) => {
+                let end = skip_word(bytes, i);
+                found.push(sql[i..end].to_ascii_lowercase());
+                end
+            }
+            _ => next_token(bytes, i),
+        };
+        i = next;
+    }
+    found
+}
+
 /// Splits `sql` into verbatim text and placeholders.
 pub(crate) fn split(sql: &str) -> Vec<Piece<'_>> {
     let bytes = sql.as_bytes();
@@ -260,4 +288,15 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn identifiers_as_the_server_reads_them() {
+        assert_eq!(
+            identifiers(
+                "SELECT a.Id, \"Odd \"\"name\"\"\" FROM s.T -- x y\n/* z */ WHERE c = 'w' AND d = E'v\\'' AND $$q$$ = $1"
+            ),
+            ["select", "a", "id", "Odd \"name\"", "from", "s", "t", "where", "c", "and", "d", "and"]
+        );
+    }
+
 }

@@ -19,8 +19,10 @@ use crate::error::{Error, RelationKind, Result};
 use crate::ident::QualifiedName;
 use crate::lock::{lock_block, DEFAULT_LOCK_WAIT};
 use crate::record::re_identify_sql;
+use crate::diff::DEFAULT_BATCH_SIZE;
 use crate::snapshot::{
-    creation_order, drop_sql, states, Blueprint, Key, Selection, StateRow, ViewState,
+    creation_order, drop_sql, states, states_query, Blueprint, Key, StateQuery, StateRow,
+    ViewState,
 };
 
 /// Pins `search_path` to nothing for the rest of the transaction, keeping the caller's value
@@ -60,10 +62,10 @@ struct PinRow {
 /// [`restore_operation`](Self::restore_operation)) for code that writes migrations.
 ///
 /// What is captured and how it is restored is what a generated migration restores when it
-/// rebuilds a view (one snapshot, [`crate::snapshot`]): capturing costs a fixed number of
-/// queries (the reverse dependencies, then the views' state between pinning and unpinning
-/// `search_path`: 4, whatever the number of views); dropping and restoring are one round trip
-/// each.
+/// rebuilds a view (one snapshot, [`crate::snapshot`]): capturing costs the reverse
+/// dependencies, then the views' state between pinning and unpinning `search_path`, 250 views
+/// per query, each read in a subtransaction rolled back once read (so that the capture holds
+/// the locks of 250 views at most); dropping and restoring are one round trip each.
 ///
 /// Not restored: comments on indexes, column-level privileges, security labels, and grants
 /// made by a role other than the owner (they are made again by the current role).
@@ -135,13 +137,21 @@ impl DependentViews {
     {
         use diesel::RunQueryDsl;
 
+        use diesel::connection::TransactionManager;
+
         let name = relation.to_qualified_name()?;
         let dependents = reverse_plan(&name)?.run(conn)?;
-        let Some(selection) = selection(&dependents) else {
+        if dependents.is_empty() {
             return Ok(Self::empty(&name));
-        };
+        }
         let pin = diesel::sql_query(PIN_SEARCH_PATH).get_result::<PinRow>(conn)?;
-        let rows = selection.query().load::<StateRow>(conn)?;
+        let mut rows = Vec::with_capacity(dependents.len());
+        for query in chunks(&dependents) {
+            C::TransactionManager::begin_transaction(conn)?;
+            let chunk = query.load::<StateRow>(conn);
+            C::TransactionManager::rollback_transaction(conn)?;
+            rows.extend(chunk?);
+        }
         diesel::sql_query(UNPIN_SEARCH_PATH).execute(conn)?;
         Self::assemble(&name, rows, &pin.current_role)
     }
@@ -154,15 +164,23 @@ impl DependentViews {
     {
         use diesel_async::RunQueryDsl;
 
+        use diesel_async::TransactionManager;
+
         let name = relation.to_qualified_name()?;
         let dependents = reverse_plan(&name)?.run_async(conn).await?;
-        let Some(selection) = selection(&dependents) else {
+        if dependents.is_empty() {
             return Ok(Self::empty(&name));
-        };
+        }
         let pin = diesel::sql_query(PIN_SEARCH_PATH)
             .get_result::<PinRow>(conn)
             .await?;
-        let rows = selection.query().load::<StateRow>(conn).await?;
+        let mut rows = Vec::with_capacity(dependents.len());
+        for query in chunks(&dependents) {
+            C::TransactionManager::begin_transaction(conn).await?;
+            let chunk = query.load::<StateRow>(conn).await;
+            C::TransactionManager::rollback_transaction(conn).await?;
+            rows.extend(chunk?);
+        }
         diesel::sql_query(UNPIN_SEARCH_PATH).execute(conn).await?;
         Self::assemble(&name, rows, &pin.current_role)
     }
@@ -345,25 +363,25 @@ impl DependentViews {
     }
 }
 
-/// The state query of the dependent views, or `None` when there is none.
-fn selection(dependents: &[ReverseDependency]) -> Option<Selection> {
-    if dependents.is_empty() {
-        return None;
-    }
-    Some(Selection {
-        schemas: Some(Vec::new()),
-        names: dependents
-            .iter()
-            .map(|d| (d.view.schema.clone(), d.view.name.clone()))
-            .collect(),
-        dependents: false,
-    })
+/// The state queries of the dependent views, a bounded number each: reading a view's state
+/// locks it, and each chunk is read in a subtransaction rolled back once read, which releases
+/// its locks (see `snapshot/query.rs`).
+fn chunks(dependents: &[ReverseDependency]) -> Vec<StateQuery> {
+    let names: Vec<Key> = dependents
+        .iter()
+        .map(|d| (d.view.schema.clone(), d.view.name.clone()))
+        .collect();
+    names
+        .chunks(DEFAULT_BATCH_SIZE)
+        .map(|chunk| states_query(&[], chunk))
+        .collect()
 }
 
 /// Runs `change` on `conn` with the views that depend on `relation` (directly or through
 /// other views, plain and materialized) out of the way, all in one transaction:
 ///
-/// 1. capture them ([`DependentViews::capture`]: a fixed number of catalog queries);
+/// 1. capture them ([`DependentViews::capture`]: catalog queries, a bounded number of views
+///    each);
 /// 2. drop them, in reverse dependency order, with explicit `DROP VIEW` /
 ///    `DROP MATERIALIZED VIEW` (never `CASCADE`, so nothing else disappears);
 /// 3. run `change` (an `ALTER TABLE`, …);

@@ -49,8 +49,8 @@ mod types;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diff::{Change, Target, ViewDiff};
-use crate::error::{Error, RelationKind, Result};
-use crate::record::RecordChange;
+use crate::error::{Error, Result};
+use crate::record::{Declared, RecordChange};
 use crate::snapshot::{fullname, Key, Source, ViewState};
 
 pub(crate) use guard::DRIFT_MESSAGE;
@@ -219,13 +219,11 @@ fn record_changes(
     up: &Planned,
     down: &Planned,
 ) -> (RecordChange, RecordChange) {
-    let declared: BTreeMap<Key, RelationKind> = diff
+    let declared: BTreeMap<Key, Declared> = diff
         .declared
         .iter()
-        .filter_map(|key| {
-            let state = after.get(key)?;
-            Some((key.clone(), RelationKind::of_view(state.materialized)))
-        })
+        .filter(|(key, _)| after.contains_key(*key))
+        .map(|(key, declared)| (key.clone(), declared.clone()))
         .collect();
     let gone: BTreeSet<Key> = diff
         .before
@@ -233,12 +231,19 @@ fn record_changes(
         .filter(|key| !after.contains_key(*key))
         .cloned()
         .collect();
+    let touched_up: BTreeSet<Key> = up
+        .touched
+        .keys()
+        .cloned()
+        .chain(up.recreated())
+        .collect();
     RecordChange::between(
         &diff.record,
         &diff.stale_record,
+        &diff.stamps,
         &declared,
         &gone,
-        &up.recreated(),
+        &touched_up,
         &down.recreated(),
     )
 }

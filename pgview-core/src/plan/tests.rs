@@ -18,9 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::definition::{AnyView, MaterializedView, View};
 use crate::diff::{Change, Target, ViewDiff, ViewSet};
 use crate::error::RelationKind;
-use crate::record::{Record, Recorded};
+use crate::record::{Declared, Record, Recorded};
 use crate::snapshot::fixtures::{key, OWNER};
-use crate::snapshot::{Blueprint, Key, Source, ViewState};
+use crate::snapshot::{fullname, Blueprint, Key, Source, ViewState};
 
 use super::{MigrationPlan, PlanOptions, Step, StepKind};
 
@@ -94,6 +94,8 @@ impl Scenario {
                 kind,
                 at: Some(at.to_owned()),
                 oid: Some(1),
+                hash: Some(format!("hash of {name}")),
+                stamp: Some(format!("stamp of {name}")),
             },
         );
         self
@@ -158,10 +160,24 @@ impl Scenario {
             .table_sql
             .as_ref()
             .and_then(|(up, down)| ViewSet::new().with_table_sql(up, down).table_sql().cloned());
+        // Each declared view hashes, and each live view stamps, as the record says.
+        let stamps = live
+            .keys()
+            .map(|k| (k.clone(), format!("stamp of {}", fullname(k))))
+            .collect();
+        let declared = declared
+            .into_iter()
+            .map(|k| {
+                let kind = RelationKind::of_view(after[&k].state.materialized);
+                let hash = format!("hash of {}", fullname(&k));
+                (k, Declared { kind, hash })
+            })
+            .collect();
         let mut diff = ViewDiff {
             // The planner does not read the entries.
             entries: Vec::new(),
             declared,
+            stamps,
             record: self.record.clone(),
             stale_record: Record::new(),
             before: live,
@@ -318,7 +334,7 @@ fn an_unrecorded_view_that_matches_is_adopted() {
     assert_has(&up, "INSERT INTO pgview.managed_views");
     assert_has(
         &up,
-        "('s', 'v', 'view', pg_catalog.to_regclass('\"s\".\"v\"')::oid, pg_catalog.now())",
+        "('s'::text, 'v'::text, 'view'::text, NULL::oid, 'hash of s.v'::text, NULL::text, NULL::timestamptz)",
     );
     assert_has(&up, "pg_advisory_xact_lock(");
     assert_has(

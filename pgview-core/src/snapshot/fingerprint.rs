@@ -88,12 +88,44 @@ pub(crate) const DEPENDENTS: &str = "ARRAY(SELECT x.dependent FROM (SELECT DISTI
 /// The fingerprint expression (see [`fingerprint`]), for the drift guard.
 pub(crate) static FINGERPRINT: LazyLock<String> = LazyLock::new(fingerprint);
 
+/// The stamp of the view `c`: what changes when the view is changed in any way, read from
+/// catalog rows only, so that it costs no lock and little time (no `pg_get_viewdef`): its
+/// kind, owner, privileges, options and tablespace, the transaction that last wrote its
+/// query (the `_RETURN` rule), its columns, and the transactions that last wrote its comments,
+/// indexes, triggers, other rules and column defaults. A refresh changes none of it. The
+/// ownership record keeps the stamp a migration left; an equal stamp means the view is still
+/// exactly what that migration made.
+pub(crate) const STAMP: &str = "pg_catalog.md5(pg_catalog.concat_ws('|', \
+     c.relkind, c.relowner, c.relacl::text, c.reloptions::text, c.reltablespace, \
+     (SELECT r.xmin::text FROM pg_catalog.pg_rewrite r \
+      WHERE r.ev_class = c.oid AND r.rulename = '_RETURN'), \
+     (SELECT pg_catalog.string_agg(a.attnum::text || ':' || a.attname::text || ':' || a.atttypid::text \
+                                   || ':' || a.atttypmod::text || ':' || a.attcollation::text, ',' \
+                                   ORDER BY a.attnum) \
+      FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), \
+     (SELECT pg_catalog.string_agg(d.objsubid::text || ':' || d.xmin::text, ',' ORDER BY d.objsubid) \
+      FROM pg_catalog.pg_description d \
+      WHERE d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass), \
+     (SELECT pg_catalog.string_agg(ic.relname::text || ':' || i.xmin::text, ',' ORDER BY ic.relname) \
+      FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+      WHERE i.indrelid = c.oid), \
+     (SELECT pg_catalog.string_agg(t.xmin::text, ',' ORDER BY t.oid) FROM pg_catalog.pg_trigger t \
+      WHERE t.tgrelid = c.oid AND NOT t.tgisinternal), \
+     (SELECT pg_catalog.string_agg(rr.xmin::text, ',' ORDER BY rr.oid) FROM pg_catalog.pg_rewrite rr \
+      WHERE rr.ev_class = c.oid AND rr.rulename <> '_RETURN'), \
+     (SELECT pg_catalog.string_agg(ad.adnum::text || ':' || ad.xmin::text, ',' ORDER BY ad.adnum) \
+      FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = c.oid)))";
+
 /// `sql/state.sql` with its expressions in place.
 pub(crate) static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
     include_str!("sql/state.sql")
         .replace("{column_type}", COLUMN_TYPE)
         .replace("{fingerprint}", &FINGERPRINT)
 });
+
+/// `sql/select.sql` with its expressions in place.
+pub(crate) static SELECT_SQL: LazyLock<String> =
+    LazyLock::new(|| include_str!("sql/select.sql").replace("{stamp}", STAMP));
 
 #[cfg(test)]
 mod tests {

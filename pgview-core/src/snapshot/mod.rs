@@ -25,9 +25,11 @@ pub(crate) use blueprint::{
     catalog_definition, drop_index_sql, drop_sql, normalization_sql, qualified, temporary_name,
     Blueprint,
 };
-pub(crate) use fingerprint::{DEFINED_COMPONENTS, DEPENDENTS, FINGERPRINT};
-pub(crate) use order::{creation_order, dependents_of, read_by, topological};
-pub(crate) use query::{Selection, StateQuery};
+pub(crate) use fingerprint::{DEFINED_COMPONENTS, DEPENDENTS, FINGERPRINT, STAMP};
+pub(crate) use order::{
+    creation_order, dependents_in, read_by, read_by_in, topological,
+};
+pub(crate) use query::{states_query, SelectRow, Selected, Selection, StateQuery};
 pub(crate) use state::{
-    effective_options, fullname, split_option, states, Key, StateRow, ViewState,
+    effective_options, fullname, split_option, states, Column, Key, StateRow, ViewState,
 };

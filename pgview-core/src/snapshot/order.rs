@@ -9,22 +9,24 @@ use super::state::{Key, ViewState};
 
 /// The views of `states` that read each view (its direct dependents).
 pub(crate) fn read_by(states: &BTreeMap<Key, ViewState>) -> BTreeMap<&Key, Vec<&Key>> {
+    read_by_in(states.iter().map(|(key, state)| (key, &state.reads)))
+}
+
+/// The views of `views` (each with what it reads) that read each view.
+pub(crate) fn read_by_in<'a>(
+    views: impl Iterator<Item = (&'a Key, &'a Vec<Key>)>,
+) -> BTreeMap<&'a Key, Vec<&'a Key>> {
     let mut read_by: BTreeMap<&Key, Vec<&Key>> = BTreeMap::new();
-    for state in states.values() {
-        for read in &state.reads {
-            read_by.entry(read).or_default().push(&state.key);
+    for (key, reads) in views {
+        for read in reads {
+            read_by.entry(read).or_default().push(key);
         }
     }
     read_by
 }
 
-/// Every view of `states` that reads one of `roots`, transitively (the roots excluded unless
-/// they read each other).
-pub(crate) fn dependents_of(
-    states: &BTreeMap<Key, ViewState>,
-    roots: &BTreeSet<Key>,
-) -> BTreeSet<Key> {
-    let read_by = read_by(states);
+/// Every view that reads one of `roots` in the graph `read_by`, transitively.
+pub(crate) fn dependents_in(read_by: &BTreeMap<&Key, Vec<&Key>>, roots: &BTreeSet<Key>) -> BTreeSet<Key> {
     let mut found = BTreeSet::new();
     let mut queue: VecDeque<&Key> = roots.iter().collect();
     while let Some(key) = queue.pop_front() {

@@ -186,9 +186,20 @@ fn recording() -> Scenario {
         .recorded("s.gone", RelationKind::MaterializedView, "1700000100.5")
 }
 
-const UPSERT: &str = " ON CONFLICT (schema_name, view_name) DO UPDATE \
-                      SET kind = EXCLUDED.kind, view_oid = EXCLUDED.view_oid, \
-                      recorded_at = EXCLUDED.recorded_at";
+/// Asserts that a record `INSERT` writes exactly `rows` (each as its `VALUES` row).
+#[track_caller]
+fn assert_writes(insert: &str, rows: &[&str]) {
+    assert!(
+        insert.starts_with(
+            "INSERT INTO pgview.managed_views \
+             (schema_name, view_name, kind, view_oid, declared_hash, stamp, recorded_at) \
+             SELECT v.s, v.n, v.k, coalesce(v.o, c.oid), v.h, coalesce(v.st, pg_catalog.md5("
+        ),
+        "{insert}"
+    );
+    assert_has(insert, &format!("FROM (VALUES {}) AS v", rows.join(", ")));
+    assert_has(insert, "ON CONFLICT (schema_name, view_name) DO UPDATE SET kind = EXCLUDED.kind");
+}
 
 #[test]
 fn up_records_the_declared_views_and_forgets_the_dropped_ones_last() {
@@ -213,17 +224,18 @@ fn up_records_the_declared_views_and_forgets_the_dropped_ones_last() {
         &record.statements[1],
         "CREATE TABLE IF NOT EXISTS pgview.managed_views (",
     );
+    assert_eq!(record.statements.len(), 4);
     assert_eq!(
-        record.statements[2..],
-        [
-            "DELETE FROM pgview.managed_views WHERE (schema_name, view_name) IN (VALUES ('s', 'gone'))"
-                .to_owned(),
-            format!(
-                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, view_oid, recorded_at) VALUES \
-                 ('s', 'kind', 'materialized view', pg_catalog.to_regclass('\"s\".\"kind\"')::oid, pg_catalog.now()), \
-                 ('s', 'new', 'view', pg_catalog.to_regclass('\"s\".\"new\"')::oid, pg_catalog.now()){UPSERT}"
-            ),
-        ]
+        record.statements[2],
+        "DELETE FROM pgview.managed_views WHERE (schema_name, view_name) IN (VALUES ('s', 'gone'))"
+    );
+    // The OID and the stamp of each view when the migration ends; now, since its kind changed.
+    assert_writes(
+        &record.statements[3],
+        &[
+            "('s'::text, 'kind'::text, 'materialized view'::text, NULL::oid, 'hash of s.kind'::text, NULL::text, NULL::timestamptz)",
+            "('s'::text, 'new'::text, 'view'::text, NULL::oid, 'hash of s.new'::text, NULL::text, NULL::timestamptz)",
+        ],
     );
     // After the last step, before the runner's search_path back.
     let up = statements(&plan, Direction::Up);
@@ -251,22 +263,25 @@ fn down_undoes_exactly_the_change_of_the_record() {
         record.comment,
         "the ownership record (pgview.managed_views) records s.gone, s.kind; forgets s.new"
     );
+    assert_eq!(record.statements.len(), 4);
     assert_eq!(
-        record.statements[2..],
-        [
-            "DELETE FROM pgview.managed_views WHERE (schema_name, view_name) IN (VALUES ('s', 'new'))"
-                .to_owned(),
-            format!(
-                "INSERT INTO pgview.managed_views (schema_name, view_name, kind, view_oid, recorded_at) VALUES \
-                 ('s', 'gone', 'materialized view', pg_catalog.to_regclass('\"s\".\"gone\"')::oid, pg_catalog.to_timestamp('1700000100.5')::timestamptz), \
-                 ('s', 'kind', 'view', pg_catalog.to_regclass('\"s\".\"kind\"')::oid, pg_catalog.to_timestamp('1699999999')::timestamptz){UPSERT}"
-            ),
-        ]
+        record.statements[2],
+        "DELETE FROM pgview.managed_views WHERE (schema_name, view_name) IN (VALUES ('s', 'new'))"
+    );
+    // The rows as they were: their time and hash; the OID and stamp of the views down leaves.
+    assert_writes(
+        &record.statements[3],
+        &[
+            "('s'::text, 'gone'::text, 'materialized view'::text, NULL::oid, 'hash of s.gone'::text, NULL::text, pg_catalog.to_timestamp('1700000100.5')::timestamptz)",
+            "('s'::text, 'kind'::text, 'view'::text, NULL::oid, 'hash of s.kind'::text, NULL::text, pg_catalog.to_timestamp('1699999999')::timestamptz)",
+        ],
     );
 }
 
+/// A recorded view the migration replaces gets its new stamp (and keeps its time); down writes
+/// the row back as it was.
 #[test]
-fn nothing_to_record_no_record_statement() {
+fn a_changed_view_is_recorded_again() {
     let live = ViewState::view("s.v", "SELECT 1 AS a");
     let new = ViewState::view("s.v", "SELECT 2 AS a");
     let plan = Scenario::new()
@@ -275,9 +290,9 @@ fn nothing_to_record_no_record_statement() {
         .changed("s.v", vec![definition(&live, &new)])
         .recorded("s.v", RelationKind::View, "1700000000")
         .plan();
-    assert!(plan.up.record.is_empty() && plan.down.record.is_empty());
-    assert!(!plan.up_sql().contains("managed_views"));
-    assert!(!plan.down_sql().contains("managed_views"));
+    let row = "('s'::text, 'v'::text, 'view'::text, NULL::oid, 'hash of s.v'::text, NULL::text, pg_catalog.to_timestamp('1700000000')::timestamptz)";
+    assert_writes(&record_unit(&plan, Direction::Up).statements[2], &[row]);
+    assert_writes(&record_unit(&plan, Direction::Down).statements[2], &[row]);
 }
 
 /// `s.v` moved to `t.v`, read by the undeclared `s.w`; recorded at its old place.

@@ -1,12 +1,13 @@
--- The views a comparison looks at, with everything a migration needs to compare, drop and
--- re-create them: one row per view or materialized view. Run with `search_path` empty, so that
--- every name in the definitions, types, index and trigger texts is schema-qualified.
--- Binds:
---   $1 text[]  schemas in scope (NULL: every user schema; '{}': none)
---   $2 text[]  schemas of named views    $3 text[]  their names (declared views, …)
---   $4 bool    also every view that reads a selected one, transitively
--- A view that belongs to an extension is never in scope.
-WITH RECURSIVE
+-- The state of views: one row per view or materialized view, with everything a migration
+-- needs to compare, drop and re-create it. Run with `search_path` empty, so that every name in
+-- the definitions, types, index and trigger texts is schema-qualified.
+-- `{column_type}` and `{fingerprint}` are replaced by the expressions of `fingerprint.rs`
+-- (shared with the drift guard of generated migrations).
+-- Binds: the views, by OID with whether each is in scope ($1 int8[], $2 bool[], parallel), and
+-- by name ($3 schemas, $4 names: text[], parallel; not in scope).
+-- Printing a definition (`pg_get_viewdef`) locks the view until the transaction ends: callers
+-- read a bounded number of views per (sub)transaction (see `query.rs`).
+WITH
 user_schemas AS (
     SELECT n.oid, n.nspname::text AS nspname
     FROM pg_catalog.pg_namespace n
@@ -14,41 +15,21 @@ user_schemas AS (
       AND n.nspname NOT LIKE 'pg\_toast%'
       AND n.nspname NOT LIKE 'pg\_temp\_%'
 ),
-scoped AS (
-    SELECT c.oid
-    FROM pg_catalog.pg_class c
-    JOIN user_schemas s ON s.oid = c.relnamespace
-    WHERE c.relkind IN ('v', 'm')
-      AND ($1::text[] IS NULL OR s.nspname = ANY ($1::text[]))
-      AND NOT EXISTS (
-          SELECT 1 FROM pg_catalog.pg_depend e
-          WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
-            AND e.deptype = 'e')
-),
-named AS (
-    SELECT c.oid
-    FROM unnest($2::text[], $3::text[]) AS w (schema, name)
+selected (oid, in_scope) AS (
+    SELECT o.oid::oid, o.in_scope
+    FROM unnest($1::int8[], $2::bool[]) AS o (oid, in_scope)
+    UNION
+    SELECT c.oid, false
+    FROM unnest($3::text[], $4::text[]) AS w (schema, name)
     JOIN user_schemas s ON s.nspname = w.schema
     JOIN pg_catalog.pg_class c ON c.relnamespace = s.oid AND c.relname = w.name::name
     WHERE c.relkind IN ('v', 'm')
-),
-selected (oid) AS (
-    SELECT oid FROM (SELECT oid FROM scoped UNION SELECT oid FROM named) AS roots
-    UNION
-    SELECT r.ev_class
-    FROM selected p
-    JOIN pg_catalog.pg_depend d
-      ON d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = p.oid
-     AND d.classid = 'pg_catalog.pg_rewrite'::regclass
-    JOIN pg_catalog.pg_rewrite r
-      ON r.oid = d.objid AND r.rulename = '_RETURN' AND r.ev_class <> p.oid
-    WHERE $4::bool
 )
 SELECT s.nspname AS schema,
        c.relname::text AS name,
        c.oid::int8 AS oid,
        c.relkind = 'm' AS materialized,
-       c.oid IN (SELECT oid FROM scoped) AS in_scope,
+       sel.in_scope,
        pg_catalog.pg_get_viewdef(c.oid) AS definition,
        pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
        coalesce(c.reloptions::text[], '{}') AS options,

@@ -1,0 +1,404 @@
+//! The batches of a comparison: the declared views (and the views outside the scope that read
+//! a changing view) created by the server a bounded number at a time, each batch in a
+//! subtransaction that is rolled back once its views are read back, so that the comparison
+//! holds a bounded number of locks whatever the number of views, and each batch's
+//! subtransactions stay cheap (a subtransaction's end costs work that grows with the
+//! relations its transaction touched).
+//!
+//! A view must be created on the views it reads as they will be: its columns follow theirs.
+//! Views are taken in the creation order of the live catalog (new views last), so what a
+//! view reads has been created in an earlier batch; a view it reads whose columns change (or
+//! which is new) is created again in the batch, ahead of it (an *ancestor*), under its own
+//! name, the live one renamed away first. After a batch, what each view really reads (its
+//! new definition may read other views than the live one) is checked: a view created on the
+//! live version of a view that changes, or on a view not compared yet, goes back in the queue
+//! to be created again on the right one. A view outside the scope whose inputs do not change
+//! is not created at all: it stays as it is.
+//!
+//! With batches of every size the result is the same; it is the result of creating every view
+//! in one transaction, which is what the unlimited batch size does.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::error::Result;
+use crate::ident::Ident;
+use crate::inline::identifiers;
+use crate::snapshot::{fullname, qualified, Column, Key, ViewState};
+
+use super::normalize::{normalize_block, Creation, FailuresRow};
+
+/// How many times a view is created again because what it reads was not ready before it is
+/// taken as it comes.
+const MAX_ATTEMPTS: u32 = 4;
+
+/// A view the batches create: a declared view, or a view outside the scope from its catalog
+/// definition.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    /// Its statements (see `normalization_sql`).
+    pub(crate) sql: String,
+    /// Whether it is declared (its failure rejects the comparison).
+    pub(crate) declared: bool,
+    /// What it is known to read: the live view's reads, then what its last creation read.
+    pub(crate) reads: Vec<Key>,
+    attempts: u32,
+}
+
+impl Item {
+    pub(crate) fn new(sql: String, declared: bool, reads: Vec<Key>) -> Self {
+        Self {
+            sql,
+            declared,
+            reads,
+            attempts: 0,
+        }
+    }
+}
+
+/// What became of a view.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    /// Created; its state as the server made it.
+    Created(Box<ViewState>),
+    /// Refused by the server, or reads a view that is dropped or cannot be created.
+    Failed(String),
+    /// A view outside the scope whose inputs do not change: it stays as it is.
+    Kept,
+}
+
+/// What the batches need to know of a live view.
+#[derive(Debug, Clone)]
+pub(crate) struct Live {
+    pub(crate) oid: i64,
+    pub(crate) materialized: bool,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) indexes: Vec<String>,
+}
+
+/// One batch: its views, the ancestors created ahead of them, and the block that does it.
+#[derive(Debug, Clone)]
+pub(crate) struct Batch {
+    pub(crate) members: Vec<Key>,
+    ancestors: Vec<Key>,
+    /// The `DO` block: renames, then creations in rounds.
+    pub(crate) block: String,
+}
+
+impl Batch {
+    /// The position of member `i` in the block's creations (ancestors come first).
+    fn position(&self, member: usize) -> usize {
+        self.ancestors.len() + member
+    }
+}
+
+/// Adds to what each declared view is known to read the views its SQL names (by name, in any
+/// schema): a new view has no live reads, and a changed one may read other views than the
+/// live one. Reading more than it does only costs creating those views again in its batch.
+fn mention_reads(items: &mut BTreeMap<Key, Item>) {
+    let mut by_name: BTreeMap<String, Vec<Key>> = BTreeMap::new();
+    for key in items.keys() {
+        by_name.entry(key.1.clone()).or_default().push(key.clone());
+    }
+    for (key, item) in items.iter_mut() {
+        if !item.declared {
+            continue;
+        }
+        let mentioned: BTreeSet<String> = identifiers(&item.sql).into_iter().collect();
+        for name in &mentioned {
+            for other in by_name.get(name).map(Vec::as_slice).unwrap_or_default() {
+                if other != key && !item.reads.contains(other) {
+                    item.reads.push(other.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The queue of views to create and what became of each.
+#[derive(Debug)]
+pub(crate) struct Scheduler {
+    size: usize,
+    queue: VecDeque<Key>,
+    items: BTreeMap<Key, Item>,
+    outcomes: BTreeMap<Key, Outcome>,
+    /// The order in which views were created (ancestors are created in that order).
+    created: BTreeMap<Key, usize>,
+    live: BTreeMap<Key, Live>,
+    /// Live views the migration drops (in scope, not declared).
+    dropped: BTreeSet<Key>,
+}
+
+impl Scheduler {
+    /// `items` in the order given by `order` (keys missing from it last, in key order),
+    /// `size` views per batch at most.
+    pub(crate) fn new(
+        size: usize,
+        items: BTreeMap<Key, Item>,
+        order: &[Key],
+        live: BTreeMap<Key, Live>,
+        dropped: BTreeSet<Key>,
+    ) -> Self {
+        let mut items = items;
+        mention_reads(&mut items);
+        let mut queue: VecDeque<Key> = order
+            .iter()
+            .filter(|key| items.contains_key(*key))
+            .cloned()
+            .collect();
+        let listed: BTreeSet<&Key> = queue.iter().collect();
+        let rest: Vec<Key> = items
+            .keys()
+            .filter(|key| !listed.contains(key))
+            .cloned()
+            .collect();
+        queue.extend(rest);
+        Self {
+            size: size.max(1),
+            queue,
+            items,
+            outcomes: BTreeMap::new(),
+            created: BTreeMap::new(),
+            live,
+            dropped,
+        }
+    }
+
+    /// Whether the view `key`, as created, is not what its readers see now: it is new, its
+    /// columns differ, it could not be created, or it is dropped.
+    fn changes_for_readers(&self, key: &Key) -> bool {
+        if self.dropped.contains(key) {
+            return true;
+        }
+        match self.outcomes.get(key) {
+            Some(Outcome::Created(state)) => self
+                .live
+                .get(key)
+                .is_none_or(|live| live.columns != state.columns),
+            Some(Outcome::Failed(_)) => true,
+            Some(Outcome::Kept) | None => false,
+        }
+    }
+
+    /// Whether a view that reads `reads` can be decided on now: each of them that is
+    /// compared has been.
+    fn ready(&self, reads: &[Key]) -> bool {
+        reads
+            .iter()
+            .all(|r| !self.items.contains_key(r) || self.outcomes.contains_key(r))
+    }
+
+    /// The next batch, or `None` when every view has its outcome.
+    ///
+    /// # Errors
+    /// A name from the catalog that is not a valid identifier.
+    pub(crate) fn next_batch(&mut self) -> Result<Option<Batch>> {
+        let mut members = Vec::new();
+        let mut waiting = Vec::new();
+        while members.len() < self.size {
+            let Some(key) = self.queue.pop_front() else {
+                break;
+            };
+            let item = &self.items[&key];
+            if !self.ready(&item.reads) {
+                waiting.push(key);
+                continue;
+            }
+            if !item.declared {
+                if let Some(read) = item.reads.iter().find(|r| self.dropped.contains(*r)) {
+                    let why = format!("it reads {}, which the migration drops", fullname(read));
+                    self.outcomes.insert(key, Outcome::Failed(why));
+                    continue;
+                }
+                if !item.reads.iter().any(|r| self.changes_for_readers(r)) {
+                    self.outcomes.insert(key, Outcome::Kept);
+                    continue;
+                }
+            }
+            members.push(key);
+        }
+        for key in waiting.into_iter().rev() {
+            self.queue.push_front(key);
+        }
+        if members.is_empty() {
+            // Nothing is ready: what the first view reads is not known to come first (a new
+            // view, or a cycle); it is created and checked like any other.
+            match self.queue.pop_front() {
+                Some(key) => members.push(key),
+                None => return Ok(None),
+            }
+        }
+        let ancestors = self.ancestors(&members);
+        let block = self.block(&members, &ancestors)?;
+        Ok(Some(Batch {
+            members,
+            ancestors,
+            block,
+        }))
+    }
+
+    /// The views created before that the members read (transitively) and that change for
+    /// their readers, in the order they were created.
+    fn ancestors(&self, members: &[Key]) -> Vec<Key> {
+        let in_batch: BTreeSet<&Key> = members.iter().collect();
+        let mut needed: BTreeSet<Key> = BTreeSet::new();
+        let mut stack: Vec<&Key> = members
+            .iter()
+            .flat_map(|key| self.items[key].reads.iter())
+            .collect();
+        while let Some(read) = stack.pop() {
+            if in_batch.contains(read) || needed.contains(read) {
+                continue;
+            }
+            if let Some(Outcome::Created(state)) = self.outcomes.get(read) {
+                if self.changes_for_readers(read) {
+                    needed.insert(read.clone());
+                    stack.extend(state.reads.iter());
+                }
+            }
+        }
+        let mut ancestors: Vec<Key> = needed.into_iter().collect();
+        ancestors.sort_by_key(|key| self.created.get(key).copied().unwrap_or(usize::MAX));
+        ancestors
+    }
+
+    /// The block of a batch: the live versions of its views renamed away (with their indexes,
+    /// whose names the new ones take), then the ancestors and the members created.
+    fn block(&self, members: &[Key], ancestors: &[Key]) -> Result<String> {
+        let mut renames = Vec::new();
+        for key in ancestors.iter().chain(members) {
+            let Some(live) = self.live.get(key) else {
+                continue;
+            };
+            let kind = if live.materialized {
+                "MATERIALIZED VIEW"
+            } else {
+                "VIEW"
+            };
+            let away = Ident::new(&format!("pgview_cmp_{}", live.oid))?;
+            renames.push(format!(
+                "ALTER {kind} {} RENAME TO {away}",
+                qualified(&key.0, &key.1)?
+            ));
+            for (i, index) in live.indexes.iter().enumerate() {
+                let away = Ident::new(&format!("pgview_cmp_{}_{i}", live.oid))?;
+                renames.push(format!(
+                    "ALTER INDEX {} RENAME TO {away}",
+                    qualified(&key.0, index)?
+                ));
+            }
+        }
+        let creations: Vec<Creation> = ancestors
+            .iter()
+            .map(|key| (key, false))
+            .chain(members.iter().map(|key| (key, true)))
+            .map(|(key, required)| Creation {
+                key: key.clone(),
+                sql: self.items[key].sql.clone(),
+                required,
+            })
+            .collect();
+        Ok(normalize_block(&renames, None, &creations))
+    }
+
+    /// Takes what a batch did: the failures of its block and the states of the views it
+    /// created.
+    pub(crate) fn take(
+        &mut self,
+        batch: &Batch,
+        failures: &FailuresRow,
+        states: &mut BTreeMap<Key, ViewState>,
+    ) {
+        let failed: BTreeMap<usize, (&str, bool)> = failures
+            .failed_at
+            .iter()
+            .zip(&failures.failed_messages)
+            .filter_map(|(&at, message)| {
+                let at = usize::try_from(at).ok()?.checked_sub(1)?;
+                let number = i32::try_from(at + 1).ok()?;
+                Some((at, (message.as_str(), failures.retry_at.contains(&number))))
+            })
+            .collect();
+        let in_batch: BTreeSet<&Key> = batch.members.iter().chain(&batch.ancestors).collect();
+        let others_left = self.queue.len();
+        for (i, key) in batch.members.iter().enumerate() {
+            let outcome = match states.remove(key) {
+                Some(state) => self.check(key, state, &in_batch),
+                None => match failed.get(&batch.position(i)) {
+                    Some((_, true)) if others_left > 0 => None,
+                    Some((message, _)) => Some(Outcome::Failed((*message).to_owned())),
+                    None => Some(Outcome::Failed("it was not created".to_owned())),
+                },
+            };
+            let item = self.items.get_mut(key).expect("a member is an item");
+            match outcome {
+                Some(outcome) => self.finish(key, outcome),
+                None if item.attempts < MAX_ATTEMPTS => {
+                    item.attempts += 1;
+                    self.queue.push_back(key.clone());
+                }
+                None => {
+                    let message = failed
+                        .get(&batch.position(i))
+                        .map_or("it was not created", |(m, _)| m);
+                    self.finish(key, Outcome::Failed(message.to_owned()));
+                }
+            }
+        }
+    }
+
+    /// The outcome of a view that was created, checked against what it reads: `None` when it
+    /// must be created again (it was created on a view that changes, or that is not compared
+    /// yet).
+    fn check(&mut self, key: &Key, state: ViewState, in_batch: &BTreeSet<&Key>) -> Option<Outcome> {
+        for read in &state.reads {
+            if self.dropped.contains(read) {
+                return Some(Outcome::Failed(format!(
+                    "it reads {}, which the migration drops",
+                    fullname(read)
+                )));
+            }
+            if !self.items.contains_key(read) || in_batch.contains(read) {
+                continue;
+            }
+            match self.outcomes.get(read) {
+                Some(Outcome::Failed(why)) => {
+                    return Some(Outcome::Failed(format!(
+                        "it reads {}, which cannot be created: {why}",
+                        fullname(read)
+                    )));
+                }
+                None => return self.again(key, &state),
+                Some(Outcome::Created(_)) if self.changes_for_readers(read) => {
+                    return self.again(key, &state);
+                }
+                Some(_) => {}
+            }
+        }
+        Some(Outcome::Created(Box::new(state)))
+    }
+
+    /// `None` (create it again, knowing what it reads) while attempts are left; else the state
+    /// as created.
+    fn again(&mut self, key: &Key, state: &ViewState) -> Option<Outcome> {
+        let item = self.items.get_mut(key).expect("a member is an item");
+        if item.attempts < MAX_ATTEMPTS {
+            item.reads.clone_from(&state.reads);
+            None
+        } else {
+            Some(Outcome::Created(Box::new(state.clone())))
+        }
+    }
+
+    fn finish(&mut self, key: &Key, outcome: Outcome) {
+        if matches!(outcome, Outcome::Created(_)) {
+            let next = self.created.len();
+            self.created.insert(key.clone(), next);
+        }
+        self.outcomes.insert(key.clone(), outcome);
+    }
+
+    /// Every view's outcome, once [`next_batch`](Self::next_batch) gives `None`.
+    pub(crate) fn into_outcomes(self) -> BTreeMap<Key, Outcome> {
+        self.outcomes
+    }
+}

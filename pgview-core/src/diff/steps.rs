@@ -1,0 +1,236 @@
+//! The queries of a comparison, in order: [`Steps`] turns a [`Comparison`] into a sequence of
+//! [`Request`]s, each answered by a [`Reply`] that the sync and async drivers (`run.rs`) get
+//! from the connection. The order of the queries is therefore written once, and the drivers
+//! only send them.
+
+use std::collections::VecDeque;
+
+use crate::error::Result;
+use crate::record::RecordRow;
+use crate::snapshot::{SelectRow, StateQuery, StateRow};
+
+use super::compare::Comparison;
+use super::normalize::{FailuresRow, SameRow, FAILURES_SQL, SAME_SQL};
+use super::result::ViewDiff;
+
+/// What to send next.
+pub(crate) enum Request {
+    /// Statements whose results are not read.
+    Execute(String),
+    /// The ownership record ([`RecordRow`]s).
+    Record(&'static str),
+    /// The selection ([`SelectRow`]s).
+    Select(StateQuery),
+    /// States ([`StateRow`]s).
+    States(StateQuery),
+    /// The failures of a normalisation block ([`FAILURES_SQL`], one [`FailuresRow`]).
+    Failures(&'static str),
+    /// The result of a fixpoint block ([`SAME_SQL`], one [`SameRow`]).
+    Same(&'static str),
+    /// A transaction inside the comparison's (a savepoint).
+    Begin,
+    /// Its rollback: what it did, and the locks it took, are gone.
+    Rollback,
+}
+
+/// What came back.
+pub(crate) enum Reply {
+    Done,
+    Record(Vec<RecordRow>),
+    Select(Vec<SelectRow>),
+    States(Vec<StateRow>),
+    Failures(FailuresRow),
+    Same(SameRow),
+}
+
+/// Who takes a reply.
+#[derive(Debug, Clone, Copy)]
+enum Then {
+    Nothing,
+    Record,
+    Selection,
+    States,
+    /// With table SQL.
+    Failures,
+    Normalized,
+    /// In a batch.
+    BatchFailures,
+    BatchStates,
+    Same,
+    /// The batch's subtransaction is rolled back.
+    BatchDone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Start,
+    Selection,
+    Normalize,
+    StartBatches,
+    Batches,
+    Done,
+}
+
+/// A comparison and the queries it still has to send.
+pub(crate) struct Steps {
+    comparison: Comparison,
+    phase: Phase,
+    todo: VecDeque<(Request, Then)>,
+    awaiting: Then,
+}
+
+impl Steps {
+    pub(crate) fn new(comparison: Comparison) -> Self {
+        Self {
+            comparison,
+            phase: Phase::Start,
+            todo: VecDeque::new(),
+            awaiting: Then::Nothing,
+        }
+    }
+
+    /// The next query, or `None` when the comparison is complete.
+    ///
+    /// # Errors
+    /// As the comparison's steps.
+    pub(crate) fn next(&mut self) -> Result<Option<Request>> {
+        loop {
+            if let Some((request, then)) = self.todo.pop_front() {
+                self.awaiting = then;
+                return Ok(Some(request));
+            }
+            match self.phase {
+                Phase::Start => {
+                    if let Some(sql) = self.comparison.record_query() {
+                        self.push(Request::Record(sql), Then::Record);
+                    }
+                    self.push(
+                        Request::Execute(Comparison::set_search_path("")),
+                        Then::Nothing,
+                    );
+                    self.phase = Phase::Selection;
+                }
+                Phase::Selection => {
+                    let query = self.comparison.selection_query();
+                    self.push(Request::Select(query), Then::Selection);
+                    // (The states of the selected views are queued when the selection comes.)
+                    self.phase = if self.comparison.batched() {
+                        Phase::StartBatches
+                    } else {
+                        Phase::Normalize
+                    };
+                }
+                Phase::Normalize => {
+                    let block = self.comparison.normalize_sql()?;
+                    self.push(
+                        Request::Execute(self.comparison.user_search_path()),
+                        Then::Nothing,
+                    );
+                    self.push(Request::Execute(block), Then::Nothing);
+                    // (The normalised states are queued once the failures tell which views
+                    // the table SQL affects.)
+                    self.push(Request::Failures(FAILURES_SQL), Then::Failures);
+                    self.phase = Phase::Done;
+                }
+                Phase::StartBatches => {
+                    self.comparison.start_batches()?;
+                    self.phase = Phase::Batches;
+                }
+                Phase::Batches => {
+                    let Some(block) = self.comparison.next_batch()? else {
+                        self.comparison.end_batches()?;
+                        self.phase = Phase::Done;
+                        continue;
+                    };
+                    self.push(Request::Begin, Then::Nothing);
+                    self.push(
+                        Request::Execute(self.comparison.user_search_path()),
+                        Then::Nothing,
+                    );
+                    self.push(Request::Execute(block), Then::Nothing);
+                    self.push(Request::Failures(FAILURES_SQL), Then::BatchFailures);
+                    self.push(
+                        Request::Execute(Comparison::set_search_path("")),
+                        Then::Nothing,
+                    );
+                    self.push(
+                        Request::States(self.comparison.batch_states_query()),
+                        Then::BatchStates,
+                    );
+                    self.push(Request::Rollback, Then::BatchDone);
+                }
+                Phase::Done => return Ok(None),
+            }
+        }
+    }
+
+    fn push(&mut self, request: Request, then: Then) {
+        self.todo.push_back((request, then));
+    }
+
+    /// Takes the reply to the last request.
+    ///
+    /// # Errors
+    /// As the comparison's steps.
+    pub(crate) fn reply(&mut self, reply: Reply) -> Result<()> {
+        let comparison = &mut self.comparison;
+        match (self.awaiting, reply) {
+            (Then::Record, Reply::Record(rows)) => comparison.take_record(rows),
+            (Then::Selection, Reply::Select(rows)) => {
+                // The states of the views that matter, a chunk at a time, each in a
+                // subtransaction rolled back once read (releasing the locks it took).
+                let chunks = comparison.take_selection(rows);
+                let mut front = Vec::new();
+                for chunk in &chunks {
+                    front.push((Request::Begin, Then::Nothing));
+                    front.push((
+                        Request::States(Comparison::states_query(chunk)),
+                        Then::States,
+                    ));
+                    front.push((Request::Rollback, Then::Nothing));
+                }
+                for step in front.into_iter().rev() {
+                    self.todo.push_front(step);
+                }
+            }
+            (Then::States, Reply::States(rows)) => comparison.take_states(rows),
+            (Then::Failures, Reply::Failures(row)) => {
+                comparison.take_failures(&row)?;
+                self.todo.push_front((
+                    Request::States(comparison.normalized_query()),
+                    Then::Normalized,
+                ));
+                self.todo.push_front((
+                    Request::Execute(Comparison::set_search_path("")),
+                    Then::Nothing,
+                ));
+            }
+            (Then::Normalized, Reply::States(rows)) => {
+                if let Some(block) = comparison.fixpoint_sql(rows) {
+                    self.todo.push_front((Request::Same(SAME_SQL), Then::Same));
+                    self.todo.push_front((Request::Execute(block), Then::Nothing));
+                }
+            }
+            (Then::BatchFailures, Reply::Failures(row)) => comparison.take_batch_failures(row),
+            (Then::BatchStates, Reply::States(rows)) => {
+                if let Some(block) = comparison.take_batch_states(rows) {
+                    self.todo.push_front((Request::Same(SAME_SQL), Then::Same));
+                    self.todo.push_front((Request::Execute(block), Then::Nothing));
+                }
+            }
+            (Then::Same, Reply::Same(row)) => comparison.take_same(&row),
+            (Then::BatchDone, Reply::Done) => comparison.finish_batch(),
+            // `Then::Nothing`, and (never sent) a reply of another kind than its request.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The result, once [`next`](Self::next) gives `None`.
+    ///
+    /// # Errors
+    /// As [`Comparison::finish`].
+    pub(crate) fn finish(self) -> Result<ViewDiff> {
+        self.comparison.finish()
+    }
+}
