@@ -33,11 +33,13 @@ use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
-use crate::record::{declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL};
+use crate::record::{
+    declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL,
+};
 use crate::snapshot::{
     catalog_definition, creation_order, dependents_in, fullname, normalization_sql, qualified,
-    read_by_in, states, states_query, Blueprint, Key, SelectRow, Selected, Selection,
-    StateQuery, StateRow, ViewState,
+    read_by_in, states, states_query, Blueprint, Key, SelectRow, Selected, Selection, StateQuery,
+    StateRow, ViewState,
 };
 use crate::sql_text::string_constant;
 
@@ -228,7 +230,8 @@ impl Comparison {
         self.record = record;
         self.stale_record = outdated;
         if self.scope.is_managed() {
-            self.named.retain(|key| !self.stale_record.contains_key(key));
+            self.named
+                .retain(|key| !self.stale_record.contains_key(key));
         }
         self.in_scope = self
             .selected
@@ -331,7 +334,11 @@ impl Comparison {
             if self.fast.contains(key) {
                 continue;
             }
-            let reads = self.live.get(key).map(|s| s.reads.clone()).unwrap_or_default();
+            let reads = self
+                .live
+                .get(key)
+                .map(|s| s.reads.clone())
+                .unwrap_or_default();
             items.insert(key.clone(), Item::new(normalization_sql(view), true, reads));
         }
         for key in &self.victims {
@@ -535,7 +542,12 @@ impl Comparison {
     /// [`Error::DeclaredViewsRejected`] when declared views failed.
     pub(crate) fn take_failures(&mut self, row: &FailuresRow) -> Result<()> {
         self.table_changes = TableChanges {
-            up: row.up_schemas.iter().cloned().zip(row.up_names.iter().cloned()).collect(),
+            up: row
+                .up_schemas
+                .iter()
+                .cloned()
+                .zip(row.up_names.iter().cloned())
+                .collect(),
             down: row.down_known.then(|| {
                 row.down_schemas
                     .iter()
@@ -560,7 +572,8 @@ impl Comparison {
                 continue;
             };
             if creation.required {
-                self.rejected.push((fullname(&creation.key), message.clone()));
+                self.rejected
+                    .push((fullname(&creation.key), message.clone()));
             } else {
                 self.unrebuildable
                     .insert(creation.key.clone(), message.clone());
@@ -603,7 +616,11 @@ impl Comparison {
 
     /// The fixpoint block for the declared views among `keys` whose normalised text (in
     /// `normalized`) differs from the live one; they become the candidates.
-    fn fixpoint_for(&mut self, keys: &[Key], normalized: &BTreeMap<Key, ViewState>) -> Option<String> {
+    fn fixpoint_for(
+        &mut self,
+        keys: &[Key],
+        normalized: &BTreeMap<Key, ViewState>,
+    ) -> Option<String> {
         self.candidates = keys
             .iter()
             .filter(|key| self.declared.contains_key(*key))
@@ -666,7 +683,11 @@ impl Comparison {
             .in_scope
             .iter()
             .map(|key| (key, DiffStatus::Dropped))
-            .chain(self.unmanaged.iter().map(|key| (key, DiffStatus::Unmanaged)))
+            .chain(
+                self.unmanaged
+                    .iter()
+                    .map(|key| (key, DiffStatus::Unmanaged)),
+            )
         {
             if self.declared.contains_key(key) {
                 continue;
@@ -709,6 +730,7 @@ impl Comparison {
                     (key.clone(), declared)
                 })
                 .collect(),
+            proven: self.fast.len(),
             stamps: self
                 .selected
                 .iter()
@@ -862,4 +884,3 @@ fn key_of(view: &AnyView) -> Key {
         name.name().as_str().to_owned(),
     )
 }
-

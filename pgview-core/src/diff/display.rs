@@ -317,6 +317,7 @@ mod tests {
             entries,
             declared: BTreeMap::new(),
             stamps: BTreeMap::new(),
+            proven: 0,
             record: BTreeMap::new(),
             stale_record: BTreeMap::new(),
             before: BTreeMap::new(),

@@ -177,6 +177,9 @@ pub struct ViewDiff {
     pub(crate) declared: BTreeMap<Key, Declared>,
     /// The stamp of every view the comparison found (see `snapshot/fingerprint.rs`).
     pub(crate) stamps: BTreeMap<Key, String>,
+    /// How many declared views the ownership record proved unchanged (not compared through
+    /// the server).
+    pub(crate) proven: usize,
     /// The rows of the ownership record whose view is still the object they recorded (empty
     /// when there is no record).
     pub(crate) record: Record,
@@ -225,6 +228,13 @@ impl ViewDiff {
     /// The views that differ.
     pub fn changes(&self) -> impl Iterator<Item = &DiffEntry> {
         self.entries.iter().filter(|e| e.is_difference())
+    }
+
+    /// How many declared views were found unchanged without being compared through the
+    /// server: the ownership record shows that pgview applied their definition as declared and
+    /// that nothing changed them since (see [`DiffOptions::full`](crate::DiffOptions::full)).
+    pub fn proven_unchanged(&self) -> usize {
+        self.proven
     }
 
     /// The views of the database that are [`Unmanaged`](DiffStatus::Unmanaged).

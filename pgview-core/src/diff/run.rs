@@ -8,10 +8,10 @@ use crate::error::Result;
 
 use super::compare::{Comparison, EnvRow, ENV_SQL};
 use super::options::DiffOptions;
-use super::steps::{Reply, Request, Steps};
 use super::result::ViewDiff;
 use super::scope::DiffScope;
 use super::set::ViewSet;
+use super::steps::{Reply, Request, Steps};
 use crate::lock::lock_block;
 
 /// Compares the declared views with the database `conn` is connected to.

@@ -208,14 +208,16 @@ impl Steps {
             (Then::Normalized, Reply::States(rows)) => {
                 if let Some(block) = comparison.fixpoint_sql(rows) {
                     self.todo.push_front((Request::Same(SAME_SQL), Then::Same));
-                    self.todo.push_front((Request::Execute(block), Then::Nothing));
+                    self.todo
+                        .push_front((Request::Execute(block), Then::Nothing));
                 }
             }
             (Then::BatchFailures, Reply::Failures(row)) => comparison.take_batch_failures(row),
             (Then::BatchStates, Reply::States(rows)) => {
                 if let Some(block) = comparison.take_batch_states(rows) {
                     self.todo.push_front((Request::Same(SAME_SQL), Then::Same));
-                    self.todo.push_front((Request::Execute(block), Then::Nothing));
+                    self.todo
+                        .push_front((Request::Execute(block), Then::Nothing));
                 }
             }
             (Then::Same, Reply::Same(row)) => comparison.take_same(&row),

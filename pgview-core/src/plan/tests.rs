@@ -178,6 +178,7 @@ impl Scenario {
             entries: Vec::new(),
             declared,
             stamps,
+            proven: 0,
             record: self.record.clone(),
             stale_record: Record::new(),
             before: live,

@@ -1,0 +1,125 @@
+//! The ownership record lets a comparison skip what nothing changed: a declared view whose
+//! definition is the one pgview applied (same hash) and whose catalog rows are the ones that
+//! migration left (same stamp) is unchanged without being created again; a change by hand,
+//! a changed declaration, or a change of a view it reads is compared in full; `full(true)`
+//! compares everything. The result is always the full comparison's.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use pgview::{DiffOptions, DiffScope, DiffStatus, Index, MaterializedView, View, ViewSet};
+
+use crate::migrate_support::apply;
+
+fn declared(extra_filter: &str) -> ViewSet {
+    ViewSet::new()
+        .with_view(
+            View::from_sql(
+                "base",
+                &format!("SELECT id, name FROM users WHERE id > 0{extra_filter}"),
+            )
+            .unwrap()
+            .schema("rec \"1\"")
+            .unwrap(),
+        )
+        .with_view(
+            View::from_sql("reader", "SELECT id FROM \"rec \"\"1\"\"\".base")
+                .unwrap()
+                .schema("rec \"1\"")
+                .unwrap(),
+        )
+        .with_view(
+            View::from_sql("alone", "SELECT 1 AS one")
+                .unwrap()
+                .schema("rec \"1\"")
+                .unwrap(),
+        )
+        .with_materialized(
+            MaterializedView::from_sql(
+                "totals",
+                "SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id",
+            )
+            .unwrap()
+            .schema("rec \"1\"")
+            .unwrap()
+            .index(Index::unique(["user_id"]).unwrap())
+            .unwrap(),
+        )
+}
+
+/// Compares with the record and in full, checks that both say the same, and returns the
+/// comparison with the record.
+fn compare(conn: &mut PgConnection, set: &ViewSet) -> pgview::ViewDiff {
+    let scope = DiffScope::managed();
+    let with_record =
+        pgview::diff_with(conn, set, &DiffOptions::new().scope(scope.clone())).unwrap();
+    let full = pgview::diff_with(conn, set, &DiffOptions::new().scope(scope).full(true)).unwrap();
+    assert_eq!(full.proven_unchanged(), 0);
+    assert_eq!(with_record.to_string(), full.to_string());
+    let (a, b) = (with_record.plan().unwrap(), full.plan().unwrap());
+    assert_eq!(a.steps, b.steps);
+    assert_eq!(a.down_steps, b.down_steps);
+    with_record
+}
+
+#[test]
+fn only_changed_views_are_compared_again() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute("CREATE SCHEMA \"rec \"\"1\"\"\"")
+        .unwrap();
+
+    // Nothing recorded yet: everything is compared.
+    let first = compare(conn, &declared(""));
+    assert_eq!(first.proven_unchanged(), 0);
+    apply(conn, &first.plan().unwrap().up_sql()).unwrap();
+
+    // Applied by pgview and untouched since: proven unchanged, no view created again.
+    let again = compare(conn, &declared(""));
+    assert!(again.is_empty(), "{again}");
+    assert_eq!(again.proven_unchanged(), 4);
+
+    // A refresh changes nothing pgview records.
+    conn.batch_execute("REFRESH MATERIALIZED VIEW \"rec \"\"1\"\"\".totals")
+        .unwrap();
+    assert_eq!(compare(conn, &declared("")).proven_unchanged(), 4);
+
+    // A comment made by hand on `alone`: compared in full (and found changed); the others are
+    // still proven.
+    conn.batch_execute("COMMENT ON VIEW \"rec \"\"1\"\"\".alone IS 'by hand'")
+        .unwrap();
+    let commented = compare(conn, &declared(""));
+    assert_eq!(commented.proven_unchanged(), 3);
+    assert!(matches!(
+        commented.get("rec \"1\"", "alone").unwrap().status,
+        DiffStatus::Changed(_)
+    ));
+    conn.batch_execute("COMMENT ON VIEW \"rec \"\"1\"\"\".alone IS NULL")
+        .unwrap();
+    // Undone by hand: the catalog is again what the migration left (no comment row).
+    let undone = compare(conn, &declared(""));
+    assert!(undone.is_empty(), "{undone}");
+    assert_eq!(undone.proven_unchanged(), 4);
+
+    // A definition replaced by hand with the same text: its rule is written again, so it is
+    // compared (and unchanged); so is the view reading it.
+    conn.batch_execute(
+        "CREATE OR REPLACE VIEW \"rec \"\"1\"\"\".base AS SELECT id, name FROM users WHERE id > 0",
+    )
+    .unwrap();
+    let replaced = compare(conn, &declared(""));
+    assert!(replaced.is_empty(), "{replaced}");
+    assert_eq!(replaced.proven_unchanged(), 2, "alone and totals");
+
+    // A changed declaration: that view and what reads it are compared; the plan is the full
+    // comparison's.
+    let changed = compare(conn, &declared(" AND id < 1000"));
+    assert!(matches!(
+        changed.get("rec \"1\"", "base").unwrap().status,
+        DiffStatus::Changed(_)
+    ));
+    apply(conn, &changed.plan().unwrap().up_sql()).unwrap();
+    // The migration recorded what it changed, and the views found out of date: all proven.
+    let after = compare(conn, &declared(" AND id < 1000"));
+    assert!(after.is_empty(), "{after}");
+    assert_eq!(after.proven_unchanged(), 4);
+}
