@@ -1,12 +1,17 @@
 //! The catalog functions on async connections (`diesel_async::AsyncPgConnection`, bb8 pooled
 //! connections, …): the same plans as the sync functions (same queries, same number of round
-//! trips, same post-processing), run with `diesel_async::RunQueryDsl`.
+//! trips, same post-processing, same lock bound), run with `diesel_async::RunQueryDsl`.
+//!
+//! `get_all_views`, `get_view` and `get_view_definition` take an [`AsyncConnection`] (not only
+//! an `AsyncConnectionCore`): they read the definitions in chunks, and inside a transaction
+//! each chunk runs in a savepoint rolled back to release its locks, which needs the
+//! connection's transaction manager.
 //!
 //! Statements need no async variant: every statement runs with `diesel_async::RunQueryDsl`
 //! directly.
 
 use diesel::pg::Pg;
-use diesel_async::AsyncConnectionCore;
+use diesel_async::{AsyncConnection, AsyncConnectionCore};
 
 use crate::catalog::{
     all_views_plan, definition_plan, dependencies_plan, graph_plan, order_plan, reverse_plan,
@@ -33,7 +38,7 @@ pub use crate::refresh::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
 /// As the sync form.
 pub async fn get_all_views<C>(conn: &mut C, filter: &ViewFilter) -> Result<Vec<ViewInfo>>
 where
-    C: AsyncConnectionCore<Backend = Pg>,
+    C: AsyncConnection<Backend = Pg>,
 {
     all_views_plan(filter).run_async(conn).await
 }
@@ -44,7 +49,7 @@ where
 /// As the sync form.
 pub async fn get_view<C, N>(conn: &mut C, name: &N) -> Result<ViewInfo>
 where
-    C: AsyncConnectionCore<Backend = Pg>,
+    C: AsyncConnection<Backend = Pg>,
     N: RelationName + ?Sized,
 {
     view_plan(name)?.run_async(conn).await
@@ -57,7 +62,7 @@ where
 /// [`Error::Ambiguous`](crate::Error::Ambiguous) or [`Error::WrongKind`](crate::Error::WrongKind).
 pub async fn get_view_definition<C, N>(conn: &mut C, name: &N) -> Result<String>
 where
-    C: AsyncConnectionCore<Backend = Pg>,
+    C: AsyncConnection<Backend = Pg>,
     N: RelationName + ?Sized,
 {
     definition_plan(name)?.run_async(conn).await

@@ -217,6 +217,23 @@ pub enum Error {
         message: String,
     },
 
+    /// The server's lock table is full (`out of shared memory`, with the hint to increase
+    /// `max_locks_per_transaction`): the statement needed a lock that no slot was left for.
+    ///
+    /// Every relation a transaction opens stays locked until it ends, and the lock table is
+    /// shared by the whole server: it has room for `max_locks_per_transaction` ×
+    /// (`max_connections` + `max_prepared_transactions`) locks (about 6,400 with the defaults),
+    /// so a transaction that touches thousands of relations, or several busy sessions at once,
+    /// can fill it, and then other sessions fail too. pgview's catalog functions read views in
+    /// bounded chunks; this comes from work that still held too many locks: raise
+    /// `max_locks_per_transaction` (a server restart), or work in smaller batches (fewer views
+    /// per transaction, [`DiffOptions::batch_size`](crate::DiffOptions::batch_size)).
+    #[error("the server's lock table is full ({message}): it holds max_locks_per_transaction × (max_connections + max_prepared_transactions) locks, shared by all sessions; raise max_locks_per_transaction or work in smaller batches")]
+    OutOfLocks {
+        /// The server's message.
+        message: String,
+    },
+
     /// A relation that does not exist.
     #[error("{kind} {name} not found")]
     NotFound {

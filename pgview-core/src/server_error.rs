@@ -1,8 +1,8 @@
 //! Recognises server errors about views and turns them into precise pgview errors.
 //!
-//! The server reports these cases with SQLSTATE 42809, 55000 or 2BP01, which Diesel does not
-//! expose, so the English message text is matched (`lc_messages` must be English, the default of
-//! `C` and `en_*` servers); anything not recognised stays [`Error::Diesel`].
+//! The server reports these cases with SQLSTATE 42809, 55000, 2BP01 or 53200, which Diesel does
+//! not expose, so the English message text is matched (`lc_messages` must be English, the default
+//! of `C` and `en_*` servers); anything not recognised stays [`Error::Diesel`].
 
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
 
@@ -23,6 +23,11 @@ pub(crate) fn classify(error: DieselError) -> Error {
 
 fn recognise(info: &dyn DatabaseErrorInformation) -> Option<Error> {
     let message = info.message();
+    if out_of_locks(message, info.hint()) {
+        return Some(Error::OutOfLocks {
+            message: message.to_owned(),
+        });
+    }
     if message.starts_with(crate::lock::BUSY_MESSAGE) {
         return Some(Error::Busy {
             message: message.to_owned(),
@@ -74,6 +79,18 @@ fn recognise(info: &dyn DatabaseErrorInformation) -> Option<Error> {
         }
     }
     None
+}
+
+/// Whether the server ran out of lock slots: "out of shared memory" with a hint naming
+/// `max_locks_per_transaction` ("You might need to increase …", `lock.c`). The same message
+/// without that hint is about other shared memory (predicate locks name
+/// `max_pred_locks_per_transaction`).
+fn out_of_locks(message: &str, hint: Option<&str>) -> bool {
+    message == "out of shared memory"
+        && hint.is_some_and(|hint| {
+            hint.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|word| word == "max_locks_per_transaction")
+        })
 }
 
 /// The text of `message` between `prefix` and `suffix` when it is exactly that.
@@ -462,6 +479,79 @@ mod tests {
             "view w depends on table t",
         );
         assert!(matches!(err, Error::Diesel(_)), "{err:?}");
+    }
+
+    /// A server error with a message and a HINT.
+    struct Hinted {
+        message: &'static str,
+        hint: Option<&'static str>,
+    }
+
+    impl DatabaseErrorInformation for Hinted {
+        fn message(&self) -> &str {
+            self.message
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            self.hint
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn hinted(message: &'static str, hint: Option<&'static str>) -> Error {
+        Error::from(DieselError::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new(Hinted { message, hint }),
+        ))
+    }
+
+    #[test]
+    fn a_full_lock_table_is_named() {
+        // PostgreSQL 15's text, from psql.
+        let err = hinted(
+            "out of shared memory",
+            Some("You might need to increase max_locks_per_transaction."),
+        );
+        let Error::OutOfLocks { message } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(message, "out of shared memory");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the server's lock table is full"),
+            "{text}"
+        );
+        for needed in [
+            "max_locks_per_transaction × (max_connections + max_prepared_transactions)",
+            "shared by all sessions",
+            "raise max_locks_per_transaction",
+            "smaller batches",
+        ] {
+            assert!(text.contains(needed), "{text}");
+        }
+        // Other shared memory is not the lock table.
+        let pred = hinted(
+            "out of shared memory",
+            Some("You might need to increase max_pred_locks_per_transaction."),
+        );
+        assert!(matches!(pred, Error::Diesel(_)), "{pred:?}");
+        assert!(matches!(
+            hinted("out of shared memory", None),
+            Error::Diesel(_)
+        ));
     }
 
     #[test]

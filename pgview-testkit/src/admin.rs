@@ -51,6 +51,15 @@ pub(crate) fn create_database(name: &str, template: Option<&str>) -> Result<(), 
     }
 }
 
+/// Creates database `name` on the server at `admin_url`, over a connection of
+/// its own (closed on return).
+pub(crate) fn create_database_at(admin_url: &str, name: &str) -> Result<(), String> {
+    let sql = format!("CREATE DATABASE {}", quote_ident(name));
+    connect(admin_url)?
+        .batch_execute(&sql)
+        .map_err(|err| format!("{sql} failed: {err}"))
+}
+
 /// Drops database `name` if it exists, ending the sessions connected to it.
 pub(crate) fn drop_database(name: &str) -> Result<(), String> {
     execute(&drop_database_sql(name))

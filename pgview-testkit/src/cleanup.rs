@@ -3,24 +3,25 @@
 //! Rust's test harness and a `main` that returns (or calls
 //! `std::process::exit`) both end the process with libc `exit`, which runs the
 //! `atexit` handlers: the handler registered here stops and removes the
-//! private cluster, or drops the databases created on the `DATABASE_URL`
-//! server, before the process is gone.
+//! private clusters (the shared one and the dedicated ones still running), and
+//! drops the databases created on the `DATABASE_URL` server, before the
+//! process is gone.
 
 use std::mem;
 use std::panic;
+use std::path::Path;
 use std::process::Child;
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 
 use crate::admin;
-use crate::cluster::Cluster;
+use crate::cluster::ClusterDir;
 
 /// What is to be removed at exit.
 #[derive(Debug)]
 struct Registry {
-    /// The private cluster, if one was created.
-    cluster: Option<Cluster>,
-    /// The private cluster's watchdog process, ended once the cluster is gone.
-    watchdog: Option<Child>,
+    /// The private clusters (the shared one, dedicated ones not dropped yet),
+    /// each with its watchdog process, ended once the cluster is gone.
+    clusters: Vec<(ClusterDir, Option<Child>)>,
     /// `DATABASE_URL`, if that server is used.
     external_admin_url: Option<String>,
     /// Databases created and not dropped yet, oldest first.
@@ -29,8 +30,7 @@ struct Registry {
 
 impl Registry {
     const EMPTY: Self = Self {
-        cluster: None,
-        watchdog: None,
+        clusters: Vec::new(),
         external_admin_url: None,
         databases: Vec::new(),
     };
@@ -41,11 +41,33 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry::EMPTY);
 static REGISTER: Once = Once::new();
 
 /// Removes `cluster` (and ends `watchdog`) at exit.
-pub(crate) fn track_cluster(cluster: Cluster, watchdog: Option<Child>) {
+pub(crate) fn track_cluster(cluster: ClusterDir, watchdog: Option<Child>) {
     register();
-    let mut registry = registry();
-    registry.cluster = Some(cluster);
-    registry.watchdog = watchdog;
+    registry().clusters.push((cluster, watchdog));
+}
+
+/// Stops and removes the cluster in `dir` now, and ends its watchdog (a
+/// dedicated cluster being dropped); nothing is left for exit.
+pub(crate) fn remove_cluster(dir: &Path) {
+    let removed = {
+        let mut registry = registry();
+        let at = registry.clusters.iter().position(|(c, _)| c.dir() == dir);
+        at.map(|at| registry.clusters.remove(at))
+    };
+    if let Some((cluster, watchdog)) = removed {
+        remove(&cluster, watchdog);
+    }
+}
+
+/// Stops and removes `cluster`, then ends its watchdog.
+fn remove(cluster: &ClusterDir, watchdog: Option<Child>) {
+    // Dropping the cluster drops its databases.
+    cluster.stop();
+    if let Some(mut watchdog) = watchdog {
+        // The cluster is gone: the watchdog has nothing left to do.
+        let _ = watchdog.kill();
+        let _ = watchdog.wait();
+    }
 }
 
 /// Drops the tracked databases at exit by connecting to `admin_url`.
@@ -93,20 +115,16 @@ extern "C" fn at_exit() {
     let _ = panic::catch_unwind(clean_up);
 }
 
-/// Stops and removes the private cluster and ends its watchdog, or drops the
-/// databases created on the `DATABASE_URL` server. Idempotent.
+/// Stops and removes the private clusters and ends their watchdogs, and drops
+/// the databases created on the `DATABASE_URL` server (the databases of a
+/// private cluster go with it). Idempotent.
 fn clean_up() {
     let registry = mem::replace(&mut *registry(), Registry::EMPTY);
-    if let Some(cluster) = &registry.cluster {
-        // Dropping the cluster drops its databases.
-        cluster.stop();
-    } else if let Some(admin_url) = &registry.external_admin_url {
+    if let Some(admin_url) = &registry.external_admin_url {
         drop_databases(admin_url, &registry.databases);
     }
-    if let Some(mut watchdog) = registry.watchdog {
-        // The cluster is gone: the watchdog has nothing left to do.
-        let _ = watchdog.kill();
-        let _ = watchdog.wait();
+    for (cluster, watchdog) in registry.clusters {
+        remove(&cluster, watchdog);
     }
 }
 

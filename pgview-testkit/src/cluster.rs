@@ -1,8 +1,8 @@
 //! A private throwaway Postgres cluster in a temporary directory.
 
 use std::env;
-use std::fs::{self, DirBuilder};
-use std::io::ErrorKind;
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::{ErrorKind, Write as _};
 use std::net::TcpListener;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -21,13 +21,13 @@ const LOG_TAIL_LINES: usize = 60;
 /// A cluster directory `/tmp/pgview-cluster-<pid>-<nanos>` holding the data
 /// directory (`data`), the server log (`log`) and the server's unix socket.
 #[derive(Debug, Clone)]
-pub(crate) struct Cluster {
+pub(crate) struct ClusterDir {
     bin_dir: PathBuf,
     dir: PathBuf,
     as_postgres: bool,
 }
 
-impl Cluster {
+impl ClusterDir {
     /// Finds the Postgres binaries and creates the (empty) cluster
     /// directory, owned by the `postgres` OS user when running as root.
     pub(crate) fn create() -> Result<Self, String> {
@@ -92,16 +92,34 @@ impl Cluster {
         run(&mut initdb).map(drop)
     }
 
-    /// Starts the server on a free port of `127.0.0.1` and returns the port.
+    /// Appends `settings` (`name = 'value'` lines) to the data directory's `postgresql.conf`,
+    /// after `initdb` wrote its own: the last line for a name wins. Written to the file rather
+    /// than given on the `pg_ctl -o` command line, which a shell splits: values need no
+    /// quoting for it.
+    pub(crate) fn configure(&self, settings: &[(&str, &str)]) -> Result<(), String> {
+        if settings.is_empty() {
+            return Ok(());
+        }
+        let lines = format!("\n# pgview-testkit\n{}", settings_text(settings)?);
+        let path = self.data_dir().join("postgresql.conf");
+        OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(lines.as_bytes()))
+            .map_err(|err| format!("could not write {}: {err}", path.display()))
+    }
+
+    /// Starts the server on a free port of `127.0.0.1` and returns the port. The command line
+    /// only says where to listen (port, address, the unix socket in the cluster directory);
+    /// every other setting is the server's default or was written by
+    /// [`configure`](Self::configure).
     pub(crate) fn start(&self) -> Result<u16, String> {
         let log = self.dir.join("log");
         let mut failures = Vec::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port()?;
             let options = format!(
-                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
-                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-                 -c max_connections=300",
+                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
                 self.dir.display()
             );
             let mut pg_ctl = self.command("pg_ctl");
@@ -172,6 +190,32 @@ impl Cluster {
     }
 }
 
+/// The lines of `settings` for `postgresql.conf`; an error for an invalid one (checked before
+/// a cluster is made for them).
+pub(crate) fn settings_text(settings: &[(&str, &str)]) -> Result<String, String> {
+    settings
+        .iter()
+        .map(|(name, value)| setting_line(name, value))
+        .collect()
+}
+
+/// `name = 'value'` for `postgresql.conf`, refusing a name that is not one (which could
+/// otherwise add other lines).
+fn setting_line(name: &str, value: &str) -> Result<String, String> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    if !valid {
+        return Err(format!("invalid server setting name {name:?}"));
+    }
+    if value.contains(['\n', '\r', '\0']) {
+        return Err(format!("invalid value {value:?} for server setting {name}"));
+    }
+    let quoted = value.replace('\\', "\\\\").replace('\'', "''");
+    Ok(format!("{name} = '{quoted}'\n"))
+}
+
 /// The directory holding `initdb` and `pg_ctl`: `pg_config --bindir`, else the
 /// highest version under `/usr/lib/postgresql`, else the first one on `PATH`.
 fn find_bin_dir() -> Option<PathBuf> {
@@ -227,5 +271,25 @@ fn log_tail(log: &Path) -> String {
             lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
         }
         Err(err) => format!("(could not read the log: {err})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::setting_line;
+
+    #[test]
+    fn settings_are_quoted_and_names_checked() {
+        assert_eq!(
+            setting_line("max_locks_per_transaction", "10").unwrap(),
+            "max_locks_per_transaction = '10'\n"
+        );
+        assert_eq!(
+            setting_line("search_path", r"it's\here").unwrap(),
+            "search_path = 'it''s\\\\here'\n"
+        );
+        assert!(setting_line("fsync = off\nport", "1").is_err());
+        assert!(setting_line("", "1").is_err());
+        assert!(setting_line("fsync", "off\nport = 1").is_err());
     }
 }

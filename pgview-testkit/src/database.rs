@@ -117,11 +117,17 @@ fn create_template() -> Result<String, String> {
     let name = unique_name("tpl");
     cleanup::track_database(&name);
     admin::create_database(&name, None)?;
-    let mut conn = admin::connect(&database_url(server_url(), &name))?;
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|err| format!("running the migrations in database {name} failed: {err}"))?;
-    drop(conn);
+    migrate(&database_url(server_url(), &name), &name)?;
     Ok(name)
+}
+
+/// Runs the workspace's migrations in the database `name` at `url`; the
+/// connection is closed on return.
+pub(crate) fn migrate(url: &str, name: &str) -> Result<(), String> {
+    let mut conn = admin::connect(url)?;
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(drop)
+        .map_err(|err| format!("running the migrations in database {name} failed: {err}"))
 }
 
 /// `pgview_<kind>_<pid>_<nanos>`.

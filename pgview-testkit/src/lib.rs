@@ -21,10 +21,16 @@
 //!   dropped when the returned [`TestDatabase`] is dropped.
 //! - [`server_url`]: the server's administrative database.
 //!
+//! A test or benchmark that depends on the server's settings (its lock table,
+//! timings on a stock configuration) starts a server of its own with
+//! [`Cluster::start_with`]: a private cluster with exactly the settings given,
+//! whatever `DATABASE_URL` says, with one migrated database
+//! ([`DedicatedCluster::url`]), removed when dropped.
+//!
 //! Nothing is left behind: when the process exits, an `atexit` handler stops
-//! and removes the private cluster, or drops every database created on the
-//! `DATABASE_URL` server. A detached watchdog process also removes the private
-//! cluster should the process be killed without running `atexit` handlers.
+//! and removes the private clusters, and drops every database created on the
+//! `DATABASE_URL` server. A detached watchdog process per private cluster also
+//! removes it should the process be killed without running `atexit` handlers.
 //!
 //! Everything is created lazily on first use and may be called from many
 //! threads at once.
@@ -43,10 +49,12 @@ mod cleanup;
 mod cluster;
 mod command;
 mod database;
+mod dedicated;
 mod server;
 mod url;
 mod watchdog;
 
 pub use check::stale_materialized_views;
 pub use database::{fresh_database, shared_database_url, TestDatabase};
+pub use dedicated::{Cluster, DedicatedCluster};
 pub use server::server_url;

@@ -4,7 +4,7 @@ use std::env;
 use std::sync::OnceLock;
 
 use crate::cleanup;
-use crate::cluster::Cluster;
+use crate::cluster::{settings_text, ClusterDir};
 use crate::watchdog;
 
 /// The server's administrative URL, or why there is no server.
@@ -40,13 +40,46 @@ fn connect() -> Result<String, String> {
     })
 }
 
+/// The settings of the shared private cluster, for the tests' speed: no disk
+/// flushes (nothing has to survive a crash), and room for the connections of
+/// tests running in parallel. More connections also make the server's lock
+/// table bigger (`max_locks_per_transaction` × `max_connections` + …): lock
+/// and scale measurements belong on a [`Cluster`](crate::Cluster) started
+/// with the settings they are about.
+const SHARED_SETTINGS: &[(&str, &str)] = &[
+    ("fsync", "off"),
+    ("synchronous_commit", "off"),
+    ("full_page_writes", "off"),
+    ("max_connections", "300"),
+];
+
 /// Starts the private cluster, registered for removal before anything is in
 /// it.
 fn start_cluster() -> Result<String, String> {
-    let cluster = Cluster::create()?;
+    start_private(SHARED_SETTINGS).map(|(_, url)| url)
+}
+
+/// Creates, configures with `settings` and starts a private cluster, tracked
+/// for removal at exit (and by a watchdog should the process be killed)
+/// before anything is in it; returns it with its administrative URL. On a
+/// failure it is removed at once.
+pub(crate) fn start_private(settings: &[(&str, &str)]) -> Result<(ClusterDir, String), String> {
+    settings_text(settings)?;
+    let cluster = ClusterDir::create()?;
     let watchdog = watchdog::spawn(&cluster);
     cleanup::track_cluster(cluster.clone(), watchdog);
-    cluster.init()?;
-    let port = cluster.start()?;
-    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+    let started = cluster
+        .init()
+        .and_then(|()| cluster.configure(settings))
+        .and_then(|()| cluster.start());
+    match started {
+        Ok(port) => Ok((
+            cluster,
+            format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        )),
+        Err(err) => {
+            cleanup::remove_cluster(cluster.dir());
+            Err(err)
+        }
+    }
 }

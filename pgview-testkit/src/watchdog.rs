@@ -4,7 +4,7 @@
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 
-use crate::cluster::Cluster;
+use crate::cluster::ClusterDir;
 
 /// Polls every 0.2 s whether process `$1` is alive; once it is gone, stops the
 /// server of data directory `$3` with `pg_ctl` `$2` (as the `postgres` OS user
@@ -27,7 +27,7 @@ rm -rf "$dir"
 /// Spawns the watchdog of `cluster` in a session of its own (so terminal
 /// signals aimed at this process's group spare it), stdio closed. Returns
 /// `None` (after a warning) if it could not be spawned.
-pub(crate) fn spawn(cluster: &Cluster) -> Option<Child> {
+pub(crate) fn spawn(cluster: &ClusterDir) -> Option<Child> {
     let command = |program: &str| {
         let mut command = Command::new(program);
         command.current_dir("/");

@@ -1,19 +1,31 @@
-//! How a catalog function runs: a fixed plan of at most two queries whose rows one function
-//! turns into the result, executed by a sync or an async connection.
+//! How a catalog function runs: a plan of queries whose rows one function turns into the
+//! result, executed by a sync or an async connection.
 //!
-//! Every public catalog function builds its [`Plan`] once; `pgview::get_…` runs it with
-//! [`Plan::run`], `pgview::aio::get_…` with [`Plan::run_async`]. The SQL, the sequence of
-//! queries and the post-processing are therefore written once, and the number of round trips
-//! is fixed by the plan, never by the number of views.
+//! Every public catalog function builds its plan once; `pgview::get_…` runs it with `run`,
+//! `pgview::aio::get_…` with `run_async`. The SQL, the sequence of queries and the
+//! post-processing are therefore written once.
+//!
+//! - [`Plan`]: one query, one round trip. For queries that read catalog tables only: they lock
+//!   a fixed set of catalog relations, never one per view.
+//! - [`ChunkedPlan`]: a first query, then a second one per chunk of the first one's rows. For
+//!   what must open the views themselves (`pg_get_viewdef` locks each view it prints until the
+//!   transaction ends): each chunk's locks are released before the next chunk runs, so the
+//!   session never holds more than one chunk's locks, whatever the number of views. Without an
+//!   open transaction each chunk is a statement of its own, whose locks end with it. Inside the
+//!   caller's transaction, where locks would last until the caller ends it, each chunk runs in a
+//!   savepoint rolled back once its rows are read: rolling back to a savepoint releases the locks
+//!   taken since, and nothing is lost, as the chunk only reads. Round trips: 1 + 1 per chunk, or
+//!   1 + 3 per chunk inside a transaction (`SAVEPOINT`, the query, `ROLLBACK TO SAVEPOINT`, sent
+//!   by the connection's own transaction manager so that it keeps track).
 
 use std::marker::PhantomData;
 
-use diesel::connection::LoadConnection;
-use diesel::deserialize::{self, QueryableByName};
+use diesel::connection::{LoadConnection, TransactionManager, TransactionManagerStatus};
+use diesel::deserialize::QueryableByName;
 use diesel::pg::Pg;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::row::NamedRow;
-use diesel_async::AsyncConnectionCore;
+use diesel::result::QueryResult;
+use diesel_async::{AsyncConnection, AsyncConnectionCore};
 
 use crate::error::Result;
 
@@ -36,55 +48,80 @@ impl<R> Rows<R> {
     }
 }
 
-/// The row type of a plan's absent second query.
-#[derive(Debug)]
-pub(crate) enum NoRow {}
-
-impl QueryableByName<Pg> for NoRow {
-    fn build<'a>(_row: &impl NamedRow<'a, Pg>) -> deserialize::Result<Self> {
-        Err("pgview: a row arrived for a query that was never sent".into())
-    }
-}
-
-/// What finishes a plan: the rows of its queries in, the result out.
+/// What finishes a chunked plan: the rows of its first query and of its chunks in, the result
+/// out.
 type Finish<T, A, B> = Box<dyn FnOnce(Vec<A>, Vec<B>) -> Result<T> + Send>;
 
-/// The queries of one catalog function (one or two, sent one after the other) and the function
-/// that combines their rows.
-pub(crate) struct Plan<T, A, B = NoRow> {
-    first: Rows<A>,
-    second: Option<Rows<B>>,
-    finish: Finish<T, A, B>,
+/// The query of one catalog function and the function that turns its rows into the result.
+pub(crate) struct Plan<T, A> {
+    query: Rows<A>,
+    finish: Box<dyn FnOnce(Vec<A>) -> Result<T> + Send>,
 }
 
-impl<T, A> Plan<T, A, NoRow> {
+impl<T, A> Plan<T, A>
+where
+    A: QueryableByName<Pg> + Send + 'static,
+{
     /// A plan of one query.
     pub(crate) fn one(
-        first: Rows<A>,
+        query: Rows<A>,
         finish: impl FnOnce(Vec<A>) -> Result<T> + Send + 'static,
     ) -> Self {
         Self {
-            first,
-            second: None,
-            finish: Box::new(move |rows, _| finish(rows)),
+            query,
+            finish: Box::new(finish),
         }
+    }
+
+    /// Runs the plan on a sync connection.
+    pub(crate) fn run<C>(self, conn: &mut C) -> Result<T>
+    where
+        C: LoadConnection<Backend = Pg>,
+    {
+        use diesel::RunQueryDsl;
+
+        let rows = self.query.query.load::<A>(conn)?;
+        (self.finish)(rows)
+    }
+
+    /// Runs the plan on an async connection.
+    pub(crate) async fn run_async<C>(self, conn: &mut C) -> Result<T>
+    where
+        C: AsyncConnectionCore<Backend = Pg>,
+    {
+        use diesel_async::RunQueryDsl;
+
+        let rows = self.query.query.load::<A>(conn).await?;
+        (self.finish)(rows)
     }
 }
 
-impl<T, A, B> Plan<T, A, B>
+/// What makes the chunk queries of a [`ChunkedPlan`] from its first query's rows.
+type Chunks<A, B> = Box<dyn FnOnce(&[A]) -> Vec<Rows<B>> + Send>;
+
+/// A first query, then one query per chunk of its rows, each chunk's locks released before
+/// the next (see the module documentation), and the function that combines all the rows.
+pub(crate) struct ChunkedPlan<T, A, B> {
+    first: Rows<A>,
+    chunks: Chunks<A, B>,
+    finish: Finish<T, A, B>,
+}
+
+impl<T, A, B> ChunkedPlan<T, A, B>
 where
     A: QueryableByName<Pg> + Send + 'static,
     B: QueryableByName<Pg> + Send + 'static,
 {
-    /// A plan of two queries.
-    pub(crate) fn two(
+    /// `first`, then the queries `chunks` makes from its rows (none for no rows), then
+    /// `finish` on the rows of `first` and of every chunk, in order.
+    pub(crate) fn new(
         first: Rows<A>,
-        second: Rows<B>,
+        chunks: impl FnOnce(&[A]) -> Vec<Rows<B>> + Send + 'static,
         finish: impl FnOnce(Vec<A>, Vec<B>) -> Result<T> + Send + 'static,
     ) -> Self {
         Self {
             first,
-            second: Some(second),
+            chunks: Box::new(chunks),
             finish: Box::new(finish),
         }
     }
@@ -97,25 +134,56 @@ where
         use diesel::RunQueryDsl;
 
         let first = self.first.query.load::<A>(conn)?;
-        let second = match self.second {
-            Some(rows) => rows.query.load::<B>(conn)?,
-            None => Vec::new(),
-        };
-        (self.finish)(first, second)
+        let savepoints =
+            in_transaction(C::TransactionManager::transaction_manager_status_mut(conn));
+        let mut rows = Vec::new();
+        for chunk in (self.chunks)(&first) {
+            if savepoints {
+                C::TransactionManager::begin_transaction(conn)?;
+                let loaded = chunk.query.load::<B>(conn);
+                let rolled_back = C::TransactionManager::rollback_transaction(conn);
+                rows.extend(first_error(loaded, rolled_back)?);
+            } else {
+                rows.extend(chunk.query.load::<B>(conn)?);
+            }
+        }
+        (self.finish)(first, rows)
     }
 
     /// Runs the plan on an async connection.
     pub(crate) async fn run_async<C>(self, conn: &mut C) -> Result<T>
     where
-        C: AsyncConnectionCore<Backend = Pg>,
+        C: AsyncConnection<Backend = Pg>,
     {
-        use diesel_async::RunQueryDsl;
+        use diesel_async::{RunQueryDsl, TransactionManager};
 
         let first = self.first.query.load::<A>(conn).await?;
-        let second = match self.second {
-            Some(rows) => rows.query.load::<B>(conn).await?,
-            None => Vec::new(),
-        };
-        (self.finish)(first, second)
+        let savepoints =
+            in_transaction(C::TransactionManager::transaction_manager_status_mut(conn));
+        let mut rows = Vec::new();
+        for chunk in (self.chunks)(&first) {
+            if savepoints {
+                C::TransactionManager::begin_transaction(conn).await?;
+                let loaded = chunk.query.load::<B>(conn).await;
+                let rolled_back = C::TransactionManager::rollback_transaction(conn).await;
+                rows.extend(first_error(loaded, rolled_back)?);
+            } else {
+                rows.extend(chunk.query.load::<B>(conn).await?);
+            }
+        }
+        (self.finish)(first, rows)
     }
+}
+
+/// Whether the connection is inside a transaction (or its transaction manager is in an error
+/// state: then the savepoint asked for reports that error).
+fn in_transaction(status: &mut TransactionManagerStatus) -> bool {
+    !matches!(status.transaction_depth(), Ok(None))
+}
+
+/// The rows of a chunk, or the first error: the query's, else the rollback's.
+fn first_error<B>(loaded: QueryResult<Vec<B>>, rolled_back: QueryResult<()>) -> Result<Vec<B>> {
+    let rows = loaded?;
+    rolled_back?;
+    Ok(rows)
 }

@@ -1,10 +1,10 @@
 //! `get_all_views`, `get_view` and `get_view_definition`: the queries and their plans.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::connection::LoadConnection;
 use diesel::pg::Pg;
-use diesel::sql_types::{Array, Bool, Nullable, Text};
+use diesel::sql_types::{Array, Bool, Int4, Nullable, Oid, Text};
 use diesel::QueryableByName;
 
 use crate::error::{Error, RelationKind, Result};
@@ -13,10 +13,11 @@ use crate::ident::QualifiedName;
 use super::filter::ViewFilter;
 use super::info::{ViewColumn, ViewIndex, ViewInfo, ViewOptions};
 use super::name::{check_names, designated_view, RelationName};
-use super::plan::{Plan, Rows};
+use super::plan::{ChunkedPlan, Rows};
 use super::relation::Relation;
 
-/// `views.sql` after the selection.
+/// `views.sql` after the selection: the relations asked for, with everything but the
+/// definitions, without a lock.
 const VIEWS_SQL: &str = concat!(
     "WITH RECURSIVE\n",
     include_str!("sql/selection.sql"),
@@ -24,25 +25,58 @@ const VIEWS_SQL: &str = concat!(
     include_str!("sql/views.sql")
 );
 
-/// `indexes.sql` after the selection.
-const INDEXES_SQL: &str = concat!(
-    "WITH RECURSIVE\n",
-    include_str!("sql/selection.sql"),
-    "\n",
-    include_str!("sql/indexes.sql")
-);
+/// The most views whose definitions one chunk reads, whatever the server's
+/// `max_locks_per_transaction`: it also bounds the size of a chunk's statement and rows.
+const MAX_CHUNK: usize = 500;
 
-/// One row of `views.sql`.
+/// The views of `views`, `(oid, what its query names)` in order, in chunks that each lock at
+/// most `share` relations (`max_locks_per_transaction`), counting what printing a definition
+/// locks: the view and every relation its query names, each relation once per chunk. A view
+/// that alone locks more is a chunk of its own. At most [`MAX_CHUNK`] views a chunk.
+///
+/// Why that setting: the lock table is sized `max_locks_per_transaction` × (`max_connections` +
+/// `max_prepared_transactions`) and shared by every session; a chunk that takes at most
+/// `max_locks_per_transaction` locks (a transaction's share) cannot starve the others, and a
+/// server configured with a small lock table gets small chunks. A default server gives chunks
+/// of 64 locks; the cost of a chunk beyond its views is one round trip and a trivial plan.
+fn chunks<'a>(views: impl IntoIterator<Item = (u32, &'a [u32])>, share: usize) -> Vec<Vec<u32>> {
+    let share = share.max(1);
+    let mut chunks = Vec::new();
+    let mut chunk = Vec::new();
+    let mut locked: HashSet<u32> = HashSet::new();
+    for (oid, reads) in views {
+        let new = |locked: &HashSet<u32>| {
+            std::iter::once(&oid)
+                .chain(reads)
+                .filter(|o| !locked.contains(o))
+                .collect::<HashSet<_>>()
+                .len()
+        };
+        if !chunk.is_empty() && (locked.len() + new(&locked) > share || chunk.len() == MAX_CHUNK) {
+            chunks.push(std::mem::take(&mut chunk));
+            locked.clear();
+        }
+        chunk.push(oid);
+        locked.insert(oid);
+        locked.extend(reads);
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk);
+    }
+    chunks
+}
+
+/// One row of `views.sql`: a selected relation and what the catalog says of it.
 #[derive(Debug, QueryableByName)]
 pub(crate) struct ViewRow {
+    #[diesel(sql_type = Oid)]
+    oid: u32,
     #[diesel(sql_type = Text)]
     schema: String,
     #[diesel(sql_type = Text)]
     name: String,
     #[diesel(sql_type = Text)]
     relkind: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    definition: Option<String>,
     #[diesel(sql_type = Text)]
     owner: String,
     #[diesel(sql_type = Nullable<Array<Text>>)]
@@ -59,6 +93,31 @@ pub(crate) struct ViewRow {
     column_types: Vec<String>,
     #[diesel(sql_type = Array<Bool>)]
     column_not_null: Vec<bool>,
+    #[diesel(sql_type = Array<Text>)]
+    index_names: Vec<String>,
+    #[diesel(sql_type = Array<Bool>)]
+    index_unique: Vec<bool>,
+    #[diesel(sql_type = Array<Bool>)]
+    index_partial: Vec<bool>,
+    #[diesel(sql_type = Array<Text>)]
+    index_definitions: Vec<String>,
+    #[diesel(sql_type = Array<Int4>)]
+    index_key_counts: Vec<i32>,
+    #[diesel(sql_type = Array<Text>)]
+    index_keys: Vec<String>,
+    #[diesel(sql_type = Array<Oid>)]
+    reads: Vec<u32>,
+    #[diesel(sql_type = Int4)]
+    lock_share: i32,
+}
+
+/// One row of `definitions.sql`.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct DefinitionRow {
+    #[diesel(sql_type = Oid)]
+    oid: u32,
+    #[diesel(sql_type = Nullable<Text>)]
+    definition: Option<String>,
 }
 
 impl ViewRow {
@@ -70,7 +129,11 @@ impl ViewRow {
         )
     }
 
-    fn into_info(self, indexes: Vec<ViewIndex>) -> ViewInfo {
+    fn is_view(&self) -> bool {
+        matches!(self.relkind.as_str(), "v" | "m")
+    }
+
+    fn into_info(self, definition: String) -> ViewInfo {
         let columns = self
             .column_names
             .into_iter()
@@ -82,11 +145,30 @@ impl ViewRow {
                 nullable: !not_null,
             })
             .collect();
+        let mut keys = self.index_keys.into_iter();
+        let indexes = self
+            .index_names
+            .into_iter()
+            .zip(self.index_unique)
+            .zip(self.index_partial)
+            .zip(self.index_definitions)
+            .zip(self.index_key_counts)
+            .map(|((((name, is_unique), is_partial), definition), count)| {
+                let count = usize::try_from(count).unwrap_or(0);
+                ViewIndex {
+                    name,
+                    is_unique,
+                    is_partial,
+                    columns: keys.by_ref().take(count).collect(),
+                    definition,
+                }
+            })
+            .collect();
         ViewInfo {
             is_materialized: self.relkind == "m",
             schema: self.schema,
             name: self.name,
-            definition: self.definition.unwrap_or_default(),
+            definition,
             owner: self.owner,
             columns,
             options: ViewOptions::parse(self.options.unwrap_or_default()),
@@ -98,108 +180,101 @@ impl ViewRow {
     }
 }
 
-/// One row of `indexes.sql`.
-#[derive(Debug, QueryableByName)]
-pub(crate) struct IndexRow {
-    #[diesel(sql_type = Text)]
-    schema: String,
-    #[diesel(sql_type = Text)]
-    relation: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Bool)]
-    is_unique: bool,
-    #[diesel(sql_type = Bool)]
-    is_partial: bool,
-    #[diesel(sql_type = Text)]
-    definition: String,
-    #[diesel(sql_type = Array<Text>)]
-    columns: Vec<String>,
-}
-
-/// The selected views, with their indexes; errors for names that do not designate exactly one
-/// view.
-fn finish_views(
+/// The plan of the catalog functions that describe views: `views.sql` for the relations
+/// `filter` selects (no lock), then the definitions of its views and materialized views in
+/// chunks (see [`chunks`]; each chunk's locks released before the next), then `finish` on
+/// every selected relation and the views with their definitions, in selection order (schema,
+/// name). A view dropped between the two has no definition and is left out.
+fn described<T>(
     filter: &ViewFilter,
-    rows: Vec<ViewRow>,
-    indexes: Vec<IndexRow>,
-) -> Result<Vec<ViewInfo>> {
-    if let Some(names) = filter.given_names() {
+    finish: impl FnOnce(&[Relation], Vec<ViewInfo>) -> Result<T> + Send + 'static,
+) -> ChunkedPlan<T, ViewRow, DefinitionRow> {
+    let rows = Rows::new(filter.bind_selection(diesel::sql_query(VIEWS_SQL).into_boxed()));
+    ChunkedPlan::new(rows, definition_queries, move |rows, definitions| {
         let found: Vec<Relation> = rows.iter().map(ViewRow::relation).collect();
-        check_names(names, &found)?;
-    }
-    let mut by_view: HashMap<(String, String), Vec<ViewIndex>> = HashMap::new();
-    for row in indexes {
-        by_view
-            .entry((row.schema, row.relation))
-            .or_default()
-            .push(ViewIndex {
-                name: row.name,
-                is_unique: row.is_unique,
-                is_partial: row.is_partial,
-                columns: row.columns,
-                definition: row.definition,
-            });
-    }
-    Ok(rows
-        .into_iter()
-        .filter(|row| matches!(row.relkind.as_str(), "v" | "m"))
-        .map(|row| {
-            let indexes = by_view
-                .remove(&(row.schema.clone(), row.name.clone()))
-                .unwrap_or_default();
-            row.into_info(indexes)
-        })
-        .collect())
+        let mut definitions: HashMap<u32, String> = definitions
+            .into_iter()
+            .map(|row| (row.oid, row.definition.unwrap_or_default()))
+            .collect();
+        let views = rows
+            .into_iter()
+            .filter(ViewRow::is_view)
+            .filter_map(|row| {
+                let definition = definitions.remove(&row.oid)?;
+                Some(row.into_info(definition))
+            })
+            .collect();
+        finish(&found, views)
+    })
 }
 
-/// The plan of [`get_all_views`]: the views, then their indexes (two queries).
-pub(crate) fn all_views_plan(filter: &ViewFilter) -> Plan<Vec<ViewInfo>, ViewRow, IndexRow> {
-    let views = Rows::new(filter.bind_selection(diesel::sql_query(VIEWS_SQL).into_boxed()));
-    let indexes = Rows::new(filter.bind_selection(diesel::sql_query(INDEXES_SQL).into_boxed()));
-    let filter = filter.clone();
-    Plan::two(views, indexes, move |rows, indexes| {
-        finish_views(&filter, rows, indexes)
+/// The queries of the definitions of the views and materialized views among `rows`, one per
+/// chunk (see [`chunks`]).
+fn definition_queries(rows: &[ViewRow]) -> Vec<Rows<DefinitionRow>> {
+    let Some(first) = rows.first() else {
+        return Vec::new();
+    };
+    let share = usize::try_from(first.lock_share).unwrap_or(1);
+    let views = rows
+        .iter()
+        .filter(|row| row.is_view())
+        .map(|row| (row.oid, row.reads.as_slice()));
+    chunks(views, share)
+        .into_iter()
+        .map(|chunk| {
+            Rows::new(
+                diesel::sql_query(include_str!("sql/definitions.sql"))
+                    .into_boxed()
+                    .bind::<Array<Oid>, _>(chunk),
+            )
+        })
+        .collect()
+}
+
+/// The plan of [`get_all_views`].
+pub(crate) fn all_views_plan(
+    filter: &ViewFilter,
+) -> ChunkedPlan<Vec<ViewInfo>, ViewRow, DefinitionRow> {
+    let checked = filter.clone();
+    described(filter, move |found, views| {
+        if let Some(names) = checked.given_names() {
+            check_names(names, found)?;
+        }
+        Ok(views)
     })
 }
 
 /// The plan of [`get_view`]: [`all_views_plan`] for one name.
-pub(crate) fn view_plan<N>(name: &N) -> Result<Plan<ViewInfo, ViewRow, IndexRow>>
+pub(crate) fn view_plan<N>(name: &N) -> Result<ChunkedPlan<ViewInfo, ViewRow, DefinitionRow>>
 where
     N: RelationName + ?Sized,
 {
     let name = name.to_qualified_name()?;
     let filter = ViewFilter::named(name.clone());
-    let views = Rows::new(filter.bind_selection(diesel::sql_query(VIEWS_SQL).into_boxed()));
-    let indexes = Rows::new(filter.bind_selection(diesel::sql_query(INDEXES_SQL).into_boxed()));
-    Ok(Plan::two(views, indexes, move |mut rows, indexes| {
-        keep_designated(&name, &mut rows)?;
-        let view = finish_views(&ViewFilter::new(), rows, indexes)?.pop();
-        view.ok_or_else(|| not_found(&name))
+    Ok(described(&filter, move |found, views| {
+        designated(&name, found, views)
     }))
 }
 
-/// The plan of [`get_view_definition`]: the views query only (one query).
-pub(crate) fn definition_plan<N>(name: &N) -> Result<Plan<String, ViewRow>>
+/// The plan of [`get_view_definition`].
+pub(crate) fn definition_plan<N>(name: &N) -> Result<ChunkedPlan<String, ViewRow, DefinitionRow>>
 where
     N: RelationName + ?Sized,
 {
     let name = name.to_qualified_name()?;
     let filter = ViewFilter::named(name.clone());
-    let views = Rows::new(filter.bind_selection(diesel::sql_query(VIEWS_SQL).into_boxed()));
-    Ok(Plan::one(views, move |mut rows| {
-        keep_designated(&name, &mut rows)?;
-        let definition = rows.pop().and_then(|row| row.definition);
-        definition.ok_or_else(|| not_found(&name))
+    Ok(described(&filter, move |found, views| {
+        designated(&name, found, views).map(|view| view.definition)
     }))
 }
 
-/// Keeps in `rows` (every relation of that name) only the view `name` designates.
-fn keep_designated(name: &QualifiedName, rows: &mut Vec<ViewRow>) -> Result<()> {
-    let found: Vec<Relation> = rows.iter().map(ViewRow::relation).collect();
-    let view = designated_view(name, &found)?;
-    rows.retain(|row| row.schema == view.schema && row.name == view.name);
-    Ok(())
+/// The view `name` designates among `found` (every relation of that name), from `views`.
+fn designated(name: &QualifiedName, found: &[Relation], views: Vec<ViewInfo>) -> Result<ViewInfo> {
+    let view = designated_view(name, found)?;
+    views
+        .into_iter()
+        .find(|info| info.schema == view.schema && info.name == view.name)
+        .ok_or_else(|| not_found(name))
 }
 
 fn not_found(name: &QualifiedName) -> Error {
@@ -211,7 +286,19 @@ fn not_found(name: &QualifiedName) -> Error {
 
 /// Lists views and materialized views with their columns, options, comment and (for
 /// materialized views) population, tablespace and indexes, ordered by schema and name. System
-/// schemas are left out. Two queries, whatever the number of views.
+/// schemas are left out.
+///
+/// Bounded locks, whatever the number of views: one query reads everything but the
+/// definitions from catalog tables, locking no view. Printing a definition locks the view until
+/// the transaction ends, along with every relation its query names, so the definitions are read
+/// in chunks that lock at most the server's `max_locks_per_transaction` relations each (64 by
+/// default; a view naming more is a chunk of its own; 500 views at most), and each chunk's
+/// locks are released before the next: each chunk is a statement of its own, or, inside an open
+/// transaction, runs in a savepoint rolled back once read. At any time the call holds at most
+/// one chunk's locks and a fixed set of about 25 catalog tables and indexes. Round trips:
+/// 1 + 1 per chunk (1 + 3 per chunk inside a transaction). The chunks are separate statements:
+/// without an enclosing transaction each sees the catalog as it is then (a view dropped
+/// meanwhile is left out); inside a `REPEATABLE READ` transaction they all see one snapshot.
 ///
 /// The async form is [`aio::get_all_views`](crate::aio::get_all_views).
 ///
@@ -240,7 +327,9 @@ where
 }
 
 /// Everything the catalog says about the view or materialized view `name`. An unqualified
-/// name is looked up in every user schema. Two queries.
+/// name is looked up in every user schema. Locks as [`get_all_views`]: the view's lock is
+/// released before it returns. Round trips: 2 (4 inside a transaction; 1 when nothing has that
+/// name).
 ///
 /// The async form is [`aio::get_view`](crate::aio::get_view).
 ///
@@ -257,7 +346,8 @@ where
 }
 
 /// The query of the view or materialized view `name` as the server prints it. An
-/// unqualified name is looked up in every user schema. One query.
+/// unqualified name is looked up in every user schema. Locks and round trips as
+/// [`get_view`].
 ///
 /// The async form is [`aio::get_view_definition`](crate::aio::get_view_definition).
 ///
@@ -271,4 +361,38 @@ where
     N: RelationName + ?Sized,
 {
     definition_plan(name)?.run(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_count_every_relation_locked_once() {
+        // A chain: 2 reads 1, 3 reads 2, … and 1 reads the table 100.
+        let reads: Vec<(u32, Vec<u32>)> = (1..=9)
+            .map(|v| (v, vec![if v == 1 { 100 } else { v - 1 }]))
+            .collect();
+        let views = || reads.iter().map(|(oid, r)| (*oid, r.as_slice()));
+        // Each chunk locks its views and what they read: at most 4 relations.
+        assert_eq!(
+            chunks(views(), 4),
+            [vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9]]
+        );
+        assert_eq!(chunks(views(), 100), [(1..=9).collect::<Vec<_>>()]);
+        // One view at a time at least, even when it alone locks more.
+        let fan = [7, 8, 9, 10];
+        let wide = [(1, &fan[..]), (2, &[][..]), (3, &fan[..])];
+        assert_eq!(chunks(wide, 3), [vec![1], vec![2], vec![3]]);
+        // 1 and its reads are 5 locks, 2 one more; 3 would be a 7th.
+        assert_eq!(chunks(wide, 6), [vec![1, 2], vec![3]]);
+        assert!(chunks(std::iter::empty(), 10).is_empty());
+    }
+
+    #[test]
+    fn chunks_hold_at_most_max_chunk_views() {
+        let views = (0..1_200).map(|v| (v, &[][..]));
+        let sizes: Vec<usize> = chunks(views, 100_000).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [MAX_CHUNK, MAX_CHUNK, 200]);
+    }
 }

@@ -24,16 +24,33 @@ use crate::lock::lock_block;
 /// `*`, casts, other schemas, recursive views). `scope` says which other views of the database
 /// are looked at (to find the views the application no longer declares).
 ///
-/// The number of round trips is fixed (about ten), whatever the number of views. Nothing is
-/// left in the database. The async form is [`aio::diff`](crate::aio::diff).
+/// Nothing is left in the database. The async form is [`aio::diff`](crate::aio::diff).
+///
+/// # Cost
+/// Only what may have changed costs server work. The views are first selected from catalog
+/// rows alone (one query); a declared view that the ownership record shows was applied by
+/// pgview from the same definition and not changed since (see
+/// [`DiffScope::managed`](crate::DiffScope::managed)), and reads nothing that changes, is
+/// unchanged without being created again ([`ViewDiff::proven_unchanged`];
+/// [`DiffOptions::full`] compares everything). The others are read and created a batch at a
+/// time: about seven round trips per batch of [`DiffOptions::batch_size`] views, and a time
+/// linear in their number.
 ///
 /// # Locks
-/// While it runs, the comparison holds `ACCESS EXCLUSIVE` locks on the views in scope and the
-/// declared ones (it drops them inside its transaction, which is rolled back; the locks go
-/// with it, also inside an enclosing transaction): other sessions reading them wait until it
-/// ends, about a second per thousand views, and the comparison waits for sessions using them.
-/// Compare against a development database or a copy rather than a busy production one, or set
-/// `lock_timeout` on the connection to bound the wait.
+/// A view whose definition is printed, or that is created, is locked until its transaction
+/// ends. The comparison reads and creates the views a batch at a time, each batch in a
+/// subtransaction that is rolled back once its views are read (which releases its locks), so
+/// that it holds at any time the locks of one batch: its views (250 by default), the changed
+/// views they read, created again ahead of them, and the relations those read — whatever the
+/// number of views, leaving the server's shared lock table (about 6,400 slots on a default
+/// server, for every session) to the others. The views of a batch are renamed away while it
+/// runs (`ACCESS EXCLUSIVE`): sessions reading them wait for the batch (a fraction of a
+/// second), and the comparison waits for sessions using them; set `lock_timeout` on the
+/// connection to bound that wait. With table SQL ([`ViewSet::with_table_sql`]) the views in
+/// scope and the declared ones are dropped in the comparison's own transaction for the table
+/// SQL to run: their locks are held until it ends. When the server still runs out of lock
+/// slots, the error is [`Error::OutOfLocks`](crate::Error::OutOfLocks), which names the
+/// setting to raise.
 ///
 /// # Examples
 /// ```no_run

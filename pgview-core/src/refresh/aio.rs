@@ -35,7 +35,10 @@ where
 /// [`Refresh::max_parallel`]), each on its own pooled connection in a transaction of its own.
 /// Among ready views, the one with the longest chain of views after it starts first.
 ///
-/// Planning takes one pooled connection (and returns it) for two or three catalog queries.
+/// Planning takes one pooled connection (and returns it) for two or three catalog queries,
+/// which hold a fixed set of catalog locks whatever the number of views. Each view's refresh
+/// commits on its own, releasing its locks: at most `max_parallel` views' locks are held at
+/// once.
 /// Failures, skipped views, tracing spans and progress events are as in the sync form
 /// [`refresh_materialized_views`](crate::refresh_materialized_views).
 ///

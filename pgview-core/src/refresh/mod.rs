@@ -5,8 +5,9 @@
 //! - [`Refresh`] says which views (all, or given ones with what they read and/or what reads
 //!   them) and how ([`RefreshPolicy`], [`ViewTimeouts`], progress callback).
 //! - [`plan`] turns the catalog's dependency walk and view information (a fixed number of
-//!   queries) into a [`RefreshPlan`]: the views in dependency order, each with its mode and the
-//!   views it waits for. Edges are followed through plain views.
+//!   queries that read catalog tables only: a fixed set of locks, whatever the number of views)
+//!   into a [`RefreshPlan`]: the views in dependency order, each with its mode and the views it
+//!   waits for. Edges are followed through plain views.
 //! - [`schedule`] runs a plan for either executor: a view is ready as soon as what it waits for
 //!   is refreshed; a failure skips what is downstream of it.
 //! - [`run`] (sync, one connection, one view at a time) and [`run_async`] (bb8 pool, ready

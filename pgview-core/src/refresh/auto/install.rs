@@ -211,7 +211,9 @@ pub(crate) fn uninstall_all_statement() -> UninstallAllAutoRefresh {
 /// Idempotent and transactional: installing again replaces the function and the triggers
 /// (following the view's current definition), in one `DO` block. The function is
 /// `"pgview"."refresh_<name>_<hash>"` in the schema [`AUTO_REFRESH_SCHEMA`], created if
-/// needed. Two queries.
+/// needed. Two queries: a dependency walk, which locks no view, and the `DO` block, which locks
+/// the tables it puts triggers on (until the transaction ends): a bounded number of locks,
+/// whatever the number of views in the database.
 ///
 /// Writes that go straight into a partition of a partitioned table are not seen (statement
 /// triggers fire on the table the statement names).
@@ -278,7 +280,8 @@ where
 }
 
 /// The materialized views with automatic refresh installed, ordered by name, each with the
-/// tables it watches. One query.
+/// tables it watches. One query, which reads catalog tables only (a fixed set of locks, whatever
+/// the number of views and installs).
 ///
 /// The async form is [`aio::list_auto_refresh`](crate::aio::list_auto_refresh).
 ///
