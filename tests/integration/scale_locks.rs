@@ -715,3 +715,68 @@ async fn auto_refresh_install_and_list_on(conn: &mut PgConnection) {
     refresher.shutdown().await;
     assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), 2);
 }
+
+/// The declared set of every view of the cluster, from their catalog definitions (with the
+/// indexes of the materialized views), and with `changed` of the chain views changed.
+fn declared_from_catalog(conn: &mut PgConnection, changed: usize) -> pgview::ViewSet {
+    let infos = pgview::get_all_views(conn, &ViewFilter::new()).unwrap();
+    let mut set = pgview::ViewSet::new();
+    let mut left = changed;
+    for info in infos {
+        let mut sql = info.definition.trim().trim_end_matches(';').to_owned();
+        if !info.is_materialized && info.name.starts_with("a_") && left > 0 {
+            sql = format!("SELECT id, val FROM ({sql}) AS s WHERE id > 1");
+            left -= 1;
+        }
+        if info.is_materialized {
+            let mut view = pgview::MaterializedView::from_sql(&info.name, &sql)
+                .unwrap()
+                .schema(&info.schema)
+                .unwrap();
+            for index in &info.indexes {
+                view = view
+                    .index(
+                        pgview::Index::unique(&index.columns)
+                            .unwrap()
+                            .named(&index.name)
+                            .unwrap(),
+                    )
+                    .unwrap();
+            }
+            set = set.with_materialized(view);
+        } else {
+            set = set.with_view(
+                pgview::View::from_sql(&info.name, &sql)
+                    .unwrap()
+                    .schema(&info.schema)
+                    .unwrap(),
+            );
+        }
+    }
+    set
+}
+
+/// A comparison of all 800 views, and its plan, fit in the small lock table: its batches are
+/// sized by the server's lock table and release their locks; in one transaction it would not.
+#[test]
+fn a_comparison_of_every_view_fits_in_a_small_lock_table() {
+    let (_turn, mut conn) = serial();
+    let conn = &mut conn;
+    let declared = declared_from_catalog(conn, 0);
+    assert_eq!(declared.len(), VIEWS);
+    let scope = pgview::DiffScope::schemas(["scale_a", "scale_b"]).unwrap();
+    let options = pgview::DiffOptions::new().scope(scope.clone()).full(true);
+    let (diff, peak) = peak_locks(conn, |conn| pgview::diff_with(conn, &declared, &options));
+    let diff = diff.unwrap();
+    assert!(diff.is_empty(), "{}", diff.stat());
+    assert!(peak < 200, "{peak} locks at the peak");
+    // Changed views, and inside an open transaction.
+    let changed = declared_from_catalog(conn, 30);
+    let diff = conn
+        .transaction(|conn| pgview::diff_with(conn, &changed, &options))
+        .unwrap();
+    assert_eq!(diff.changes().count(), 30, "{}", diff.stat());
+    let plan = diff.plan().unwrap();
+    assert!(plan.steps.iter().any(|s| s.kind.name() == "refresh"));
+    assert!(locks(conn) < BOUND);
+}

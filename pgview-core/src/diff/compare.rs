@@ -61,6 +61,9 @@ pub(crate) static ENV_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::ne
         "SELECT pg_catalog.current_setting('search_path') AS search_path, \
          pg_catalog.current_schema()::text AS current_schema, current_user::text AS current_user, \
          pg_catalog.current_setting('server_version_num')::int4 AS server_version_num, \
+         pg_catalog.current_setting('max_locks_per_transaction')::int4 \
+           * (pg_catalog.current_setting('max_connections')::int4 \
+              + pg_catalog.current_setting('max_prepared_transactions')::int4) AS lock_slots, \
          {RECORD_EXISTS_SQL} AS has_record, \
          pg_catalog.set_config('jit', 'off', true) AS jit"
     )
@@ -77,6 +80,9 @@ pub(crate) struct EnvRow {
     current_user: String,
     #[diesel(sql_type = Int4)]
     server_version_num: i32,
+    /// The size of the server's shared lock table.
+    #[diesel(sql_type = Int4)]
+    lock_slots: i32,
     #[diesel(sql_type = Bool)]
     has_record: bool,
 }
@@ -140,12 +146,13 @@ impl Comparison {
             .iter()
             .map(|(key, view)| (key.clone(), declared_hash(view, &env.search_path)))
             .collect();
+        let batch_size = options.batch_size.clamp(1, batch_limit(env.lock_slots));
         Ok(Self {
             env,
             declared,
             hashes,
             scope: options.scope.clone(),
-            batch_size: options.batch_size.max(1),
+            batch_size,
             full: options.full,
             table_sql: set.table_sql().cloned(),
             record: Record::new(),
@@ -873,6 +880,14 @@ impl Comparison {
         }
         Ok(moves)
     }
+}
+
+/// The most views a batch may hold on a server whose lock table has `slots` slots: a batch
+/// holds about three locks per view (the live view renamed away, the view created, and what it
+/// reads), and takes at most an eighth of the table, leaving the rest to the other sessions.
+fn batch_limit(slots: i32) -> usize {
+    let slots = usize::try_from(slots).unwrap_or(0);
+    (slots / 8 / 3).max(1)
 }
 
 fn key_of(view: &AnyView) -> Key {

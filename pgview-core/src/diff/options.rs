@@ -31,7 +31,10 @@ pub struct DiffOptions {
     pub lock_wait: Duration,
     /// How many views each step of the comparison reads or creates at most, each in a
     /// subtransaction that is rolled back (releasing its locks): the bound on the locks the
-    /// comparison holds at any time (default: [`DEFAULT_BATCH_SIZE`]).
+    /// comparison holds at any time (default: [`DEFAULT_BATCH_SIZE`]). A batch takes about
+    /// three locks per view; it is made smaller when that would be more than an eighth of the
+    /// server's lock table (`max_locks_per_transaction` × (`max_connections` +
+    /// `max_prepared_transactions`): 266 views on a default server).
     pub batch_size: usize,
     /// Compare every declared view through the server, even those the ownership record
     /// proves unchanged since pgview applied them (default: false).
