@@ -25,7 +25,7 @@ use crate::ident::Ident;
 use crate::inline::identifiers;
 use crate::snapshot::{fullname, qualified, Column, Key, ViewState};
 
-use super::normalize::{normalize_block, Creation, FailuresRow};
+use super::normalize::{normalize_block, plain_block, Creation, FailuresRow};
 
 /// How many times a view is created again because what it reads was not ready before it is
 /// taken as it comes.
@@ -80,7 +80,11 @@ pub(crate) struct Live {
 pub(crate) struct Batch {
     pub(crate) members: Vec<Key>,
     ancestors: Vec<Key>,
-    /// The `DO` block: renames, then creations in rounds.
+    /// The `DO` block that renames, then creates the views in order, failing at the first
+    /// failure (tried first).
+    pub(crate) fast_block: String,
+    /// The `DO` block that renames, then creates the views in rounds, each in a
+    /// subtransaction, noting failures (when the first one fails).
     pub(crate) block: String,
 }
 
@@ -228,10 +232,11 @@ impl Scheduler {
             }
         }
         let ancestors = self.ancestors(&members);
-        let block = self.block(&members, &ancestors)?;
+        let (fast_block, block) = self.blocks(&members, &ancestors)?;
         Ok(Some(Batch {
             members,
             ancestors,
+            fast_block,
             block,
         }))
     }
@@ -261,9 +266,10 @@ impl Scheduler {
         ancestors
     }
 
-    /// The block of a batch: the live versions of its views renamed away (with their indexes,
-    /// whose names the new ones take), then the ancestors and the members created.
-    fn block(&self, members: &[Key], ancestors: &[Key]) -> Result<String> {
+    /// The blocks of a batch: the live versions of its views renamed away (with their indexes,
+    /// whose names the new ones take), then the ancestors and the members created, in order
+    /// or in rounds.
+    fn blocks(&self, members: &[Key], ancestors: &[Key]) -> Result<(String, String)> {
         let mut renames = Vec::new();
         for key in ancestors.iter().chain(members) {
             let Some(live) = self.live.get(key) else {
@@ -297,7 +303,10 @@ impl Scheduler {
                 required,
             })
             .collect();
-        Ok(normalize_block(&renames, None, &creations))
+        Ok((
+            plain_block(&renames, &creations),
+            normalize_block(&renames, None, &creations),
+        ))
     }
 
     /// Takes what a batch did: the failures of its block and the states of the views it

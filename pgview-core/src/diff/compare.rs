@@ -379,7 +379,8 @@ impl Comparison {
         Ok(())
     }
 
-    /// The next batch's block, or `None` when every view is compared.
+    /// The next batch's block that creates its views in order (see `plain_block`), or `None`
+    /// when every view is compared.
     ///
     /// # Errors
     /// A catalog name that is not a valid identifier.
@@ -388,10 +389,19 @@ impl Comparison {
             return Ok(None);
         };
         Ok(scheduler.next_batch()?.map(|batch| {
-            let block = batch.block.clone();
-            self.batch = Some((batch, None, BTreeMap::new()));
+            let block = batch.fast_block.clone();
+            self.batch = Some((batch, Some(FailuresRow::empty()), BTreeMap::new()));
             block
         }))
+    }
+
+    /// The batch's block that creates its views in rounds, noting failures (when the first
+    /// block failed).
+    pub(crate) fn batch_in_rounds(&mut self) -> String {
+        self.batch
+            .as_ref()
+            .map(|(batch, _, _)| batch.block.clone())
+            .unwrap_or_default()
     }
 
     /// Takes the failures of the batch's block.
@@ -413,7 +423,7 @@ impl Comparison {
 
     /// Takes the states of the views the batch created; gives the fixpoint block when some
     /// declared views' texts differ from the live ones.
-    pub(crate) fn take_batch_states(&mut self, rows: Vec<StateRow>) -> Option<String> {
+    pub(crate) fn take_batch_states(&mut self, rows: Vec<StateRow>) -> Option<(String, String)> {
         let mut created = states(rows);
         for state in created.values_mut() {
             state.partial = true;
@@ -605,7 +615,7 @@ impl Comparison {
 
     /// With table SQL: takes the normalised views; gives the fixpoint block when some texts
     /// differ.
-    pub(crate) fn fixpoint_sql(&mut self, rows: Vec<StateRow>) -> Option<String> {
+    pub(crate) fn fixpoint_sql(&mut self, rows: Vec<StateRow>) -> Option<(String, String)> {
         let mut normalized = states(rows);
         for key in &self.affected {
             if let Some(state) = normalized.remove(key) {
@@ -627,7 +637,7 @@ impl Comparison {
         &mut self,
         keys: &[Key],
         normalized: &BTreeMap<Key, ViewState>,
-    ) -> Option<String> {
+    ) -> Option<(String, String)> {
         self.candidates = keys
             .iter()
             .filter(|key| self.declared.contains_key(*key))
@@ -650,7 +660,7 @@ impl Comparison {
                 )
             })
             .collect();
-        Some(fixpoint_block(&pairs))
+        Some((fixpoint_block(&pairs, false), fixpoint_block(&pairs, true)))
     }
 
     /// Takes the result of a fixpoint block.

@@ -87,6 +87,21 @@ pub(crate) struct TableSqlPair<'a> {
     pub(crate) down: &'a str,
 }
 
+/// A `DO` block that runs the `prelude`, then each creation in order, without catching
+/// anything: the first failure fails the block. Each creation of [`normalize_block`] runs in a
+/// subtransaction of its own, whose end costs work that grows with the relations the session
+/// has cached; a batch is therefore tried this way first, and in rounds only when it fails.
+pub(crate) fn plain_block(prelude: &[String], creations: &[Creation]) -> String {
+    let mut body = String::from("BEGIN\n");
+    for statement in prelude.iter().chain(creations.iter().map(|c| &c.sql)) {
+        body.push_str("  EXECUTE ");
+        push_string_constant(&mut body, statement);
+        body.push_str(";\n");
+    }
+    body.push_str("END");
+    format!("DO {}", dollar_quote(&body))
+}
+
 /// The first `DO` block: the `prelude` (drops, or the renames of a batch), table SQL,
 /// creations in rounds.
 pub(crate) fn normalize_block(
@@ -281,11 +296,44 @@ impl FailuresRow {
 /// The second `DO` block: for each pair `(declared, live)` of texts that differ, whether they
 /// are one definition after one more round trip each. Runs with an empty `search_path` (the
 /// texts name everything qualified).
-pub(crate) fn fixpoint_block(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn fixpoint_block(pairs: &[(&str, &str)], careful: bool) -> String {
     let mut body = String::from("DECLARE\n  a text[] := ");
     text_array(&mut body, pairs.iter().map(|p| p.0));
     body.push_str(";\n  b text[] := ");
     text_array(&mut body, pairs.iter().map(|p| p.1));
+    // Careful: each text created in a subtransaction, a failure meaning "not the same"; else
+    // created and dropped, the first failure failing the block (subtransactions cost work
+    // that grows with the relations the session has cached: the block is tried this way
+    // first, in a savepoint).
+    let (a2, b2) = if careful {
+        (
+            "    BEGIN
+      EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || a[i];
+      a2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
+      RAISE EXCEPTION 'pgview: undone';
+    EXCEPTION WHEN OTHERS THEN NULL;
+    END;
+",
+            "    BEGIN
+      EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || b[i];
+      b2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
+      RAISE EXCEPTION 'pgview: undone';
+    EXCEPTION WHEN OTHERS THEN NULL;
+    END;
+",
+        )
+    } else {
+        (
+            "    EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || a[i];
+    a2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
+    DROP VIEW pg_temp.pgview_fixpoint;
+",
+            "    EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || b[i];
+    b2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
+    DROP VIEW pg_temp.pgview_fixpoint;
+",
+        )
+    };
     body.push_str(
         ";
   same int[] := '{}';
@@ -295,19 +343,12 @@ BEGIN
   FOR i IN 1 .. pg_catalog.cardinality(a) LOOP
     a2 := NULL;
     b2 := NULL;
-    BEGIN
-      EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || a[i];
-      a2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
-      RAISE EXCEPTION 'pgview: undone';
-    EXCEPTION WHEN OTHERS THEN NULL;
-    END;
-    BEGIN
-      EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || b[i];
-      b2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
-      RAISE EXCEPTION 'pgview: undone';
-    EXCEPTION WHEN OTHERS THEN NULL;
-    END;
-    IF a2 = b[i] OR b2 = a[i] OR a2 = b2 THEN
+",
+    );
+    body.push_str(a2);
+    body.push_str(b2);
+    body.push_str(
+        "    IF a2 = b[i] OR b2 = a[i] OR a2 = b2 THEN
       same := same || i;
     END IF;
   END LOOP;
@@ -349,7 +390,7 @@ mod tests {
         assert!(block.starts_with("DO $pgview$DECLARE"), "{block}");
         assert!(block.contains("'CREATE VIEW \"s\".\"v\" AS SELECT ''it''''s'' AS a, $$x$$ AS b'"));
         assert!(block.contains("EXECUTE 'CREATE TABLE t (a text DEFAULT ''x'')';"));
-        let fix = fixpoint_block(&[("SELECT 1", "SELECT 2")]);
+        let fix = fixpoint_block(&[("SELECT 1", "SELECT 2")], true);
         assert!(
             fix.contains("a text[] := ARRAY['SELECT 1']::text[]"),
             "{fix}"

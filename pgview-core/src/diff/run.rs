@@ -112,6 +112,10 @@ where
                 conn.batch_execute(&sql)?;
                 Reply::Done
             }
+            Request::TryExecute(sql) => match conn.batch_execute(&sql) {
+                Ok(()) => Reply::Done,
+                Err(_) => Reply::Failed,
+            },
             Request::Record(sql) => Reply::Record(diesel::sql_query(sql).load(conn)?),
             Request::Select(query) => Reply::Select(query.load(conn)?),
             Request::States(query) => Reply::States(query.load(conn)?),
@@ -172,6 +176,10 @@ where
                 conn.batch_execute(&sql).await?;
                 Reply::Done
             }
+            Request::TryExecute(sql) => match conn.batch_execute(&sql).await {
+                Ok(()) => Reply::Done,
+                Err(_) => Reply::Failed,
+            },
             Request::Record(sql) => Reply::Record(diesel::sql_query(sql).load(conn).await?),
             Request::Select(query) => Reply::Select(query.load(conn).await?),
             Request::States(query) => Reply::States(query.load(conn).await?),

@@ -17,6 +17,8 @@ use super::result::ViewDiff;
 pub(crate) enum Request {
     /// Statements whose results are not read.
     Execute(String),
+    /// Statements that may fail: the failure is a reply ([`Reply::Failed`]), not an error.
+    TryExecute(String),
     /// The ownership record ([`RecordRow`]s).
     Record(&'static str),
     /// The selection ([`SelectRow`]s).
@@ -36,6 +38,8 @@ pub(crate) enum Request {
 /// What came back.
 pub(crate) enum Reply {
     Done,
+    /// A [`Request::TryExecute`] failed (the subtransaction must be rolled back).
+    Failed,
     Record(Vec<RecordRow>),
     Select(Vec<SelectRow>),
     States(Vec<StateRow>),
@@ -44,7 +48,7 @@ pub(crate) enum Reply {
 }
 
 /// Who takes a reply.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Then {
     Nothing,
     Record,
@@ -54,11 +58,14 @@ enum Then {
     Failures,
     Normalized,
     /// In a batch.
+    FastBatch,
     BatchFailures,
     BatchStates,
     Same,
     /// The batch's subtransaction is rolled back.
     BatchDone,
+    /// A fixpoint block tried in a savepoint; the careful one to run if it fails.
+    FastSame(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,17 +154,7 @@ impl Steps {
                         Request::Execute(self.comparison.user_search_path()),
                         Then::Nothing,
                     );
-                    self.push(Request::Execute(block), Then::Nothing);
-                    self.push(Request::Failures(FAILURES_SQL), Then::BatchFailures);
-                    self.push(
-                        Request::Execute(Comparison::set_search_path("")),
-                        Then::Nothing,
-                    );
-                    self.push(
-                        Request::States(self.comparison.batch_states_query()),
-                        Then::BatchStates,
-                    );
-                    self.push(Request::Rollback, Then::BatchDone);
+                    self.push(Request::TryExecute(block), Then::FastBatch);
                 }
                 Phase::Done => return Ok(None),
             }
@@ -168,13 +165,28 @@ impl Steps {
         self.todo.push_back((request, then));
     }
 
+    /// Queues `steps`, in order, before everything queued.
+    fn front<const N: usize>(&mut self, steps: [(Request, Then); N]) {
+        for step in steps.into_iter().rev() {
+            self.todo.push_front(step);
+        }
+    }
+
+    /// The fixpoint: the fast block in a savepoint, the careful one if it fails.
+    fn fixpoint(&mut self, (fast, careful): (String, String)) {
+        self.front([
+            (Request::Begin, Then::Nothing),
+            (Request::TryExecute(fast), Then::FastSame(careful)),
+        ]);
+    }
+
     /// Takes the reply to the last request.
     ///
     /// # Errors
     /// As the comparison's steps.
     pub(crate) fn reply(&mut self, reply: Reply) -> Result<()> {
         let comparison = &mut self.comparison;
-        match (self.awaiting, reply) {
+        match (std::mem::replace(&mut self.awaiting, Then::Nothing), reply) {
             (Then::Record, Reply::Record(rows)) => comparison.take_record(rows),
             (Then::Selection, Reply::Select(rows)) => {
                 // The states of the views that matter, a chunk at a time, each in a
@@ -206,19 +218,74 @@ impl Steps {
                 ));
             }
             (Then::Normalized, Reply::States(rows)) => {
-                if let Some(block) = comparison.fixpoint_sql(rows) {
-                    self.todo.push_front((Request::Same(SAME_SQL), Then::Same));
-                    self.todo
-                        .push_front((Request::Execute(block), Then::Nothing));
+                if let Some(blocks) = comparison.fixpoint_sql(rows) {
+                    self.fixpoint(blocks);
+                }
+            }
+            (Then::FastBatch, Reply::Done) => {
+                // Every view of the batch was created: read them back.
+                let rest = [
+                    (
+                        Request::Execute(Comparison::set_search_path("")),
+                        Then::Nothing,
+                    ),
+                    (
+                        Request::States(comparison.batch_states_query()),
+                        Then::BatchStates,
+                    ),
+                    (Request::Rollback, Then::BatchDone),
+                ];
+                for step in rest.into_iter().rev() {
+                    self.todo.push_front(step);
+                }
+            }
+            (Then::FastBatch, Reply::Failed) => {
+                // Again, in rounds, noting what fails.
+                let rest = [
+                    (Request::Rollback, Then::Nothing),
+                    (Request::Begin, Then::Nothing),
+                    (
+                        Request::Execute(comparison.user_search_path()),
+                        Then::Nothing,
+                    ),
+                    (
+                        Request::Execute(comparison.batch_in_rounds()),
+                        Then::Nothing,
+                    ),
+                    (Request::Failures(FAILURES_SQL), Then::BatchFailures),
+                    (
+                        Request::Execute(Comparison::set_search_path("")),
+                        Then::Nothing,
+                    ),
+                    (
+                        Request::States(comparison.batch_states_query()),
+                        Then::BatchStates,
+                    ),
+                    (Request::Rollback, Then::BatchDone),
+                ];
+                for step in rest.into_iter().rev() {
+                    self.todo.push_front(step);
                 }
             }
             (Then::BatchFailures, Reply::Failures(row)) => comparison.take_batch_failures(row),
             (Then::BatchStates, Reply::States(rows)) => {
-                if let Some(block) = comparison.take_batch_states(rows) {
-                    self.todo.push_front((Request::Same(SAME_SQL), Then::Same));
-                    self.todo
-                        .push_front((Request::Execute(block), Then::Nothing));
+                if let Some(blocks) = comparison.take_batch_states(rows) {
+                    self.fixpoint(blocks);
                 }
+            }
+            (Then::FastSame(_), Reply::Done) => {
+                // The result is read before the savepoint (and the setting) goes.
+                self.front([
+                    (Request::Same(SAME_SQL), Then::Same),
+                    (Request::Rollback, Then::Nothing),
+                ]);
+            }
+            (Then::FastSame(careful), Reply::Failed) => {
+                self.front([
+                    (Request::Rollback, Then::Nothing),
+                    (Request::Execute(careful), Then::Nothing),
+                    (Request::Same(SAME_SQL), Then::Same),
+                ]);
             }
             (Then::Same, Reply::Same(row)) => comparison.take_same(&row),
             (Then::BatchDone, Reply::Done) => comparison.finish_batch(),
