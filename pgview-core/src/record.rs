@@ -287,14 +287,18 @@ impl RecordChange {
                 .iter()
                 .map(|(key, row)| {
                     let text = |value: Option<&str>| {
-                        value.map_or_else(|| "NULL::text".to_owned(), |v| format!("{}::text", string_constant(v)))
+                        value.map_or_else(
+                            || "NULL::text".to_owned(),
+                            |v| format!("{}::text", string_constant(v)),
+                        )
                     };
                     format!(
                         "({}::text, {}::text, {}::text, {}::oid, {}, {}, {}::timestamptz)",
                         string_constant(&key.0),
                         string_constant(&key.1),
                         string_constant(&row.kind.to_string()),
-                        row.oid.map_or_else(|| "NULL".to_owned(), |oid| oid.to_string()),
+                        row.oid
+                            .map_or_else(|| "NULL".to_owned(), |oid| oid.to_string()),
                         text(row.hash.as_deref()),
                         text(row.stamp.as_deref()),
                         row.at.as_deref().map_or_else(
@@ -405,7 +409,13 @@ mod tests {
             (key("s", "kept"), row(v, "1893456000", 10, "h1", "st1")),
             (
                 key("s", "gone"),
-                row(RelationKind::MaterializedView, "1893542400.25", 11, "h2", "st2"),
+                row(
+                    RelationKind::MaterializedView,
+                    "1893542400.25",
+                    11,
+                    "h2",
+                    "st2",
+                ),
             ),
             (key("s", "rebuilt"), row(v, "1893456001", 12, "h3", "st3")),
             (key("s", "edited"), row(v, "1893456002", 14, "h4", "old")),
@@ -443,15 +453,25 @@ mod tests {
         let written: Vec<&Key> = up.record.keys().collect();
         assert_eq!(
             written,
-            [&key("s", "edited"), &key("s", "it's new"), &key("s", "rebuilt")]
+            [
+                &key("s", "edited"),
+                &key("s", "it's new"),
+                &key("s", "rebuilt")
+            ]
         );
         let insert = &up.statements()[3];
         assert!(
             insert.contains("('s'::text, 'it''s new'::text, 'view'::text, NULL::oid, 'h6'::text, NULL::text, NULL::timestamptz)"),
             "{insert}"
         );
-        assert!(insert.contains("coalesce(v.st, pg_catalog.md5("), "{insert}");
-        assert!(insert.contains("pg_catalog.to_timestamp('1893456001')"), "{insert}");
+        assert!(
+            insert.contains("coalesce(v.st, pg_catalog.md5("),
+            "{insert}"
+        );
+        assert!(
+            insert.contains("pg_catalog.to_timestamp('1893456001')"),
+            "{insert}"
+        );
         assert_eq!(down.forget, [key("s", "it's new")]);
         let undo = &down.statements()[3];
         // The dropped view comes back with the OID and stamp it will have; the stale row as it
@@ -460,8 +480,16 @@ mod tests {
             undo.contains("('s'::text, 'gone'::text, 'materialized view'::text, NULL::oid, 'h2'::text, NULL::text, pg_catalog.to_timestamp('1893542400.25')::timestamptz)"),
             "{undo}"
         );
-        assert!(undo.contains("('s'::text, 'old'::text, 'view'::text, 13::oid, 'h5'::text, 'st5'::text"), "{undo}");
-        assert!(undo.contains("'edited'::text, 'view'::text, NULL::oid, 'h4'::text, 'old'::text"), "{undo}");
+        assert!(
+            undo.contains(
+                "('s'::text, 'old'::text, 'view'::text, 13::oid, 'h5'::text, 'st5'::text"
+            ),
+            "{undo}"
+        );
+        assert!(
+            undo.contains("'edited'::text, 'view'::text, NULL::oid, 'h4'::text, 'old'::text"),
+            "{undo}"
+        );
         assert!(!undo.contains("'kept'"), "{undo}");
         let nothing = RecordChange::between(
             &record,

@@ -59,7 +59,9 @@ pub(crate) fn identifiers(sql: &str) -> Vec<String> {
                 found.push(inner.replace("\"\"", "\""));
                 end
             }
-            b if is_ident_start(b) && !(matches!(b, b'e' | b'E') && bytes.get(i + 1) == Some(&b'\'')) => {
+            b if is_ident_start(b)
+                && !(matches!(b, b'e' | b'E') && bytes.get(i + 1) == Some(&b'\'')) =>
+            {
                 let end = skip_word(bytes, i);
                 found.push(sql[i..end].to_ascii_lowercase());
                 end
@@ -298,5 +300,4 @@ mod tests {
             ["select", "a", "id", "Odd \"name\"", "from", "s", "t", "where", "c", "and", "d", "and"]
         );
     }
-
 }

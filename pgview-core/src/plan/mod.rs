@@ -231,12 +231,7 @@ fn record_changes(
         .filter(|key| !after.contains_key(*key))
         .cloned()
         .collect();
-    let touched_up: BTreeSet<Key> = up
-        .touched
-        .keys()
-        .cloned()
-        .chain(up.recreated())
-        .collect();
+    let touched_up: BTreeSet<Key> = up.touched.keys().cloned().chain(up.recreated()).collect();
     RecordChange::between(
         &diff.record,
         &diff.stale_record,

@@ -26,7 +26,10 @@ pub(crate) fn read_by_in<'a>(
 }
 
 /// Every view that reads one of `roots` in the graph `read_by`, transitively.
-pub(crate) fn dependents_in(read_by: &BTreeMap<&Key, Vec<&Key>>, roots: &BTreeSet<Key>) -> BTreeSet<Key> {
+pub(crate) fn dependents_in(
+    read_by: &BTreeMap<&Key, Vec<&Key>>,
+    roots: &BTreeSet<Key>,
+) -> BTreeSet<Key> {
     let mut found = BTreeSet::new();
     let mut queue: VecDeque<&Key> = roots.iter().collect();
     while let Some(key) = queue.pop_front() {

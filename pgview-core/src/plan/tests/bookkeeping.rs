@@ -198,7 +198,10 @@ fn assert_writes(insert: &str, rows: &[&str]) {
         "{insert}"
     );
     assert_has(insert, &format!("FROM (VALUES {}) AS v", rows.join(", ")));
-    assert_has(insert, "ON CONFLICT (schema_name, view_name) DO UPDATE SET kind = EXCLUDED.kind");
+    assert_has(
+        insert,
+        "ON CONFLICT (schema_name, view_name) DO UPDATE SET kind = EXCLUDED.kind",
+    );
 }
 
 #[test]
