@@ -28,9 +28,19 @@ fn timeout(wait: Duration) -> String {
     format!("{ms}ms")
 }
 
+/// Releases the session-level lock of [`lock_block`] (`session`).
+pub(crate) const UNLOCK_SQL: &str = "SELECT pg_catalog.pg_advisory_unlock(123589670561143)";
+
 /// PL/pgSQL statements (for a `DO` block with a `saved_timeout text` variable) that take the
-/// lock, waiting at most `wait`, and keep the session's `lock_timeout` as it was.
-pub(crate) fn lock_statements(wait: Duration) -> String {
+/// lock, waiting at most `wait`, and keep the session's `lock_timeout` as it was: until the
+/// transaction ends, or with `session` until [`UNLOCK_SQL`] (for work that runs in several
+/// transactions).
+pub(crate) fn lock_statements(wait: Duration, session: bool) -> String {
+    let function = if session {
+        "pg_advisory_lock"
+    } else {
+        "pg_advisory_xact_lock"
+    };
     let message = format!(
         "{BUSY_MESSAGE} (waited {} ms for it)",
         wait.as_millis().clamp(1, i32::MAX as u128)
@@ -39,7 +49,7 @@ pub(crate) fn lock_statements(wait: Duration) -> String {
         "  saved_timeout := pg_catalog.current_setting('lock_timeout');
   PERFORM pg_catalog.set_config('lock_timeout', {timeout}, true);
   BEGIN
-    PERFORM pg_catalog.pg_advisory_xact_lock({LOCK_KEY});
+    PERFORM pg_catalog.{function}({LOCK_KEY});
   EXCEPTION WHEN lock_not_available THEN
     RAISE EXCEPTION USING ERRCODE = 'lock_not_available', MESSAGE = {message},
       HINT = 'Wait for it to finish, then try again.';
@@ -52,10 +62,10 @@ pub(crate) fn lock_statements(wait: Duration) -> String {
 }
 
 /// A `DO` block that takes the lock (see [`lock_statements`]).
-pub(crate) fn lock_block(wait: Duration) -> String {
+pub(crate) fn lock_block(wait: Duration, session: bool) -> String {
     let body = format!(
         "DECLARE\n  saved_timeout text;\nBEGIN\n{}END",
-        lock_statements(wait)
+        lock_statements(wait, session)
     );
     format!("DO {}", dollar_quote(&body))
 }
@@ -66,14 +76,19 @@ mod tests {
 
     #[test]
     fn the_block_bounds_the_wait() {
-        let block = lock_block(Duration::from_millis(1500));
+        assert_eq!(
+            UNLOCK_SQL,
+            format!("SELECT pg_catalog.pg_advisory_unlock({LOCK_KEY})")
+        );
+        assert!(lock_block(Duration::ZERO, true).contains("pg_advisory_lock(123589670561143)"));
+        let block = lock_block(Duration::from_millis(1500), false);
         assert!(
             block.contains("set_config('lock_timeout', '1500ms', true)"),
             "{block}"
         );
         assert!(block.contains("pg_advisory_xact_lock(123589670561143)"));
         assert!(block.contains("(waited 1500 ms for it)"));
-        assert!(lock_block(Duration::ZERO).contains("'1ms'"));
-        assert!(lock_block(Duration::MAX).contains(&format!("'{}ms'", i32::MAX)));
+        assert!(lock_block(Duration::ZERO, false).contains("'1ms'"));
+        assert!(lock_block(Duration::MAX, false).contains(&format!("'{}ms'", i32::MAX)));
     }
 }

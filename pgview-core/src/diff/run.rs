@@ -1,7 +1,9 @@
 //! [`diff`] and its async form: the queries of a [`Comparison`], sent in order inside a
 //! transaction that is rolled back.
 
-use diesel::connection::{LoadConnection, TransactionManager};
+use std::num::NonZeroU32;
+
+use diesel::connection::{LoadConnection, TransactionManager, TransactionManagerStatus};
 use diesel::pg::Pg;
 
 use crate::error::Result;
@@ -12,7 +14,7 @@ use super::result::ViewDiff;
 use super::scope::DiffScope;
 use super::set::ViewSet;
 use super::steps::{Reply, Request, Steps};
-use crate::lock::lock_block;
+use crate::lock::{lock_block, UNLOCK_SQL};
 
 /// Compares the declared views with the database `conn` is connected to.
 ///
@@ -85,25 +87,51 @@ pub fn diff_with<C>(conn: &mut C, declared: &ViewSet, options: &DiffOptions) -> 
 where
     C: LoadConnection<Backend = Pg>,
 {
-    C::TransactionManager::begin_transaction(conn)?;
-    let result = diff_in_transaction(conn, declared, options);
-    let rolled_back = C::TransactionManager::rollback_transaction(conn);
+    use diesel::RunQueryDsl;
+
+    // Inside the caller's transaction, in a savepoint (its steps in savepoints within it);
+    // else each step in a transaction of its own (see `steps.rs`), under a session lock.
+    let depth = depth_of(C::TransactionManager::transaction_manager_status_mut(conn))?;
+    let nested = depth > 0;
+    if nested {
+        C::TransactionManager::begin_transaction(conn)?;
+    }
+    let result = run_steps(conn, declared, options, !nested);
+    let mut unwound = Ok(());
+    while unwound.is_ok()
+        && depth_of(C::TransactionManager::transaction_manager_status_mut(conn))? > depth
+    {
+        unwound = C::TransactionManager::rollback_transaction(conn);
+    }
+    if !nested {
+        let unlocked = diesel::sql_query(UNLOCK_SQL).execute(conn);
+        let diff = result?;
+        unwound?;
+        unlocked?;
+        return Ok(diff);
+    }
     let diff = result?;
-    rolled_back?;
+    unwound?;
     Ok(diff)
 }
 
-fn diff_in_transaction<C>(
+/// The depth of the connection's transaction (0: none).
+fn depth_of(status: &mut TransactionManagerStatus) -> Result<u32> {
+    Ok(status.transaction_depth()?.map_or(0, NonZeroU32::get))
+}
+
+fn run_steps<C>(
     conn: &mut C,
     declared: &ViewSet,
     options: &DiffOptions,
+    session_lock: bool,
 ) -> Result<ViewDiff>
 where
     C: LoadConnection<Backend = Pg>,
 {
     use diesel::RunQueryDsl;
 
-    conn.batch_execute(&lock_block(options.lock_wait))?;
+    conn.batch_execute(&lock_block(options.lock_wait, session_lock))?;
     let env = diesel::sql_query(ENV_SQL.as_str()).get_result::<EnvRow>(conn)?;
     let mut steps = Steps::new(Comparison::new(declared, options, env)?);
     while let Some(request) = steps.next()? {
@@ -145,27 +173,45 @@ pub(crate) async fn diff_async<C>(
 where
     C: diesel_async::AsyncConnection<Backend = Pg>,
 {
-    use diesel_async::TransactionManager as _;
+    use diesel_async::{RunQueryDsl, TransactionManager as _};
 
-    C::TransactionManager::begin_transaction(conn).await?;
-    let result = diff_in_transaction_async(conn, declared, options).await;
-    let rolled_back = C::TransactionManager::rollback_transaction(conn).await;
+    let depth = depth_of(C::TransactionManager::transaction_manager_status_mut(conn))?;
+    let nested = depth > 0;
+    if nested {
+        C::TransactionManager::begin_transaction(conn).await?;
+    }
+    let result = run_steps_async(conn, declared, options, !nested).await;
+    let mut unwound = Ok(());
+    while unwound.is_ok()
+        && depth_of(C::TransactionManager::transaction_manager_status_mut(conn))? > depth
+    {
+        unwound = C::TransactionManager::rollback_transaction(conn).await;
+    }
+    if !nested {
+        let unlocked = diesel::sql_query(UNLOCK_SQL).execute(conn).await;
+        let diff = result?;
+        unwound?;
+        unlocked?;
+        return Ok(diff);
+    }
     let diff = result?;
-    rolled_back?;
+    unwound?;
     Ok(diff)
 }
 
-async fn diff_in_transaction_async<C>(
+async fn run_steps_async<C>(
     conn: &mut C,
     declared: &ViewSet,
     options: &DiffOptions,
+    session_lock: bool,
 ) -> Result<ViewDiff>
 where
     C: diesel_async::AsyncConnection<Backend = Pg>,
 {
     use diesel_async::{RunQueryDsl, TransactionManager as _};
 
-    conn.batch_execute(&lock_block(options.lock_wait)).await?;
+    conn.batch_execute(&lock_block(options.lock_wait, session_lock))
+        .await?;
     let env = diesel::sql_query(ENV_SQL.as_str())
         .get_result::<EnvRow>(conn)
         .await?;

@@ -15,14 +15,13 @@ use diesel_async::AsyncConnection;
 use super::operation::Operation;
 use super::transaction::in_transaction_async;
 use crate::catalog::{reverse_plan, Relation, RelationName, ReverseDependency};
+use crate::diff::DEFAULT_BATCH_SIZE;
 use crate::error::{Error, RelationKind, Result};
 use crate::ident::QualifiedName;
 use crate::lock::{lock_block, DEFAULT_LOCK_WAIT};
 use crate::record::re_identify_sql;
-use crate::diff::DEFAULT_BATCH_SIZE;
 use crate::snapshot::{
-    creation_order, drop_sql, states, states_query, Blueprint, Key, StateQuery, StateRow,
-    ViewState,
+    creation_order, drop_sql, states, states_query, Blueprint, Key, StateQuery, StateRow, ViewState,
 };
 
 /// Pins `search_path` to nothing for the rest of the transaction, keeping the caller's value
@@ -420,7 +419,7 @@ where
     E: From<Error> + From<diesel::result::Error>,
 {
     conn.transaction(|conn| {
-        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT))
+        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))
             .map_err(Error::from)?;
         let views = DependentViews::capture_in(conn, relation)?;
         views.drop_views(conn)?;
@@ -461,7 +460,7 @@ where
     E: From<Error> + From<diesel::result::Error>,
 {
     in_transaction_async(conn, async |conn: &mut C| {
-        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT))
+        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))
             .await
             .map_err(Error::from)?;
         let views = DependentViews::capture_in_async(conn, relation).await?;

@@ -236,7 +236,7 @@ impl ViewMigration {
         direction: Direction,
     ) -> Result<()> {
         conn.transaction(|conn| {
-            conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT))?;
+            conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))?;
             for unit in self.units(direction) {
                 self.run_unit(conn, &unit)?;
             }
@@ -250,7 +250,8 @@ impl ViewMigration {
         direction: Direction,
     ) -> Result<()> {
         in_transaction_async(conn, async |conn: &mut C| {
-            conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT)).await?;
+            conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))
+                .await?;
             for unit in self.units(direction) {
                 self.run_unit_async(conn, &unit).await?;
             }
@@ -379,7 +380,7 @@ impl ViewMigration {
     /// Runs one direction on the connection a migration harness gives (inside the harness's
     /// transaction).
     fn run_boxed(&self, conn: &mut dyn BoxableConnection<Pg>, direction: Direction) -> Result<()> {
-        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT))?;
+        conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))?;
         if let Some(conn) = conn.downcast_mut::<PgConnection>() {
             for unit in self.units(direction) {
                 self.run_unit(conn, &unit)?;

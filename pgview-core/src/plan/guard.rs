@@ -92,7 +92,7 @@ pub(crate) fn guard_block(
 BEGIN
 ",
     );
-    body.push_str(&lock_statements(lock_wait));
+    body.push_str(&lock_statements(lock_wait, false));
     if !expected.is_empty() {
         push_checks(&mut body, expected, &read_by, server_major);
     }
