@@ -21,6 +21,10 @@ pub(crate) struct Source {
     /// Leave this view (`name` or `schema.name`, repeatable) out of the comparison.
     #[arg(long, value_name = "VIEW")]
     exclude: Vec<String>,
+    /// Compare every declared view through the server, even those the ownership record proves
+    /// unchanged since pgview applied them.
+    #[arg(long)]
+    full: bool,
 }
 
 /// Which views of the database that no file declares are compared (at most one of these; by
@@ -79,7 +83,8 @@ impl Source {
         }
         let scope = self.scope.to_scope()?.exclude(&self.exclude)?;
         let mut conn = connect(url)?;
-        Ok(pgview::diff(&mut conn, &set, &scope)?)
+        let options = pgview::DiffOptions::new().scope(scope).full(self.full);
+        Ok(pgview::diff_with(&mut conn, &set, &options)?)
     }
 }
 

@@ -17,6 +17,7 @@ mod migration;
 mod plan;
 mod record;
 mod refresh;
+mod savepoint;
 mod server_error;
 mod snapshot;
 mod sql_text;

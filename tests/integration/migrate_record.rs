@@ -11,15 +11,18 @@ use pgview::{DiffOptions, DiffScope, DiffStatus, Index, MaterializedView, View, 
 use crate::migrate_support::apply;
 
 fn declared(extra_filter: &str) -> ViewSet {
+    with_base(&format!(
+        "SELECT id, name FROM users WHERE id > 0{extra_filter}"
+    ))
+}
+
+fn with_base(base: &str) -> ViewSet {
     ViewSet::new()
         .with_view(
-            View::from_sql(
-                "base",
-                &format!("SELECT id, name FROM users WHERE id > 0{extra_filter}"),
-            )
-            .unwrap()
-            .schema("rec \"1\"")
-            .unwrap(),
+            View::from_sql("base", base)
+                .unwrap()
+                .schema("rec \"1\"")
+                .unwrap(),
         )
         .with_view(
             View::from_sql("reader", "SELECT id FROM \"rec \"\"1\"\"\".base")
@@ -101,14 +104,15 @@ fn only_changed_views_are_compared_again() {
     assert_eq!(undone.proven_unchanged(), 4);
 
     // A definition replaced by hand with the same text: its rule is written again, so it is
-    // compared (and unchanged); so is the view reading it.
+    // compared (and unchanged); the view reading it is proven too (what it reads keeps its
+    // columns).
     conn.batch_execute(
         "CREATE OR REPLACE VIEW \"rec \"\"1\"\"\".base AS SELECT id, name FROM users WHERE id > 0",
     )
     .unwrap();
     let replaced = compare(conn, &declared(""));
     assert!(replaced.is_empty(), "{replaced}");
-    assert_eq!(replaced.proven_unchanged(), 2, "alone and totals");
+    assert_eq!(replaced.proven_unchanged(), 3, "reader, alone and totals");
 
     // A changed declaration: that view and what reads it are compared; the plan is the full
     // comparison's.
@@ -117,9 +121,24 @@ fn only_changed_views_are_compared_again() {
         changed.get("rec \"1\"", "base").unwrap().status,
         DiffStatus::Changed(_)
     ));
+    assert_eq!(
+        changed.proven_unchanged(),
+        3,
+        "the reader: base keeps its columns"
+    );
     apply(conn, &changed.plan().unwrap().up_sql()).unwrap();
     // The migration recorded what it changed, and the views found out of date: all proven.
     let after = compare(conn, &declared(" AND id < 1000"));
     assert!(after.is_empty(), "{after}");
     assert_eq!(after.proven_unchanged(), 4);
+
+    // A declaration that changes a column's type: the view reading it is compared, and found
+    // changed (its column follows).
+    let retyped = with_base("SELECT id::bigint AS id, name FROM users WHERE id > 0 AND id < 1000");
+    let retyped = compare(conn, &retyped);
+    assert_eq!(retyped.proven_unchanged(), 2, "alone and totals");
+    assert!(matches!(
+        retyped.get("rec \"1\"", "reader").unwrap().status,
+        DiffStatus::Changed(_)
+    ));
 }

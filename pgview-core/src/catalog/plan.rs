@@ -141,7 +141,7 @@ where
             if savepoints {
                 C::TransactionManager::begin_transaction(conn)?;
                 let loaded = chunk.query.load::<B>(conn);
-                let rolled_back = C::TransactionManager::rollback_transaction(conn);
+                let rolled_back = crate::savepoint::rollback(conn);
                 rows.extend(first_error(loaded, rolled_back)?);
             } else {
                 rows.extend(chunk.query.load::<B>(conn)?);
@@ -165,7 +165,7 @@ where
             if savepoints {
                 C::TransactionManager::begin_transaction(conn).await?;
                 let loaded = chunk.query.load::<B>(conn).await;
-                let rolled_back = C::TransactionManager::rollback_transaction(conn).await;
+                let rolled_back = crate::savepoint::rollback_async(conn).await;
                 rows.extend(first_error(loaded, rolled_back)?);
             } else {
                 rows.extend(chunk.query.load::<B>(conn).await?);

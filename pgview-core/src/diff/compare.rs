@@ -1,8 +1,10 @@
 //! [`Comparison`]: what a comparison knows and decides, written once; the queries it sends,
 //! in order, are given by `steps.rs` and sent by the sync [`diff`](crate::diff) and the async
-//! [`aio::diff`](crate::aio::diff) (`run.rs`), inside one transaction they roll back:
+//! [`aio::diff`](crate::aio::diff) (`run.rs`), each step in a transaction rolled back (in a
+//! savepoint when the caller has a transaction open):
 //!
-//! 0. the pgview lock ([`lock_block`](crate::lock)): one comparison or migration at a time;
+//! 0. the pgview lock ([`lock_block`](crate::lock)): one comparison or migration at a time
+//!    (held by the session until the comparison ends, outside a transaction);
 //! 1. [`ENV_SQL`]: the connection's `search_path`, current schema and role, the server's
 //!    version, whether the ownership record exists; then the record;
 //! 2. with `search_path` emptied (so that the server qualifies every name it prints), the
@@ -11,7 +13,7 @@
 //!    (same definition hash, same stamp as the migration that recorded them left, nothing they
 //!    read changing) are not compared further: only changed views cost server work;
 //! 3. the state of every other view that matters (declared, in scope, reading one of them),
-//!    a batch at a time, each in a subtransaction that is rolled back;
+//!    a chunk at a time, each in a transaction that is rolled back;
 //! 4. the normalisation: the declared views created by the server (see `normalize.rs`), a
 //!    batch at a time (`batches.rs`); with table SQL, in one go after dropping the views in
 //!    scope (the table SQL needs them out of the way);
@@ -19,12 +21,13 @@
 //!
 //! # Locks
 //! A view's definition printed or a view created locks it until the (sub)transaction ends.
-//! Reading states and creating views a batch at a time, each batch in a subtransaction that
-//! is rolled back once read, bounds what the comparison holds at any time: the views of one
-//! batch ([`DiffOptions::batch_size`], 250 by default), the changed views they read, and the
-//! relations those read — whatever the number of views. (With table SQL, the views in scope
-//! and declared are dropped in the comparison's own transaction for the table SQL to run:
-//! their locks are held until it ends.)
+//! Reading states and creating views a batch at a time, each batch in a transaction (or,
+//! inside the caller's transaction, a savepoint) that is rolled back once read, bounds what
+//! the comparison holds at any time: at most [`DiffOptions::batch_size`] views (250 by
+//! default) and at most an eighth of the server's lock table, counted per view
+//! (`batches.rs`), whatever the number of views. (With table SQL, the views in scope and
+//! declared are dropped in the comparison's own transaction for the table SQL to run: their
+//! locks are held until it ends.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,6 +96,8 @@ pub(crate) struct Comparison {
     hashes: BTreeMap<Key, String>,
     scope: DiffScope,
     batch_size: usize,
+    /// The locks one step may take at most: an eighth of the server's lock table.
+    lock_budget: usize,
     full: bool,
     table_sql: Option<TableSql>,
     /// The rows of the ownership record whose view is still the object they recorded.
@@ -113,6 +118,9 @@ pub(crate) struct Comparison {
     live: BTreeMap<Key, ViewState>,
     /// Live views outside the scope that read a view in scope or declared (transitively).
     victims: BTreeSet<Key>,
+    /// Declared views the record proves unchanged but that read a view that changes: they
+    /// are unchanged too when what they read keeps its columns, else compared.
+    provable: BTreeSet<Key>,
     /// With table SQL: what the normalisation block creates.
     creations: Vec<Creation>,
     /// Without: the batches.
@@ -143,13 +151,15 @@ impl Comparison {
             .iter()
             .map(|(key, view)| (key.clone(), declared_hash(view, &env.search_path)))
             .collect();
-        let batch_size = options.batch_size.clamp(1, batch_limit(env.lock_slots));
+        let batch_size = options.batch_size.max(1);
+        let lock_budget = lock_budget(env.lock_slots);
         Ok(Self {
             env,
             declared,
             hashes,
             scope: options.scope.clone(),
             batch_size,
+            lock_budget,
             full: options.full,
             table_sql: set.table_sql().cloned(),
             record: Record::new(),
@@ -161,6 +171,7 @@ impl Comparison {
             fast: BTreeSet::new(),
             live: BTreeMap::new(),
             victims: BTreeSet::new(),
+            provable: BTreeSet::new(),
             creations: Vec::new(),
             scheduler: None,
             batch: None,
@@ -271,10 +282,11 @@ impl Comparison {
             .cloned()
             .collect();
         let reading_changes = dependents_in(&graph, &changing);
-        self.fast = provably_same
+        // Those that read a view that changes are proven too when nothing they read changes
+        // for its readers (same columns): the batches decide (see `batches.rs`).
+        (self.fast, self.provable) = provably_same
             .into_iter()
-            .filter(|key| !reading_changes.contains(key))
-            .collect();
+            .partition(|key| !reading_changes.contains(key));
         let roots: BTreeSet<Key> = changing;
         self.victims = reading_changes
             .into_iter()
@@ -291,7 +303,8 @@ impl Comparison {
             .map(|s| (s.oid, self.in_scope.contains(&s.key)))
             .collect();
         needed
-            .chunks(self.batch_size)
+            // A state read locks the view (and, for some, an index or two): two per view.
+            .chunks(self.batch_size.min(self.lock_budget / 2).max(1))
             .map(<[(i64, bool)]>::to_vec)
             .collect()
     }
@@ -343,14 +356,30 @@ impl Comparison {
                 .get(key)
                 .map(|s| s.reads.clone())
                 .unwrap_or_default();
-            items.insert(key.clone(), Item::new(normalization_sql(view), true, reads));
+            let materialized = match view {
+                AnyView::Materialized(m) => Some(m.indexes().len()),
+                AnyView::View(_) => None,
+            };
+            let item = Item::new(normalization_sql(view), true, reads, materialized);
+            let item = if self.provable.contains(key) {
+                item.kept_when_inputs_keep_their_columns()
+            } else {
+                item
+            };
+            items.insert(key.clone(), item);
         }
         for key in &self.victims {
             let state = &self.live[key];
             let def = catalog_definition(state, qualified(&key.0, &key.1)?)?;
             items.insert(
                 key.clone(),
-                Item::new(normalization_sql(&def), false, state.reads.clone()),
+                Item::new(
+                    normalization_sql(&def),
+                    false,
+                    state.reads.clone(),
+                    state.materialized.then_some(state.indexes.len()),
+                )
+                .kept_when_inputs_keep_their_columns(),
             );
         }
         let live = self
@@ -368,6 +397,7 @@ impl Comparison {
             .collect();
         self.scheduler = Some(Scheduler::new(
             self.batch_size,
+            self.lock_budget,
             items,
             &creation_order(&self.live),
             live,
@@ -462,6 +492,11 @@ impl Comparison {
                 }
                 Outcome::Failed(why) => {
                     self.unrebuildable.insert(key, why);
+                }
+                // A declared view the record proves unchanged, and nothing it reads changes
+                // for it.
+                Outcome::Kept if self.declared.contains_key(&key) => {
+                    self.fast.insert(key);
                 }
                 Outcome::Kept => {}
             }
@@ -715,7 +750,10 @@ impl Comparison {
             });
         }
         for (key, live) in &self.live {
-            if self.declared.contains_key(key) || self.in_scope.contains(key) {
+            // (Views that stay as they are: not declared, or proven unchanged.)
+            if (self.declared.contains_key(key) && !self.fast.contains(key))
+                || self.in_scope.contains(key)
+            {
                 continue;
             }
             let (state, rebuilt) = self.kept_state(key, live);
@@ -889,12 +927,11 @@ impl Comparison {
     }
 }
 
-/// The most views a batch may hold on a server whose lock table has `slots` slots: a batch
-/// holds about three locks per view (the live view renamed away, the view created, and what it
-/// reads), and takes at most an eighth of the table, leaving the rest to the other sessions.
-fn batch_limit(slots: i32) -> usize {
-    let slots = usize::try_from(slots).unwrap_or(0);
-    (slots / 8 / 3).max(1)
+/// The most locks one step of the comparison may take on a server whose lock table has
+/// `slots` slots: an eighth of the table, leaving the rest to the other sessions (800 on a
+/// server with default settings). The batches count what each view takes (`batches.rs`).
+fn lock_budget(slots: i32) -> usize {
+    usize::try_from(slots).unwrap_or(0) / 8
 }
 
 fn key_of(view: &AnyView) -> Key {

@@ -29,12 +29,14 @@ pub struct DiffOptions {
     /// views in different orders; the second waits for the first instead, at most this long,
     /// and then fails with [`Error::Busy`](crate::Error::Busy).
     pub lock_wait: Duration,
-    /// How many views each step of the comparison reads or creates at most, each in a
-    /// subtransaction that is rolled back (releasing its locks): the bound on the locks the
-    /// comparison holds at any time (default: [`DEFAULT_BATCH_SIZE`]). A batch takes about
-    /// three locks per view; it is made smaller when that would be more than an eighth of the
-    /// server's lock table (`max_locks_per_transaction` × (`max_connections` +
-    /// `max_prepared_transactions`): 266 views on a default server).
+    /// How many views each step of the comparison reads or creates at most, each step in a
+    /// transaction (or savepoint) that is rolled back, releasing its locks (default:
+    /// [`DEFAULT_BATCH_SIZE`]). A step also takes at most an eighth of the server's lock
+    /// table (`max_locks_per_transaction` × (`max_connections` +
+    /// `max_prepared_transactions`): 800 locks on a default server), counted high per view:
+    /// reading a view's state, 2 locks; creating a plain view, 8; a materialized view, 16 and
+    /// 3 per index; plus one per relation it reads. The one exception is a single view whose
+    /// changed inputs alone take more: its step holds it and them.
     pub batch_size: usize,
     /// Compare every declared view through the server, even those the ownership record
     /// proves unchanged since pgview applied them (default: false).

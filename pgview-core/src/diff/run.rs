@@ -1,9 +1,7 @@
-//! [`diff`] and its async form: the queries of a [`Comparison`], sent in order inside a
-//! transaction that is rolled back.
+//! [`diff`] and its async form: the queries of a [`Comparison`], sent in order, each step in a
+//! transaction (a savepoint inside the caller's) that is rolled back.
 
-use std::num::NonZeroU32;
-
-use diesel::connection::{LoadConnection, TransactionManager, TransactionManagerStatus};
+use diesel::connection::{LoadConnection, TransactionManager};
 use diesel::pg::Pg;
 
 use crate::error::Result;
@@ -91,7 +89,8 @@ where
 
     // Inside the caller's transaction, in a savepoint (its steps in savepoints within it);
     // else each step in a transaction of its own (see `steps.rs`), under a session lock.
-    let depth = depth_of(C::TransactionManager::transaction_manager_status_mut(conn))?;
+    let depth =
+        crate::savepoint::depth(C::TransactionManager::transaction_manager_status_mut(conn))?;
     let nested = depth > 0;
     if nested {
         C::TransactionManager::begin_transaction(conn)?;
@@ -99,9 +98,10 @@ where
     let result = run_steps(conn, declared, options, !nested);
     let mut unwound = Ok(());
     while unwound.is_ok()
-        && depth_of(C::TransactionManager::transaction_manager_status_mut(conn))? > depth
+        && crate::savepoint::depth(C::TransactionManager::transaction_manager_status_mut(conn))?
+            > depth
     {
-        unwound = C::TransactionManager::rollback_transaction(conn);
+        unwound = crate::savepoint::rollback(conn);
     }
     if !nested {
         let unlocked = diesel::sql_query(UNLOCK_SQL).execute(conn);
@@ -113,11 +113,6 @@ where
     let diff = result?;
     unwound?;
     Ok(diff)
-}
-
-/// The depth of the connection's transaction (0: none).
-fn depth_of(status: &mut TransactionManagerStatus) -> Result<u32> {
-    Ok(status.transaction_depth()?.map_or(0, NonZeroU32::get))
 }
 
 fn run_steps<C>(
@@ -154,7 +149,7 @@ where
                 Reply::Done
             }
             Request::Rollback => {
-                C::TransactionManager::rollback_transaction(conn)?;
+                crate::savepoint::rollback(conn)?;
                 Reply::Done
             }
         };
@@ -175,7 +170,8 @@ where
 {
     use diesel_async::{RunQueryDsl, TransactionManager as _};
 
-    let depth = depth_of(C::TransactionManager::transaction_manager_status_mut(conn))?;
+    let depth =
+        crate::savepoint::depth(C::TransactionManager::transaction_manager_status_mut(conn))?;
     let nested = depth > 0;
     if nested {
         C::TransactionManager::begin_transaction(conn).await?;
@@ -183,9 +179,10 @@ where
     let result = run_steps_async(conn, declared, options, !nested).await;
     let mut unwound = Ok(());
     while unwound.is_ok()
-        && depth_of(C::TransactionManager::transaction_manager_status_mut(conn))? > depth
+        && crate::savepoint::depth(C::TransactionManager::transaction_manager_status_mut(conn))?
+            > depth
     {
-        unwound = C::TransactionManager::rollback_transaction(conn).await;
+        unwound = crate::savepoint::rollback_async(conn).await;
     }
     if !nested {
         let unlocked = diesel::sql_query(UNLOCK_SQL).execute(conn).await;
@@ -238,7 +235,7 @@ where
                 Reply::Done
             }
             Request::Rollback => {
-                C::TransactionManager::rollback_transaction(conn).await?;
+                crate::savepoint::rollback_async(conn).await?;
                 Reply::Done
             }
         };

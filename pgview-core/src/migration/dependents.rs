@@ -148,7 +148,7 @@ impl DependentViews {
         for query in chunks(&dependents) {
             C::TransactionManager::begin_transaction(conn)?;
             let chunk = query.load::<StateRow>(conn);
-            C::TransactionManager::rollback_transaction(conn)?;
+            crate::savepoint::rollback(conn)?;
             rows.extend(chunk?);
         }
         diesel::sql_query(UNPIN_SEARCH_PATH).execute(conn)?;
@@ -177,7 +177,7 @@ impl DependentViews {
         for query in chunks(&dependents) {
             C::TransactionManager::begin_transaction(conn).await?;
             let chunk = query.load::<StateRow>(conn).await;
-            C::TransactionManager::rollback_transaction(conn).await?;
+            crate::savepoint::rollback_async(conn).await?;
             rows.extend(chunk?);
         }
         diesel::sql_query(UNPIN_SEARCH_PATH).execute(conn).await?;

@@ -23,7 +23,7 @@ where
             Ok(value)
         }
         Err(error) => {
-            let _ = C::TransactionManager::rollback_transaction(conn).await;
+            let _ = crate::savepoint::rollback_async(conn).await;
             Err(error)
         }
     }
