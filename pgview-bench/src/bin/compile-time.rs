@@ -4,15 +4,18 @@
 //! 100 views are declared: `#[derive(PgView)]` on the row structs, or a `diesel::table!` per
 //! view (today's way, with a fake primary key). Both have the same row structs
 //! (`#[derive(Queryable)]`) and the same 100 query functions. Dependencies are built once
-//! (warm-up); then each crate is rebuilt from clean (`cargo clean -p <crate>`) several times,
-//! in dev profile as during development, and the median wall time is reported with the ratio.
+//! (warm-up); then the two crates are rebuilt from clean (`cargo clean -p <crate>`) in turn,
+//! derive then `table!`, `--runs` times (A B A B …), in dev profile as during development.
+//! Each pair gives a ratio; the result is the median of these paired ratios (target ≤ 1.2), so
+//! that a change of the machine's load during the run weighs on both builds of a pair alike.
 //!
 //! Run: `cargo run --release -p pgview-bench --bin compile-time [-- --views 100 --runs 5]`.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+
+use pgview_bench::{all_met, arg, median, round, target};
 
 const TABLES: &str = r"
 diesel::table! { users (id) { id -> Integer, name -> Text, email -> Nullable<Text> } }
@@ -103,20 +106,6 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() -> std::io::Result<()> {
     let views = arg("--views", 100);
     let runs = arg("--runs", 5).max(1);
@@ -125,7 +114,7 @@ fn main() -> std::io::Result<()> {
         .expect("the bench crate is in the workspace")
         .to_path_buf();
     let root = workspace.join("target/pgview-bench/compile-time");
-    let target = root.join("target");
+    let target_dir = root.join("target");
 
     let mut derive_body =
         String::from("#![allow(dead_code)]\nuse diesel::prelude::*;\nuse pgview::PgView;\n");
@@ -143,36 +132,43 @@ fn main() -> std::io::Result<()> {
     for (name, dir, body) in &crates {
         write_crate(dir, name, &workspace, body)?;
         // Warm-up: dependencies are built once and not measured.
-        cargo(dir, &target, &["build", "--quiet"]);
+        cargo(dir, &target_dir, &["build", "--quiet"]);
     }
-    let mut seconds = Vec::new();
-    for (name, dir, _) in &crates {
-        let times: Vec<f64> = (0..runs)
-            .map(|_| {
-                cargo(dir, &target, &["clean", "--quiet", "-p", name]);
-                cargo(dir, &target, &["build", "--quiet"])
-            })
-            .collect();
-        seconds.push((median(times.clone()), times));
+    // Alternated (A B A B …) so that a slower period of the machine weighs on both builds of
+    // a pair alike; each pair gives one ratio, and the median ratio is the result.
+    let mut derive_runs = Vec::with_capacity(runs);
+    let mut table_runs = Vec::with_capacity(runs);
+    let mut ratios = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let mut pair = [0.0; 2];
+        for (k, (name, dir, _)) in crates.iter().enumerate() {
+            cargo(dir, &target_dir, &["clean", "--quiet", "-p", name]);
+            pair[k] = cargo(dir, &target_dir, &["build", "--quiet"]);
+        }
+        derive_runs.push(round(pair[0], 3));
+        table_runs.push(round(pair[1], 3));
+        ratios.push(round(pair[0] / pair[1], 3));
     }
-    let (derive, table) = (&seconds[0], &seconds[1]);
-    let mut note = String::new();
-    let _ = write!(
-        note,
-        "dev profile, median of {runs} clean builds of the crate alone"
-    );
+    let ratio = median(ratios.clone());
+    let targets = [target(
+        "median paired ratio derive / table! <= 1.2",
+        ratio,
+        ratio <= 1.2,
+    )];
     let report = serde_json::json!({
         "benchmark": "compile-time",
         "views": views,
         "runs": runs,
-        "derive_seconds": derive.0,
-        "table_macro_seconds": table.0,
-        "ratio": derive.0 / table.0,
-        "target_ratio": 1.2,
-        "derive_runs": derive.1,
-        "table_macro_runs": table.1,
-        "note": note,
+        "note": format!("dev profile, {runs} pairs of clean builds of the crate alone, alternated (derive, table!, derive, …)"),
+        "derive_median_seconds": median(derive_runs.clone()),
+        "table_macro_median_seconds": median(table_runs.clone()),
+        "ratio": ratio,
+        "paired_ratios": ratios,
+        "derive_runs": derive_runs,
+        "table_macro_runs": table_runs,
+        "targets": targets,
+        "all_met": all_met(&targets),
     });
-    println!("{report}");
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
     Ok(())
 }

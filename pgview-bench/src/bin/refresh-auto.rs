@@ -4,13 +4,15 @@
 //! auto-refresh installed; the refresher runs on a pool of 4 with a 200 ms debounce window.
 //! Another client writes 500 single-row transactions per second for 10 s (paced, one connection,
 //! `synchronous_commit = off` so that the disk's flush rate does not pace it).
-//! Measures the number of refreshes during the writes (target: at most 10 s / 200 ms + 2 = 52),
-//! the staleness of the last write — from its commit to the end of the first refresh that
-//! started after it (target: at most the debounce plus one refresh) — and the largest such
-//! staleness over all writes.
+//! Measures the number of refreshes during the writes (target: at most 10 s / 200 ms + 2 = 52)
+//! and the staleness of every write: from its commit to the end of the first refresh that
+//! started after it (a refresh that includes it: its snapshot is taken after it started). The
+//! target is on the worst write of the run, not only the last one: at most the debounce plus
+//! the longest refresh. A write that no refresh followed counts as never refreshed (the target
+//! is then not met).
 //!
-//! Run: `cargo run --release -p pgview-bench --bin refresh-auto` (a throwaway database on
-//! `DATABASE_URL`'s server, or on a private cluster without it).
+//! Run: `cargo run --release -p pgview-bench --bin refresh-auto` (on a private
+//! cluster of its own with default settings, see `pgview_bench::database`).
 
 #![allow(
     clippy::cast_precision_loss,
@@ -31,6 +33,7 @@ use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
 use pgview::aio::AutoRefresher;
 use pgview::{Refresh, RefreshEvent};
+use pgview_bench::{all_met, ms, server_settings, target};
 use serde_json::json;
 
 const DEBOUNCE: Duration = Duration::from_millis(200);
@@ -57,13 +60,10 @@ struct Seen {
     duration: Duration,
 }
 
-fn ms(duration: Duration) -> f64 {
-    (duration.as_secs_f64() * 10_000.0).round() / 10.0
-}
-
 fn main() {
-    let db = pgview_testkit::fresh_database();
+    let db = pgview_bench::database();
     let conn = &mut PgConnection::establish(db.url()).expect("connect");
+    let server = server_settings(conn);
     execute(
         conn,
         "CREATE TABLE auto_t (id bigserial PRIMARY KEY, bucket int NOT NULL, amount int NOT NULL)",
@@ -177,12 +177,20 @@ fn main() {
             .and_then(|s| s.finished)
             .map(|f| f - commit)
     };
-    let staleness_last = caught_up(last_commit).expect("a refresh after the last write");
-    let staleness_max = commits
+    let staleness: Vec<Option<Duration>> = commits.iter().map(|&c| caught_up(c)).collect();
+    let never_refreshed = staleness.iter().filter(|s| s.is_none()).count();
+    let mut sorted_staleness: Vec<Duration> = staleness.iter().flatten().copied().collect();
+    sorted_staleness.sort();
+    let staleness_max = sorted_staleness.last().copied().unwrap_or_default();
+    let staleness_at = |q: f64| {
+        let i = ((sorted_staleness.len() as f64 - 1.0) * q).round() as usize;
+        sorted_staleness.get(i).copied().map_or(0.0, ms)
+    };
+    let worst_write = staleness
         .iter()
-        .filter_map(|&c| caught_up(c))
-        .max()
-        .unwrap_or_default();
+        .position(|s| *s == Some(staleness_max))
+        .unwrap_or(0);
+    let staleness_last = staleness.last().copied().flatten();
     let durations: Vec<Duration> = during.iter().map(|s| s.duration).collect();
     let max_refresh = durations.iter().copied().max().unwrap_or_default();
     let mut sorted = durations.clone();
@@ -199,22 +207,48 @@ fn main() {
         .n;
     // The target: one refresh per debounce window while the writes last, plus two.
     let budget = (writes_span.as_secs_f64() / DEBOUNCE.as_secs_f64()).ceil() + 2.0;
+    let budget_ms = ms(DEBOUNCE + max_refresh);
+    let targets = [
+        target(
+            &format!("refreshes during the writes <= writes span / debounce + 2 = {budget}"),
+            during.len(),
+            during.len() as f64 <= budget,
+        ),
+        target(
+            &format!(
+                "worst staleness over all writes <= debounce + longest refresh = {budget_ms} ms \
+                 (every write refreshed)"
+            ),
+            ms(staleness_max),
+            never_refreshed == 0 && ms(staleness_max) <= budget_ms,
+        ),
+        target(
+            "the view matches the table at the end",
+            rows == in_view,
+            rows == in_view,
+        ),
+    ];
     let out = json!({
         "benchmark": "refresh-auto",
+        "server": server,
         "debounce_ms": ms(DEBOUNCE),
         "writes": commits.len(),
         "writes_span_ms": ms(writes_span),
         "writes_per_second": (commits.len() as f64 / writes_span.as_secs_f64()).round(),
         "notifications": status.notifications,
         "refreshes": during.len(),
-        "target_refreshes_at_most": budget,
         "refresh_median_ms": ms(median_refresh),
         "refresh_max_ms": ms(max_refresh),
-        "staleness_after_last_write_ms": ms(staleness_last),
         "staleness_max_over_writes_ms": ms(staleness_max),
-        "target_staleness_at_most_ms": ms(DEBOUNCE + max_refresh),
+        "staleness_worst_write_index": worst_write,
+        "staleness_p50_ms": staleness_at(0.5),
+        "staleness_p99_ms": staleness_at(0.99),
+        "staleness_after_last_write_ms": staleness_last.map(ms),
+        "writes_never_refreshed": never_refreshed,
         "view_matches_table": rows == in_view,
         "failures": status.failures,
+        "targets": targets,
+        "all_met": all_met(&targets),
     });
-    println!("{out}");
+    println!("{}", serde_json::to_string_pretty(&out).expect("json"));
 }

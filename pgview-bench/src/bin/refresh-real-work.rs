@@ -4,12 +4,20 @@
 //! of a 1-million-row table: every view aggregates the table (one kind of event out of six),
 //! and the views of levels 1–4 also join the two views of the level before that they read
 //! (through a plain view on odd levels). Each view has a unique index, so the default policy
-//! refreshes them all concurrently. Measures the wall time of the sequential refresh on one
-//! connection and of the parallel one on a pool of 6 (median of 2 each), on whatever cores the
-//! machine has.
+//! refreshes them all concurrently. Measures, for the sequential refresh on one connection and
+//! the parallel one on a pool of 6 (`--runs` of each, alternated, default 3; medians reported),
+//! on whatever cores the machine has:
+//! - the wall time;
+//! - the server's CPU time: every process of the server (backends, parallel workers, background
+//!   processes), from `/proc` (`null` when the server is not on this machine);
+//! - the client's CPU time (`getrusage`);
+//! - the sum of the views' refresh durations (as the refresh report gives them).
 //!
-//! Run: `cargo run --release -p pgview-bench --bin refresh-real-work` (a throwaway database on
-//! `DATABASE_URL`'s server, or on a private cluster without it).
+//! Targets: the parallel refresh is faster than the sequential one, and does not cost more than
+//! 1.2× its server CPU (parallelism must not be paid for in work).
+//!
+//! Run: `cargo run --release -p pgview-bench --bin refresh-real-work [-- --runs 3]` (on a private
+//! cluster of its own with default settings, see `pgview_bench::database`).
 
 #![allow(
     clippy::cast_precision_loss,
@@ -26,6 +34,7 @@ use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
 use pgview::{Refresh, RefreshReport};
+use pgview_bench::{all_met, arg, median, ms, round, server_settings, target, ServerCpu, Usage};
 use serde_json::json;
 
 const WIDTH: usize = 6;
@@ -107,18 +116,60 @@ fn setup(conn: &mut PgConnection) {
     }
 }
 
-fn ms(duration: Duration) -> f64 {
-    (duration.as_secs_f64() * 10_000.0).round() / 10.0
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn check(report: &RefreshReport) {
     assert!(report.is_success(), "{report:?}");
     assert_eq!(report.views().len(), WIDTH * DEPTH);
+}
+
+/// What the refreshes of the whole DAG cost, one entry per run, in milliseconds.
+#[derive(Default)]
+struct Cost {
+    wall: Vec<f64>,
+    server_cpu: Vec<f64>,
+    client_cpu: Vec<f64>,
+    /// The sum of the views' refresh durations.
+    views_sum: Vec<f64>,
+}
+
+impl Cost {
+    /// Runs `refresh` and records its costs.
+    fn measure(&mut self, server: Option<ServerCpu>, refresh: impl FnOnce() -> RefreshReport) {
+        let server_before = server.map(|s| s.total());
+        let client_before = Usage::now().cpu;
+        let start = Instant::now();
+        let report = refresh();
+        let wall = start.elapsed();
+        let client = Usage::now().cpu.saturating_sub(client_before);
+        check(&report);
+        self.wall.push(ms(wall));
+        if let (Some(server), Some(before)) = (server, server_before) {
+            self.server_cpu
+                .push(ms(server.total().saturating_sub(before)));
+        }
+        self.client_cpu.push(ms(client));
+        self.views_sum.push(ms(report
+            .views()
+            .iter()
+            .map(|v| v.duration)
+            .sum::<Duration>()));
+    }
+
+    fn median_server_cpu(&self) -> Option<f64> {
+        (!self.server_cpu.is_empty()).then(|| median(self.server_cpu.clone()))
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "wall_median_ms": median(self.wall.clone()),
+            "server_cpu_median_ms": self.median_server_cpu(),
+            "client_cpu_median_ms": median(self.client_cpu.clone()),
+            "views_refresh_sum_median_ms": median(self.views_sum.clone()),
+            "wall_ms": self.wall,
+            "server_cpu_ms": self.server_cpu,
+            "client_cpu_ms": self.client_cpu,
+            "views_refresh_sum_ms": self.views_sum,
+        })
+    }
 }
 
 #[derive(QueryableByName)]
@@ -128,8 +179,11 @@ struct Setting {
 }
 
 fn main() {
-    let db = pgview_testkit::fresh_database();
+    let runs = arg("--runs", 3).max(1);
+    let db = pgview_bench::database();
     let conn = &mut PgConnection::establish(db.url()).expect("connect");
+    let server = server_settings(conn);
+    let server_cpu = ServerCpu::of(conn);
     let setup_start = Instant::now();
     setup(conn);
     // Populate (plainly: the views were created WITH NO DATA).
@@ -151,41 +205,62 @@ fn main() {
             .await
             .expect("pool")
     });
-    let mut sequential = Vec::new();
-    let mut parallel = Vec::new();
-    for _ in 0..2 {
-        let start = Instant::now();
-        check(&pgview::refresh_materialized_views(conn, &Refresh::all()).expect("refresh"));
-        sequential.push(ms(start.elapsed()));
-        let start = Instant::now();
-        let report = runtime
-            .block_on(pgview::aio::refresh_materialized_views(
-                &pool,
-                &Refresh::all(),
-            ))
-            .expect("refresh");
-        check(&report);
-        parallel.push(ms(start.elapsed()));
+    let mut sequential = Cost::default();
+    let mut parallel = Cost::default();
+    for _ in 0..runs {
+        sequential.measure(server_cpu, || {
+            pgview::refresh_materialized_views(conn, &Refresh::all()).expect("refresh")
+        });
+        parallel.measure(server_cpu, || {
+            runtime
+                .block_on(pgview::aio::refresh_materialized_views(
+                    &pool,
+                    &Refresh::all(),
+                ))
+                .expect("refresh")
+        });
     }
     let workers =
         diesel::sql_query("SELECT current_setting('max_parallel_workers_per_gather') AS setting")
             .get_result::<Setting>(conn)
             .map(|s| s.setting)
             .unwrap_or_default();
-    let (sequential_median, parallel_median) =
-        (median(sequential.clone()), median(parallel.clone()));
+    let (sequential_wall, parallel_wall) = (
+        median(sequential.wall.clone()),
+        median(parallel.wall.clone()),
+    );
+    let speedup = round(sequential_wall / parallel_wall, 2);
+    let cpu_ratio = match (parallel.median_server_cpu(), sequential.median_server_cpu()) {
+        (Some(p), Some(s)) if s > 0.0 => Some(round(p / s, 2)),
+        _ => None,
+    };
+    let targets = [
+        target(
+            "parallel faster than sequential (wall, medians): speedup > 1",
+            speedup,
+            speedup > 1.0,
+        ),
+        target(
+            "parallel server CPU / sequential server CPU (medians) <= 1.2",
+            cpu_ratio,
+            cpu_ratio.is_some_and(|r| r <= 1.2),
+        ),
+    ];
     let out = json!({
         "benchmark": "refresh-real-work",
+        "server": server,
         "rows": ROWS,
         "views": WIDTH * DEPTH,
+        "runs": runs,
         "cores": std::thread::available_parallelism().map_or(0, usize::from),
         "max_parallel_workers_per_gather": workers,
         "setup_ms": setup_ms,
-        "sequential_ms": sequential,
-        "parallel_pool_6_ms": parallel,
-        "sequential_median_ms": sequential_median,
-        "parallel_median_ms": parallel_median,
-        "speedup": (sequential_median / parallel_median * 100.0).round() / 100.0,
+        "sequential": sequential.json(),
+        "parallel_pool_6": parallel.json(),
+        "speedup": speedup,
+        "parallel_over_sequential_server_cpu": cpu_ratio,
+        "targets": targets,
+        "all_met": all_met(&targets),
     });
-    println!("{out}");
+    println!("{}", serde_json::to_string_pretty(&out).expect("json"));
 }

@@ -50,6 +50,8 @@ pub(crate) struct Item {
     pub(crate) reads: Vec<Key>,
     /// The locks its creation takes, without what it reads (see [`creation_locks`]).
     locks: usize,
+    /// The relations its creation makes (see [`new_relations`]).
+    relations: usize,
     attempts: u32,
 }
 
@@ -67,6 +69,7 @@ impl Item {
             keepable: false,
             reads,
             locks: creation_locks(materialized),
+            relations: new_relations(materialized),
             attempts: 0,
         }
     }
@@ -82,6 +85,24 @@ impl Item {
         self.locks + self.reads.len()
     }
 }
+
+/// The relations a view's creation makes: a plain view, 1; a materialized view
+/// (`Some(indexes)`), 3 (with its TOAST table and index) and one per index.
+fn new_relations(materialized: Option<usize>) -> usize {
+    match materialized {
+        None => 1,
+        Some(indexes) => 3 + indexes,
+    }
+}
+
+/// How many relations a batch creates at most (its views and stand-ins), leaving room for
+/// those its fixpoint check creates again. PostgreSQL keeps a short list (32) of the
+/// relations a transaction created, for the work at its end and at the end of each of its
+/// subtransactions; past that, each end walks every relation the session has cached instead,
+/// and a comparison caches every view it reads: with 100,000 views, each batch's end cost tens
+/// of milliseconds, a cost growing with the views already compared. Within the list, a batch
+/// costs the same whatever came before it.
+const MAX_NEW_RELATIONS: usize = 24;
 
 /// The locks a view's creation in a batch takes and holds until the batch ends, counted
 /// high: a plain view, 8 (the new view and its live version renamed away, its reading back,
@@ -269,6 +290,7 @@ impl Scheduler {
         let mut members = Vec::new();
         let mut ancestors = BTreeSet::new();
         let mut locks = 0;
+        let mut relations = 0;
         let mut waiting = Vec::new();
         while members.len() < self.size {
             let Some(key) = self.queue.pop_front() else {
@@ -292,17 +314,17 @@ impl Scheduler {
             }
             // What it adds to the batch: itself and the ancestors it needs that are not in yet.
             let needs = self.ancestors_of(std::slice::from_ref(&key));
-            let more = item.locks()
-                + needs
-                    .iter()
-                    .filter(|a| !ancestors.contains(*a))
-                    .map(|a| self.items[a].locks())
-                    .sum::<usize>();
-            if !members.is_empty() && locks + more > self.lock_budget {
+            let added = needs.iter().filter(|a| !ancestors.contains(*a));
+            let more = item.locks() + added.clone().map(|a| self.items[a].locks()).sum::<usize>();
+            let made = item.relations + added.map(|a| self.items[a].relations).sum::<usize>();
+            if !members.is_empty()
+                && (locks + more > self.lock_budget || relations + made > MAX_NEW_RELATIONS)
+            {
                 waiting.push(key);
                 break;
             }
             locks += more;
+            relations += made;
             ancestors.extend(needs);
             members.push(key);
         }

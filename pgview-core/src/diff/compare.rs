@@ -25,7 +25,15 @@
 //! inside the caller's transaction, a savepoint) that is rolled back once read, bounds what
 //! the comparison holds at any time: at most [`DiffOptions::batch_size`] views (250 by
 //! default) and at most an eighth of the server's lock table, counted per view
-//! (`batches.rs`), whatever the number of views. (With table SQL, the views in scope and
+//! (`batches.rs`), whatever the number of views.
+//!
+//! # Cost
+//! Linear in the number of views compared: every step costs the same whatever came before
+//! it. Two things of the server would make it grow otherwise: the end of a (sub)transaction
+//! that created more than 32 relations walks every relation the session has cached (a batch
+//! creates at most 24, `batches.rs`), and a savepoint rolled back but not released nests the
+//! next one a level deeper (`savepoint.rs`). Inside the caller's transaction the list of 32
+//! fills up after a few batches: a large comparison is faster outside a transaction. (With table SQL, the views in scope and
 //! declared are dropped in the comparison's own transaction for the table SQL to run: their
 //! locks are held until it ends.)
 
@@ -713,7 +721,8 @@ impl Comparison {
         let user = self.env.current_user.as_str();
         let mut before_blueprints = BTreeMap::new();
         for (key, state) in &self.live {
-            before_blueprints.insert(key.clone(), Blueprint::new(state, None, Some(state), user)?);
+            let blueprint = Blueprint::new(state, None, Some(state), user)?;
+            before_blueprints.insert(key.clone(), std::sync::Arc::new(blueprint));
         }
 
         let mut after = BTreeMap::new();
@@ -827,7 +836,7 @@ impl Comparison {
                 (None, AnyView::Materialized(mv)) => mv.is_with_data(),
                 (None, AnyView::View(_)) => true,
             };
-            let blueprint = Blueprint::new(&state, Some(view), live, user)?;
+            let blueprint = std::sync::Arc::new(Blueprint::new(&state, Some(view), live, user)?);
             let status = match live {
                 None => DiffStatus::Created,
                 Some(live) => {
@@ -897,8 +906,12 @@ impl Comparison {
             let old = &self.live[from];
             if let Some(target) = after.get_mut(to) {
                 target.state.populated = old.populated;
-                target.blueprint =
-                    Blueprint::new(&target.state, self.declared.get(to), Some(old), user)?;
+                target.blueprint = std::sync::Arc::new(Blueprint::new(
+                    &target.state,
+                    self.declared.get(to),
+                    Some(old),
+                    user,
+                )?);
             }
             let found = compare(old, &after[to].state, true);
             entries.retain(|e| (&e.schema, &e.name) != (&from.0, &from.1));

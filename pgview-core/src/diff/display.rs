@@ -221,18 +221,19 @@ fn definition_lines(database: &str, declared: &str, before: &str, after: &str) -
         .collect()
 }
 
+/// `(name, value)` pairs by name.
+fn by_name(pairs: &[(String, String)]) -> HashMap<&str, &str> {
+    pairs
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect()
+}
+
 /// A line per column that differs: `column - name type` (only in the database), `column name:
 /// type → type` (another type), `column + name type` (only declared), then `column order: a, b
 /// → b, a` when the columns of both are in another order.
 fn column_lines(before: &[(String, String)], after: &[(String, String)]) -> Vec<String> {
-    let old: HashMap<&str, &str> = before
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let new: HashMap<&str, &str> = after
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
+    let (old, new) = (by_name(before), by_name(after));
     let mut lines = pair_lines("column", " ", before, after);
     let kept = |list: &[(String, String)], other: &HashMap<&str, &str>| -> Vec<String> {
         list.iter()
@@ -274,14 +275,7 @@ fn pair_lines(
     before: &[(String, String)],
     after: &[(String, String)],
 ) -> Vec<String> {
-    let old: HashMap<&str, &str> = before
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let new: HashMap<&str, &str> = after
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let (old, new) = (by_name(before), by_name(after));
     let removed = before
         .iter()
         .filter(|(n, _)| !new.contains_key(n.as_str()))

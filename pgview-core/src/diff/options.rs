@@ -36,7 +36,10 @@ pub struct DiffOptions {
     /// `max_prepared_transactions`): 800 locks on a default server), counted high per view:
     /// reading a view's state, 2 locks; creating a plain view, 8; a materialized view, 16 and
     /// 3 per index; plus one per relation it reads. The one exception is a single view whose
-    /// changed inputs alone take more: its step holds it and them.
+    /// changed inputs alone take more: its step holds it and them. A step creates at most 24
+    /// relations, whatever this says (past PostgreSQL's list of 32 relations a transaction
+    /// created, the end of each transaction walks every relation the session has cached,
+    /// which made a comparison's cost grow faster than its number of views).
     pub batch_size: usize,
     /// Compare every declared view through the server, even those the ownership record
     /// proves unchanged since pgview applied them (default: false).

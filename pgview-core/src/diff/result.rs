@@ -1,6 +1,7 @@
 //! [`ViewDiff`]: what differs between the declared views and a database.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::error::RelationKind;
 use crate::record::{Declared, Record};
@@ -150,7 +151,9 @@ impl DiffEntry {
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub(crate) state: ViewState,
-    pub(crate) blueprint: Blueprint,
+    /// How to create it (shared with [`ViewDiff`]'s `before_blueprints` for a view kept as it
+    /// is: one copy per view, however many views).
+    pub(crate) blueprint: Arc<Blueprint>,
     /// Why it cannot be re-created on the new definitions, when it cannot (a view outside the
     /// scope whose catalog definition no longer works).
     pub(crate) unrebuildable: Option<String>,
@@ -188,7 +191,7 @@ pub struct ViewDiff {
     /// The live state of every view the comparison read.
     pub(crate) before: BTreeMap<Key, ViewState>,
     /// How to re-create each of them from the catalog (for down migrations).
-    pub(crate) before_blueprints: BTreeMap<Key, Blueprint>,
+    pub(crate) before_blueprints: BTreeMap<Key, Arc<Blueprint>>,
     /// The state after the migration.
     pub(crate) after: BTreeMap<Key, Target>,
     pub(crate) changes: BTreeMap<Key, Vec<Change>>,

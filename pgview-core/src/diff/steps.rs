@@ -14,11 +14,13 @@ use super::normalize::{FailuresRow, SameRow, FAILURES_SQL, SAME_SQL};
 use super::result::ViewDiff;
 
 /// What every transaction of a comparison starts with: `search_path` emptied (so that the
-/// server qualifies every name it prints), and JIT compilation off (the planner finds the
-/// catalog queries expensive enough to compile them, which costs far more than it saves: 1.5 s
-/// of a 1.6 s query on 1,000 views).
+/// server qualifies every name it prints), JIT compilation off (the planner finds the catalog
+/// queries expensive enough to compile them, which costs far more than it saves: 1.5 s of a
+/// 1.6 s query on 1,000 views), and the generic plan of a prepared query from its first run
+/// (the state query is prepared once and run for every batch: see `snapshot/query.rs`).
 const SETTINGS: &str = "SELECT pg_catalog.set_config('search_path', '', true), \
-     pg_catalog.set_config('jit', 'off', true)";
+     pg_catalog.set_config('jit', 'off', true), \
+     pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)";
 
 /// What to send next.
 pub(crate) enum Request {

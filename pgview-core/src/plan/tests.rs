@@ -120,9 +120,9 @@ impl Scenario {
             .iter()
             .map(|s| (s.key.clone(), s.clone()))
             .collect();
-        let before_blueprints: BTreeMap<Key, Blueprint> = live
+        let before_blueprints: BTreeMap<Key, std::sync::Arc<Blueprint>> = live
             .iter()
-            .map(|(k, s)| (k.clone(), blueprint(s, None, Some(s))))
+            .map(|(k, s)| (k.clone(), std::sync::Arc::new(blueprint(s, None, Some(s)))))
             .collect();
         let mut after = BTreeMap::new();
         for (view, normalized) in &self.declared {
@@ -143,7 +143,11 @@ impl Scenario {
                 continue;
             }
             let unrebuildable = self.unrebuildable.get(k).cloned();
-            let mut target = target(state.clone(), before_blueprints[k].clone(), unrebuildable);
+            let mut target = target(
+                state.clone(),
+                (*before_blueprints[k]).clone(),
+                unrebuildable,
+            );
             target.rebuilt = self.rebuilt.get(k).cloned().map(Box::new);
             after.insert(k.clone(), target);
         }
@@ -218,7 +222,7 @@ fn blueprint(state: &ViewState, declared: Option<&AnyView>, keep: Option<&ViewSt
 fn target(state: ViewState, blueprint: Blueprint, unrebuildable: Option<String>) -> Target {
     Target {
         state,
-        blueprint,
+        blueprint: std::sync::Arc::new(blueprint),
         unrebuildable,
         rebuilt: None,
     }

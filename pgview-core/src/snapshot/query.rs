@@ -3,16 +3,101 @@
 //! locks each view it prints until the transaction ends, so callers read a bounded number of
 //! views per subtransaction and roll it back).
 
+use std::sync::LazyLock;
+
 use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
-use diesel::QueryableByName;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Untyped};
+use diesel::{QueryResult, QueryableByName};
+
+use crate::inline::{split, Piece};
 
 use super::fingerprint::{SELECT_SQL, STATE_SQL};
 use super::state::Key;
 
+/// The texts of the two queries, split at their placeholders (`$n`, some used twice).
+static SELECT_PIECES: LazyLock<Vec<Piece<'static>>> = LazyLock::new(|| split(&SELECT_SQL));
+static STATE_PIECES: LazyLock<Vec<Piece<'static>>> = LazyLock::new(|| split(&STATE_SQL));
+
 /// A query of this module with its binds.
-pub(crate) type StateQuery = BoxedSqlQuery<'static, Pg, SqlQuery>;
+///
+/// Unlike `diesel::sql_query`, Diesel may prepare it: its text is the same at every call, so
+/// the connection prepares it once and the server plans it once (planning the state query
+/// costs more than running it on a batch of a few dozen views, and a comparison runs it
+/// thousands of times).
+#[derive(Debug, Clone)]
+pub(crate) struct StateQuery {
+    pieces: &'static [Piece<'static>],
+    binds: Binds,
+}
+
+#[derive(Debug, Clone)]
+enum Binds {
+    /// `$1` schemas in scope, `$2` and `$3` named views, `$4` with their readers.
+    Selection {
+        schemas: Option<Vec<String>>,
+        named_schemas: Vec<String>,
+        names: Vec<String>,
+        dependents: bool,
+    },
+    /// `$1` OIDs, `$2` whether each is in scope, `$3` and `$4` views by name.
+    States {
+        oids: Vec<i64>,
+        in_scope: Vec<bool>,
+        schemas: Vec<String>,
+        names: Vec<String>,
+    },
+}
+
+impl QueryFragment<Pg> for StateQuery {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        for piece in self.pieces {
+            match *piece {
+                Piece::Text(text) => out.push_sql(text),
+                Piece::Param(number) => match (&self.binds, number) {
+                    (Binds::Selection { schemas, .. }, 1) => {
+                        out.push_bind_param::<Nullable<Array<Text>>, _>(schemas)?;
+                    }
+                    (Binds::Selection { named_schemas, .. }, 2) => {
+                        out.push_bind_param::<Array<Text>, _>(named_schemas)?;
+                    }
+                    (Binds::Selection { names, .. }, 3) | (Binds::States { names, .. }, 4) => {
+                        out.push_bind_param::<Array<Text>, _>(names)?;
+                    }
+                    (Binds::Selection { dependents, .. }, 4) => {
+                        out.push_bind_param::<Bool, _>(dependents)?;
+                    }
+                    (Binds::States { oids, .. }, 1) => {
+                        out.push_bind_param::<Array<BigInt>, _>(oids)?;
+                    }
+                    (Binds::States { in_scope, .. }, 2) => {
+                        out.push_bind_param::<Array<Bool>, _>(in_scope)?;
+                    }
+                    (Binds::States { schemas, .. }, 3) => {
+                        out.push_bind_param::<Array<Text>, _>(schemas)?;
+                    }
+                    _ => {
+                        return Err(diesel::result::Error::QueryBuilderError(
+                            format!("no value for ${number}").into(),
+                        ))
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for StateQuery {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for StateQuery {
+    type SqlType = Untyped;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for StateQuery {}
 
 /// Which views a selection query reads.
 #[derive(Debug, Clone, Default)]
@@ -28,13 +113,16 @@ pub(crate) struct Selection {
 impl Selection {
     /// The selection query (`sql/select.sql`): rows of [`SelectRow`].
     pub(crate) fn query(&self) -> StateQuery {
-        let (schemas, names): (Vec<String>, Vec<String>) = self.names.iter().cloned().unzip();
-        diesel::sql_query(SELECT_SQL.as_str())
-            .into_boxed()
-            .bind::<Nullable<Array<Text>>, _>(self.schemas.clone())
-            .bind::<Array<Text>, _>(schemas)
-            .bind::<Array<Text>, _>(names)
-            .bind::<Bool, _>(self.dependents)
+        let (named_schemas, names): (Vec<String>, Vec<String>) = self.names.iter().cloned().unzip();
+        StateQuery {
+            pieces: &SELECT_PIECES,
+            binds: Binds::Selection {
+                schemas: self.schemas.clone(),
+                named_schemas,
+                names,
+                dependents: self.dependents,
+            },
+        }
     }
 }
 
@@ -90,10 +178,13 @@ impl SelectRow {
 pub(crate) fn states_query(by_oid: &[(i64, bool)], by_name: &[Key]) -> StateQuery {
     let (oids, in_scope): (Vec<i64>, Vec<bool>) = by_oid.iter().copied().unzip();
     let (schemas, names): (Vec<String>, Vec<String>) = by_name.iter().cloned().unzip();
-    diesel::sql_query(STATE_SQL.as_str())
-        .into_boxed()
-        .bind::<Array<BigInt>, _>(oids)
-        .bind::<Array<Bool>, _>(in_scope)
-        .bind::<Array<Text>, _>(schemas)
-        .bind::<Array<Text>, _>(names)
+    StateQuery {
+        pieces: &STATE_PIECES,
+        binds: Binds::States {
+            oids,
+            in_scope,
+            schemas,
+            names,
+        },
+    }
 }
