@@ -238,21 +238,12 @@ impl Steps {
             }
             (Then::FastBatch, Reply::Done) => {
                 // Every view of the batch was created: read them back.
-                let rest = [
-                    (
-                        Request::Execute(Comparison::set_search_path("")),
-                        Then::Nothing,
-                    ),
-                    (
-                        Request::States(comparison.batch_states_query()),
-                        Then::BatchStates,
-                    ),
-                    (Request::Rollback, Then::BatchDone),
-                ];
-                self.front(rest);
+                let back = read_back(comparison);
+                self.front(back);
             }
             (Then::FastBatch, Reply::Failed) => {
-                // Again, in rounds, noting what fails.
+                // Again, in rounds, noting what fails, then read back.
+                let back = read_back(comparison);
                 let rest = [
                     (Request::Rollback, Then::Nothing),
                     (Request::Begin, Then::Nothing),
@@ -266,16 +257,8 @@ impl Steps {
                         Then::Nothing,
                     ),
                     (Request::Failures(FAILURES_SQL), Then::BatchFailures),
-                    (
-                        Request::Execute(Comparison::set_search_path("")),
-                        Then::Nothing,
-                    ),
-                    (
-                        Request::States(comparison.batch_states_query()),
-                        Then::BatchStates,
-                    ),
-                    (Request::Rollback, Then::BatchDone),
                 ];
+                self.front(back);
                 self.front(rest);
             }
             (Then::BatchFailures, Reply::Failures(row)) => comparison.take_batch_failures(row),
@@ -313,4 +296,20 @@ impl Steps {
     pub(crate) fn finish(self) -> Result<ViewDiff> {
         self.comparison.finish()
     }
+}
+
+/// The end of a batch: its views read back (with an empty `search_path`), then its
+/// transaction rolled back.
+fn read_back(comparison: &Comparison) -> [(Request, Then); 3] {
+    [
+        (
+            Request::Execute(Comparison::set_search_path("")),
+            Then::Nothing,
+        ),
+        (
+            Request::States(comparison.batch_states_query()),
+            Then::BatchStates,
+        ),
+        (Request::Rollback, Then::BatchDone),
+    ]
 }
