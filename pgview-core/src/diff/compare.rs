@@ -682,7 +682,11 @@ impl Comparison {
             .iter()
             .filter(|key| self.declared.contains_key(*key))
             .filter(|key| match (self.live.get(*key), normalized.get(*key)) {
-                (Some(live), Some(new)) => live.definition != new.definition,
+                // Different columns (names, types) are different queries whatever the texts:
+                // no need to create them again to know.
+                (Some(live), Some(new)) => {
+                    live.definition != new.definition && live.columns == new.columns
+                }
                 _ => false,
             })
             .cloned()

@@ -51,10 +51,14 @@ const EXTRAS: &str = "pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
 /// 4. its options (`reloptions`), sorted, separated by `, `;
 /// 5. its owner and privileges ([`PRIVILEGES`]);
 /// 6. the `md5` of its comments, indexes, triggers, rules and column defaults ([`EXTRAS`]).
-fn fingerprint() -> String {
+///
+/// `definition` is the expression of its definition: `pg_get_viewdef(c.oid)` in the guard, the
+/// column that already holds it in the state query (printing a definition is the costliest
+/// part of reading a view's state: once is enough).
+fn fingerprint(definition: &str) -> String {
     format!(
         "ARRAY[c.relkind::text, \
-         pg_catalog.md5(pg_catalog.pg_get_viewdef(c.oid)), \
+         pg_catalog.md5({definition}), \
          (SELECT pg_catalog.string_agg({QUOTED_COLUMN} || ' ' || {COLUMN_TYPE}, \
                                        ', ' ORDER BY at.attnum) \
           FROM pg_catalog.pg_attribute at JOIN pg_catalog.pg_type ty ON ty.oid = at.atttypid \
@@ -86,7 +90,8 @@ pub(crate) const DEPENDENTS: &str = "ARRAY(SELECT x.dependent FROM (SELECT DISTI
      ORDER BY x.dependent COLLATE \"C\")";
 
 /// The fingerprint expression (see [`fingerprint`]), for the drift guard.
-pub(crate) static FINGERPRINT: LazyLock<String> = LazyLock::new(fingerprint);
+pub(crate) static FINGERPRINT: LazyLock<String> =
+    LazyLock::new(|| fingerprint("pg_catalog.pg_get_viewdef(c.oid)"));
 
 /// The stamp of the view `c`: what changes when the view is changed in any way, read from
 /// catalog rows only, so that it costs no lock and little time (no `pg_get_viewdef`): its
@@ -120,7 +125,7 @@ pub(crate) const STAMP: &str = "pg_catalog.md5(pg_catalog.concat_ws('|', \
 pub(crate) static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
     include_str!("sql/state.sql")
         .replace("{column_type}", COLUMN_TYPE)
-        .replace("{fingerprint}", &FINGERPRINT)
+        .replace("{fingerprint}", &fingerprint("vd.definition"))
 });
 
 /// `sql/select.sql` with its expressions in place.
@@ -135,6 +140,8 @@ mod tests {
     fn the_state_query_has_every_expression() {
         assert!(!STATE_SQL.contains("{column_type}"));
         assert!(!STATE_SQL.contains("{fingerprint}"));
-        assert!(STATE_SQL.contains("pg_catalog.md5(pg_catalog.pg_get_viewdef(c.oid))"));
+        assert!(STATE_SQL.contains("pg_catalog.md5(vd.definition)"));
+        assert_eq!(STATE_SQL.matches("pg_catalog.pg_get_viewdef(").count(), 1);
+        assert!(FINGERPRINT.contains("pg_catalog.md5(pg_catalog.pg_get_viewdef(c.oid))"));
     }
 }

@@ -30,7 +30,7 @@ SELECT s.nspname AS schema,
        c.oid::int8 AS oid,
        c.relkind = 'm' AS materialized,
        sel.in_scope,
-       pg_catalog.pg_get_viewdef(c.oid) AS definition,
+       vd.definition,
        pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
        coalesce(c.reloptions::text[], '{}') AS options,
        d.description AS comment,
@@ -96,6 +96,9 @@ SELECT s.nspname AS schema,
 FROM selected sel
 JOIN pg_catalog.pg_class c ON c.oid = sel.oid
 JOIN user_schemas s ON s.oid = c.relnamespace
+-- The definition printed once (OFFSET 0 keeps the subquery from being pulled up and its
+-- expression copied into each use: the fingerprint uses it too).
+CROSS JOIN LATERAL (SELECT pg_catalog.pg_get_viewdef(c.oid) AS definition OFFSET 0) vd
 LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
@@ -123,20 +126,22 @@ CROSS JOIN LATERAL (
            coalesce(array_agg(ix.indisunique AND ix.indimmediate AND ix.indisvalid
                               AND ix.indpred IS NULL AND ix.indexprs IS NULL
                               ORDER BY i.relname), '{}') AS index_concurrent,
-           coalesce(array_agg(pg_catalog.pg_get_indexdef(ix.indexrelid) ORDER BY i.relname),
+           coalesce(array_agg(ix.def ORDER BY i.relname),
                     '{}') AS index_definitions,
            coalesce(array_agg(
-               CASE WHEN pg_catalog.starts_with(pg_catalog.pg_get_indexdef(ix.indexrelid), p.prefix)
-                    THEN pg_catalog.substr(pg_catalog.pg_get_indexdef(ix.indexrelid),
-                                           pg_catalog.length(p.prefix) + 1)
+               CASE WHEN pg_catalog.starts_with(ix.def, p.prefix)
+                    THEN pg_catalog.substr(ix.def, pg_catalog.length(p.prefix) + 1)
                END ORDER BY i.relname), '{}') AS index_tails
-    FROM pg_catalog.pg_index ix
+    -- Each index definition printed once (OFFSET 0, as for the definition).
+    FROM (SELECT ix.indexrelid, ix.indisunique, ix.indimmediate, ix.indisvalid, ix.indpred,
+                 ix.indexprs, pg_catalog.pg_get_indexdef(ix.indexrelid) AS def
+          FROM pg_catalog.pg_index ix WHERE ix.indrelid = c.oid OFFSET 0) ix
     JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid
     CROSS JOIN LATERAL (
         SELECT 'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
                || pg_catalog.quote_ident(i.relname) || ' ON ' || c.oid::regclass::text AS prefix
     ) p
-    WHERE ix.indrelid = c.oid
+
 ) x
 CROSS JOIN LATERAL (
     SELECT coalesce(array_agg(CASE WHEN e.grantee = 0 THEN NULL
