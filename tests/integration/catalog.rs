@@ -297,3 +297,54 @@ fn a_given_set_of_names() {
     let err = pgview::get_all_views(conn, &with_mv.include_materialized(false)).unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
 }
+
+#[derive(QueryableByName)]
+struct Jit {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    jit: String,
+}
+
+fn jit(conn: &mut PgConnection) -> String {
+    diesel::sql_query("SELECT current_setting('jit') AS jit")
+        .get_result::<Jit>(conn)
+        .unwrap()
+        .jit
+}
+
+/// Catalog plans run with `jit` off (see `catalog/plan.rs`) and give the session its value
+/// back: outside a transaction, inside one, and when it was off already.
+#[test]
+fn catalog_functions_leave_the_jit_setting_as_it_was() {
+    let conn = &mut conn();
+    let filter = ViewFilter::new().schema("public");
+    conn.batch_execute("SET jit = on").unwrap();
+    pgview::get_all_views(conn, &filter).unwrap();
+    pgview::get_dependency_order(conn, &filter).unwrap();
+    assert_eq!(jit(conn), "on");
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        pgview::get_all_views(conn, &filter).unwrap();
+        assert_eq!(jit(conn), "on");
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(jit(conn), "on");
+    conn.batch_execute("SET jit = off").unwrap();
+    pgview::get_all_views(conn, &filter).unwrap();
+    assert_eq!(jit(conn), "off");
+}
+
+#[tokio::test]
+async fn catalog_functions_leave_the_jit_setting_as_it_was_async() {
+    let conn = &mut async_conn().await;
+    conn.batch_execute("SET jit = on").await.unwrap();
+    pgview::aio::get_all_views(conn, &ViewFilter::new().schema("public"))
+        .await
+        .unwrap();
+    let now = diesel_async::RunQueryDsl::get_result::<Jit>(
+        diesel::sql_query("SELECT current_setting('jit') AS jit"),
+        conn,
+    )
+    .await
+    .unwrap();
+    assert_eq!(now.jit, "on");
+}
