@@ -721,7 +721,10 @@ impl Comparison {
     }
 
     /// Compares and builds the result.
-    pub(crate) fn finish(self) -> Result<ViewDiff> {
+    pub(crate) fn finish(mut self) -> Result<ViewDiff> {
+        // The declared views' states move into their targets; the others' stay (see
+        // `kept_state`).
+        let mut normalized = std::mem::take(&mut self.normalized);
         let user = self.env.current_user.as_str();
         let mut before_blueprints = BTreeMap::new();
         for (key, state) in &self.live {
@@ -740,7 +743,14 @@ impl Comparison {
                 status: DiffStatus::Unchanged,
             });
         }
-        self.declared_targets(user, &mut after, &mut changes, &mut entries)?;
+        self.declared_targets(
+            &mut normalized,
+            user,
+            &mut after,
+            &mut changes,
+            &mut entries,
+        )?;
+        self.normalized = normalized;
         for (key, status) in self
             .in_scope
             .iter()
@@ -782,25 +792,31 @@ impl Comparison {
         }
         let moves = self.apply_moves(&mut after, &mut entries, &mut changes)?;
         entries.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        let proven = self.fast.len();
+        // What the result keeps of the comparison is moved into it, not copied: at 100,000
+        // views each copy of the names, hashes and stamps is tens of megabytes.
+        let Self {
+            declared,
+            hashes,
+            selected,
+            ..
+        } = self;
+        let declared = hashes
+            .into_iter()
+            .filter_map(|(key, hash)| {
+                let kind = declared.get(&key)?.kind();
+                Some((key, Declared { kind, hash }))
+            })
+            .collect();
+        let stamps = selected
+            .into_iter()
+            .map(|(key, s)| (key, s.stamp))
+            .collect();
         Ok(ViewDiff {
             entries,
-            declared: self
-                .declared
-                .iter()
-                .map(|(key, view)| {
-                    let declared = Declared {
-                        kind: view.kind(),
-                        hash: self.hashes[key].clone(),
-                    };
-                    (key.clone(), declared)
-                })
-                .collect(),
-            proven: self.fast.len(),
-            stamps: self
-                .selected
-                .iter()
-                .map(|(key, s)| (key.clone(), s.stamp.clone()))
-                .collect(),
+            declared,
+            proven,
+            stamps,
             record: self.record,
             stale_record: self.stale_record,
             before: self.live,
@@ -818,6 +834,7 @@ impl Comparison {
     /// The targets and entries of the declared views (but those the record proves unchanged).
     fn declared_targets(
         &self,
+        normalized: &mut BTreeMap<Key, ViewState>,
         user: &str,
         after: &mut BTreeMap<Key, Target>,
         changes: &mut BTreeMap<Key, Vec<Change>>,
@@ -827,14 +844,13 @@ impl Comparison {
             if self.fast.contains(key) {
                 continue;
             }
-            let Some(normalized) = self.normalized.get(key) else {
+            let Some(mut state) = normalized.remove(key) else {
                 return Err(Error::NotFound {
                     kind: view.kind(),
                     name: fullname(key),
                 });
             };
             let live = self.live.get(key);
-            let mut state = normalized.clone();
             state.populated = match (live, view) {
                 (Some(live), _) => live.populated,
                 (None, AnyView::Materialized(mv)) => mv.is_with_data(),
