@@ -37,6 +37,7 @@
 //! declared are dropped in the comparison's own transaction for the table SQL to run: their
 //! locks are held until it ends.)
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::sql_types::{Bool, Int4, Nullable, Text};
@@ -97,9 +98,10 @@ pub(crate) struct EnvRow {
 
 /// A comparison in progress.
 #[derive(Debug)]
-pub(crate) struct Comparison {
+pub(crate) struct Comparison<'a> {
     env: EnvRow,
-    declared: BTreeMap<Key, AnyView>,
+    /// The declared views, borrowed from the set (see [`ViewSet::resolved`]).
+    declared: BTreeMap<Key, Cow<'a, AnyView>>,
     /// The hash of each declared definition (see `record.rs`).
     hashes: BTreeMap<Key, String>,
     scope: DiffScope,
@@ -148,9 +150,9 @@ pub(crate) struct Comparison {
     affected: BTreeSet<Key>,
 }
 
-impl Comparison {
-    pub(crate) fn new(set: &ViewSet, options: &DiffOptions, env: EnvRow) -> Result<Self> {
-        let declared: BTreeMap<Key, AnyView> = set
+impl<'a> Comparison<'a> {
+    pub(crate) fn new(set: &'a ViewSet, options: &DiffOptions, env: EnvRow) -> Result<Self> {
+        let declared: BTreeMap<Key, Cow<'a, AnyView>> = set
             .resolved(env.current_schema.as_deref())?
             .into_iter()
             .map(|v| (key_of(&v), v))
@@ -219,7 +221,6 @@ impl Comparison {
 
     /// The selection: in scope, declared, recorded, and what reads them.
     pub(crate) fn selection_query(&mut self) -> StateQuery {
-        let declared: Vec<AnyView> = self.declared.values().cloned().collect();
         self.named = self
             .scope
             .named(&self.record, self.env.current_schema.as_deref())
@@ -228,7 +229,7 @@ impl Comparison {
         let mut names: BTreeSet<Key> = self.declared.keys().cloned().collect();
         names.extend(self.named.iter().cloned());
         Selection {
-            schemas: self.scope.schema_list(&declared),
+            schemas: self.scope.schema_list(self.declared.values().map(|v| &**v)),
             names: names.into_iter().collect(),
             dependents: true,
         }
@@ -364,7 +365,7 @@ impl Comparison {
                 .get(key)
                 .map(|s| s.reads.clone())
                 .unwrap_or_default();
-            let materialized = match view {
+            let materialized = match &**view {
                 AnyView::Materialized(m) => Some(m.indexes().len()),
                 AnyView::View(_) => None,
             };
@@ -734,15 +735,7 @@ impl Comparison {
 
         let mut after = BTreeMap::new();
         let mut changes = BTreeMap::new();
-        let mut entries = Vec::new();
-        for key in &self.fast {
-            entries.push(DiffEntry {
-                schema: key.0.clone(),
-                name: key.1.clone(),
-                kind: self.declared[key].kind(),
-                status: DiffStatus::Unchanged,
-            });
-        }
+        let mut entries = self.proven_entries();
         self.declared_targets(
             &mut normalized,
             user,
@@ -831,6 +824,19 @@ impl Comparison {
         })
     }
 
+    /// The entries of the declared views the record proves unchanged.
+    fn proven_entries(&self) -> Vec<DiffEntry> {
+        self.fast
+            .iter()
+            .map(|key| DiffEntry {
+                schema: key.0.clone(),
+                name: key.1.clone(),
+                kind: self.declared[key].kind(),
+                status: DiffStatus::Unchanged,
+            })
+            .collect()
+    }
+
     /// The targets and entries of the declared views (but those the record proves unchanged).
     fn declared_targets(
         &self,
@@ -851,7 +857,7 @@ impl Comparison {
                 });
             };
             let live = self.live.get(key);
-            state.populated = match (live, view) {
+            state.populated = match (live, &**view) {
                 (Some(live), _) => live.populated,
                 (None, AnyView::Materialized(mv)) => mv.is_with_data(),
                 (None, AnyView::View(_)) => true,
@@ -928,7 +934,7 @@ impl Comparison {
                 target.state.populated = old.populated;
                 target.blueprint = std::sync::Arc::new(Blueprint::new(
                     &target.state,
-                    self.declared.get(to),
+                    self.declared.get(to).map(|v| &**v),
                     Some(old),
                     user,
                 )?);

@@ -148,7 +148,10 @@ impl DiffScope {
 
     /// The schemas whose views the comparison reads (`None`: every user schema): those in
     /// scope, or for the managed scope those where unmanaged views are reported.
-    pub(crate) fn schema_list(&self, declared: &[AnyView]) -> Option<Vec<String>> {
+    pub(crate) fn schema_list<'v>(
+        &self,
+        declared: impl IntoIterator<Item = &'v AnyView>,
+    ) -> Option<Vec<String>> {
         match &self.schemas {
             Schemas::All => None,
             Schemas::None | Schemas::Views(_) => Some(Vec::new()),
@@ -157,7 +160,7 @@ impl DiffScope {
             }
             Schemas::Declared | Schemas::Managed => {
                 let mut schemas: Vec<String> = declared
-                    .iter()
+                    .into_iter()
                     .filter_map(|v| v.name().schema().map(|s| s.as_str().to_owned()))
                     .collect();
                 schemas.sort();

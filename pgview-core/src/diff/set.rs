@@ -122,9 +122,13 @@ impl ViewSet {
     /// # Errors
     /// [`Error::InvalidDefinition`] for a temporary view, a name declared twice, or an
     /// unqualified name when the connection has no current schema.
-    pub(crate) fn resolved(&self, default_schema: Option<&str>) -> Result<Vec<AnyView>> {
+    /// Borrowed when they name their schema (no copy of a large set), copied with it otherwise.
+    pub(crate) fn resolved(
+        &self,
+        default_schema: Option<&str>,
+    ) -> Result<Vec<std::borrow::Cow<'_, AnyView>>> {
         let default_schema = default_schema.map(Ident::new).transpose()?;
-        let mut resolved: Vec<AnyView> = Vec::with_capacity(self.views.len());
+        let mut resolved: Vec<std::borrow::Cow<'_, AnyView>> = Vec::with_capacity(self.views.len());
         for view in &self.views {
             if let AnyView::View(v) = view {
                 if v.is_temporary() {
@@ -132,7 +136,7 @@ impl ViewSet {
                 }
             }
             let view = if view.name().schema().is_some() {
-                view.clone()
+                std::borrow::Cow::Borrowed(view)
             } else {
                 let schema = default_schema.as_ref().ok_or_else(|| {
                     invalid(
@@ -140,7 +144,7 @@ impl ViewSet {
                         "it has no schema and the connection's search_path names no existing schema",
                     )
                 })?;
-                view.in_schema(schema)
+                std::borrow::Cow::Owned(view.in_schema(schema))
             };
             resolved.push(view);
         }

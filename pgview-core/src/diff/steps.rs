@@ -89,15 +89,15 @@ enum Phase {
 }
 
 /// A comparison and the queries it still has to send.
-pub(crate) struct Steps {
-    comparison: Comparison,
+pub(crate) struct Steps<'a> {
+    comparison: Comparison<'a>,
     phase: Phase,
     todo: VecDeque<(Request, Then)>,
     awaiting: Then,
 }
 
-impl Steps {
-    pub(crate) fn new(comparison: Comparison) -> Self {
+impl<'a> Steps<'a> {
+    pub(crate) fn new(comparison: Comparison<'a>) -> Self {
         Self {
             comparison,
             phase: Phase::Start,
@@ -300,7 +300,7 @@ impl Steps {
 
 /// The end of a batch: its views read back (with an empty `search_path`), then its
 /// transaction rolled back.
-fn read_back(comparison: &Comparison) -> [(Request, Then); 3] {
+fn read_back(comparison: &Comparison<'_>) -> [(Request, Then); 3] {
     [
         (
             Request::Execute(Comparison::set_search_path("")),
