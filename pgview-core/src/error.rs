@@ -326,6 +326,17 @@ pub enum Error {
         skipped: Vec<String>,
     },
 
+    /// The auto-refresher's task had ended abnormally when it was shut down
+    /// ([`AutoRefreshHandle::shutdown`](crate::aio::AutoRefreshHandle::shutdown)): it panicked
+    /// (for example in the pool's connection setup), or it was cancelled with its runtime. Its
+    /// status said so meanwhile
+    /// ([`RefresherState::Failed`](crate::aio::RefresherState::Failed)).
+    #[error("the auto-refresher failed: {reason}")]
+    RefresherFailed {
+        /// Why: the panic's message, or the cancellation.
+        reason: String,
+    },
+
     /// No database connection could be had: a pool gave none (it timed out, or the server
     /// could not be reached), or a dedicated connection could not be established.
     #[error("cannot get a database connection: {0}")]

@@ -712,7 +712,7 @@ async fn auto_refresh_install_and_list_on(conn: &mut PgConnection) {
     let status = refresher.status();
     assert_eq!(status.failures, 0, "{status:?}");
     assert!(status.refreshed >= started.refreshed + 2, "{status:?}");
-    refresher.shutdown().await;
+    refresher.shutdown().await.unwrap();
     assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), 2);
 }
 
