@@ -30,7 +30,7 @@ pub use crate::refresh::aio::{
     install_auto_refresh, list_auto_refresh, plan_refresh, refresh_materialized_views,
     uninstall_all_auto_refresh, uninstall_auto_refresh,
 };
-pub use crate::refresh::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
+pub use crate::refresh::{AutoRefreshHandle, AutoRefresher, RefresherState, RefresherStatus};
 
 /// Async [`get_all_views`](crate::get_all_views).
 ///

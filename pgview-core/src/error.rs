@@ -286,6 +286,22 @@ pub enum Error {
         views: Vec<(String, String)>,
     },
 
+    /// Something the server's PostgreSQL version does not have:
+    /// - the view option `security_invoker` exists from PostgreSQL 15 on, and older servers
+    ///   refuse it as an "unrecognized parameter" (recognised from that message; a materialized
+    ///   view, which never has it, gets the same message on any version);
+    /// - [`diff`](crate::diff) needs PostgreSQL 13 or later (the oldest version pgview is tested
+    ///   on), and refuses older servers before it reads anything.
+    #[error("{feature} needs PostgreSQL {since} or later: {message}")]
+    UnsupportedByServer {
+        /// What needs a newer server (`the view option security_invoker`).
+        feature: &'static str,
+        /// The first major version of PostgreSQL that has it.
+        since: u32,
+        /// The server's message, or the server's version.
+        message: String,
+    },
+
     /// A file or directory of a migration could not be written (by
     /// [`write_migration`](crate::write_migration)).
     #[error("cannot write {}: {source}", path.display())]
@@ -308,6 +324,17 @@ pub enum Error {
         /// The materialized views skipped because they read a failed one (`schema.name`), in
         /// plan order.
         skipped: Vec<String>,
+    },
+
+    /// The auto-refresher's task had ended abnormally when it was shut down
+    /// ([`AutoRefreshHandle::shutdown`](crate::aio::AutoRefreshHandle::shutdown)): it panicked
+    /// (for example in the pool's connection setup), or it was cancelled with its runtime. Its
+    /// status said so meanwhile
+    /// ([`RefresherState::Failed`](crate::aio::RefresherState::Failed)).
+    #[error("the auto-refresher failed: {reason}")]
+    RefresherFailed {
+        /// Why: the panic's message, or the cancellation.
+        reason: String,
     },
 
     /// No database connection could be had: a pool gave none (it timed out, or the server

@@ -1,8 +1,8 @@
 //! Recognises server errors about views and turns them into precise pgview errors.
 //!
-//! The server reports these cases with SQLSTATE 42809, 55000, 2BP01 or 53200, which Diesel does
-//! not expose, so the English message text is matched (`lc_messages` must be English, the default
-//! of `C` and `en_*` servers); anything not recognised stays [`Error::Diesel`].
+//! The server reports these cases with SQLSTATE 42809, 55000, 2BP01, 53200 or 22023, which Diesel
+//! does not expose, so the English message text is matched (`lc_messages` must be English, the
+//! default of `C` and `en_*` servers); anything not recognised stays [`Error::Diesel`].
 
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
 
@@ -45,6 +45,13 @@ fn recognise(info: &dyn DatabaseErrorInformation) -> Option<Error> {
             kind,
             dependents,
             more,
+        });
+    }
+    if message == "unrecognized parameter \"security_invoker\"" {
+        return Some(Error::UnsupportedByServer {
+            feature: "the view option security_invoker",
+            since: 15,
+            message: message.to_owned(),
         });
     }
     if message == "CONCURRENTLY cannot be used when the materialized view is not populated" {
@@ -529,6 +536,12 @@ mod tests {
             panic!("{err:?}");
         };
         assert_eq!(message, "out of shared memory");
+        // PostgreSQL 17 and later quote the setting's name.
+        let quoted = hinted(
+            "out of shared memory",
+            Some("You might need to increase \"max_locks_per_transaction\"."),
+        );
+        assert!(matches!(quoted, Error::OutOfLocks { .. }), "{quoted:?}");
         let text = err.to_string();
         assert!(
             text.starts_with("the server's lock table is full"),
@@ -552,6 +565,23 @@ mod tests {
             hinted("out of shared memory", None),
             Error::Diesel(_)
         ));
+    }
+
+    #[test]
+    fn security_invoker_before_15_is_named() {
+        // PostgreSQL 13's and 14's text.
+        let err = hinted("unrecognized parameter \"security_invoker\"", None);
+        assert!(
+            matches!(err, Error::UnsupportedByServer { since: 15, .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "the view option security_invoker needs PostgreSQL 15 or later: unrecognized \
+             parameter \"security_invoker\""
+        );
+        let other = hinted("unrecognized parameter \"fillfactorx\"", None);
+        assert!(matches!(other, Error::Diesel(_)), "{other:?}");
     }
 
     #[test]

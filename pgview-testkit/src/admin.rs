@@ -8,6 +8,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
+use crate::run::RunMark;
 use crate::server::server_url;
 use crate::url::redacted;
 
@@ -29,17 +30,25 @@ pub(crate) fn connect(url: &str) -> Result<PgConnection, String> {
         .map_err(|err| format!("could not connect to {}: {err}", redacted(url)))
 }
 
-/// Creates database `name`, as a copy of `template` if given.
+/// Creates database `name`, as a copy of `template` if given, marked with this process (its
+/// comment, see [`RunMark`]) so that a later run can drop it should this one be killed.
 pub(crate) fn create_database(name: &str, template: Option<&str>) -> Result<(), String> {
     let mut sql = format!("CREATE DATABASE {}", quote_ident(name));
     if let Some(template) = template {
         sql.push_str(" TEMPLATE ");
         sql.push_str(&quote_ident(template));
     }
+    let mark = format!(
+        "COMMENT ON DATABASE {} IS {}",
+        quote_ident(name),
+        quote_literal(&RunMark::current().comment())
+    );
     let mut attempt = 1;
     loop {
         match execute(&sql) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                return execute(&mark).map_err(|err| format!("{mark} failed: {err}"));
+            }
             Err(err) if attempt >= CREATE_ATTEMPTS => {
                 return Err(format!("{sql} failed (after {attempt} attempts): {err}"));
             }
@@ -90,6 +99,11 @@ fn execute(sql: &str) -> Result<(), String> {
     result
 }
 
+/// `text` as a SQL string constant (`standard_conforming_strings` is on from PostgreSQL 9.1).
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// `name` as a quoted SQL identifier.
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -97,12 +111,13 @@ fn quote_ident(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{drop_database_sql, quote_ident};
+    use super::{drop_database_sql, quote_ident, quote_literal};
 
     #[test]
     fn quotes_identifiers() {
         assert_eq!(quote_ident("a"), "\"a\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
         assert_eq!(
             drop_database_sql("x"),
             "DROP DATABASE IF EXISTS \"x\" WITH (FORCE)"

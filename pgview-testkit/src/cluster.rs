@@ -31,11 +31,7 @@ impl ClusterDir {
     /// Finds the Postgres binaries and creates the (empty) cluster
     /// directory, owned by the `postgres` OS user when running as root.
     pub(crate) fn create() -> Result<Self, String> {
-        let bin_dir = find_bin_dir().ok_or_else(|| {
-            "no PostgreSQL server binaries (initdb, pg_ctl) found: looked in `pg_config --bindir`, \
-             /usr/lib/postgresql/*/bin and PATH; install PostgreSQL or set DATABASE_URL"
-                .to_owned()
-        })?;
+        let bin_dir = find_bin_dir()?;
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_nanos());
@@ -216,10 +212,42 @@ fn setting_line(name: &str, value: &str) -> Result<String, String> {
     Ok(format!("{name} = '{quoted}'\n"))
 }
 
-/// The directory holding `initdb` and `pg_ctl`: `pg_config --bindir`, else the
-/// highest version under `/usr/lib/postgresql`, else the first one on `PATH`.
-fn find_bin_dir() -> Option<PathBuf> {
-    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+/// The environment variable naming the directory of the PostgreSQL server programs
+/// (`initdb`, `pg_ctl`, `postgres`) the private clusters are started from, e.g. to run the
+/// tests against another major version than the local one.
+pub(crate) const PG_BIN_VAR: &str = "PGVIEW_PG_BIN";
+
+/// Whether `dir` holds `initdb` and `pg_ctl`.
+fn has_tools(dir: &Path) -> bool {
+    dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()
+}
+
+/// The directory holding `initdb` and `pg_ctl`: [`PG_BIN_VAR`] when set (an error if it holds
+/// no such programs: a run meant for one version never silently uses another), else
+/// `pg_config --bindir`, else the highest version under `/usr/lib/postgresql`, else the first
+/// one on `PATH`.
+fn find_bin_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = env::var_os(PG_BIN_VAR).filter(|dir| !dir.is_empty()) {
+        let dir = PathBuf::from(dir);
+        if has_tools(&dir) {
+            return Ok(dir);
+        }
+        return Err(format!(
+            "{PG_BIN_VAR}={} holds no PostgreSQL server programs (initdb, pg_ctl)",
+            dir.display()
+        ));
+    }
+    local_bin_dir().ok_or_else(|| {
+        format!(
+            "no PostgreSQL server binaries (initdb, pg_ctl) found: looked in `pg_config --bindir`, \
+             /usr/lib/postgresql/*/bin and PATH; install PostgreSQL, set {PG_BIN_VAR} to a \
+             directory holding them, or set DATABASE_URL"
+        )
+    })
+}
+
+/// The local PostgreSQL's `initdb` and `pg_ctl` (see [`find_bin_dir`]).
+fn local_bin_dir() -> Option<PathBuf> {
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && has_tools(&dir) {

@@ -6,11 +6,14 @@
 //! - With `DATABASE_URL` set, that server is used: the URL is connected to as
 //!   given for administrative statements (`CREATE DATABASE`, `DROP DATABASE`),
 //!   so its user needs the right to create databases.
-//! - Without it, a private throwaway cluster is started from the local
-//!   Postgres binaries (`pg_config --bindir`, else the highest
-//!   `/usr/lib/postgresql/*/bin`, else `PATH`) in a fresh directory under
-//!   `/tmp`, listening on `127.0.0.1` on a free port. When the process runs as
-//!   root, the cluster is run as the `postgres` OS user.
+//! - Without it, a private throwaway cluster is started from the Postgres
+//!   binaries of `PGVIEW_PG_BIN` when set (a directory holding `initdb`,
+//!   `pg_ctl` and `postgres`, e.g. another major version than the local one;
+//!   an error if it holds none), else the local ones (`pg_config --bindir`,
+//!   else the highest `/usr/lib/postgresql/*/bin`, else `PATH`), in a fresh
+//!   directory under `/tmp`, listening on `127.0.0.1` on a free port. When the
+//!   process runs as root, the cluster is run as the `postgres` OS user (who
+//!   must be able to read and run the binaries).
 //!
 //! The migrations are run once per process into a template database; every
 //! database handed out is a copy of it (`CREATE DATABASE ... TEMPLATE ...`):
@@ -29,8 +32,16 @@
 //!
 //! Nothing is left behind: when the process exits, an `atexit` handler stops
 //! and removes the private clusters, and drops every database created on the
-//! `DATABASE_URL` server. A detached watchdog process per private cluster also
-//! removes it should the process be killed without running `atexit` handlers.
+//! `DATABASE_URL` server; on `SIGINT` or `SIGTERM` a thread does the same
+//! before the signal ends the process. A detached watchdog process per private
+//! cluster removes it should the process be killed otherwise (`SIGKILL`). On
+//! the `DATABASE_URL` server, each database is marked with its process (its
+//! comment: `pgview-testkit run machine=… boot=… pidns=… pid=… start=…`), and
+//! the next process to use that server drops the marked databases whose
+//! process is provably gone (the pid no longer exists or is another process,
+//! or the machine has rebooted since); databases of live runs, unmarked ones
+//! and those of processes that cannot be checked from here (another machine or
+//! pid namespace) are never touched.
 //!
 //! Everything is created lazily on first use and may be called from many
 //! threads at once.
@@ -50,6 +61,7 @@ mod cluster;
 mod command;
 mod database;
 mod dedicated;
+mod run;
 mod server;
 mod url;
 mod watchdog;

@@ -32,6 +32,19 @@ fn connect() -> Result<String, String> {
     if let Ok(url) = env::var("DATABASE_URL") {
         if !url.trim().is_empty() {
             cleanup::track_external_server(&url);
+            // What killed runs left (their processes are gone); a server that cannot be
+            // reached fails loudly at the first database created.
+            match cleanup::remove_dead_runs(&url) {
+                Ok(dropped) if !dropped.is_empty() => eprintln!(
+                    "pgview-testkit: dropped {} database(s) left by runs that were killed: {}",
+                    dropped.len(),
+                    dropped.join(", ")
+                ),
+                Ok(_) => {}
+                Err(err) => eprintln!(
+                    "pgview-testkit: could not remove what killed runs left on DATABASE_URL: {err}"
+                ),
+            }
             return Ok(url);
         }
     }

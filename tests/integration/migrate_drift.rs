@@ -255,14 +255,14 @@ fn rebuild_case() -> Case {
         CREATE VIEW {s}.\"the reader\" AS SELECT id, name FROM {v};
         CREATE VIEW {o}.\"outside.r\" AS SELECT id FROM {v};";
     let barrier = changed(OPTIONS, "none", "security_barrier=true");
-    let invoker = changed(OPTIONS, "none", "security_invoker=true");
+    let cascaded = changed(OPTIONS, "none", "check_option=cascaded");
     let extra = format!("{ID_NAME}, \"extra\" integer");
     Case::new("rebuild", &[s, o], "base", setup, set)
         .hand("ALTER VIEW {v} SET (security_barrier = true)", &barrier)
         .hand_on(
             "ALTER VIEW {v} SET (security_barrier = true);
-             ALTER VIEW {s}.\"the reader\" SET (security_invoker = true)",
-            &[format!("{s}.base {barrier}"), format!("{r} {invoker}")],
+             ALTER VIEW {s}.\"the reader\" SET (check_option = cascaded)",
+            &[format!("{s}.base {barrier}"), format!("{r} {cascaded}")],
         )
         .hand_at(
             &r,
@@ -320,10 +320,11 @@ fn options_case() -> Case {
     let set =
         ViewSet::new().with_view(view(s, v, "SELECT id, name FROM users").security_barrier(true));
     let setup = "CREATE VIEW {v} AS SELECT id, name FROM users;";
-    let now = "check_option=local, security_invoker=true";
+    // Options every supported version has (`security_invoker` needs PostgreSQL 15).
+    let now = "check_option=local, security_barrier=false";
     Case::new("alter options", &[s], v, setup, set)
         .hand(
-            "ALTER VIEW {v} SET (check_option = local, security_invoker = true)",
+            "ALTER VIEW {v} SET (check_option = local, security_barrier = false)",
             &changed(OPTIONS, "none", now),
         )
         .hand("DROP VIEW {v}", "no longer exists")
@@ -586,10 +587,10 @@ fn view_migration_up_and_down_report_the_drift_as_the_failed_step() {
     let s = "d vm \"sync\"";
     let plan = small_plan(conn, s);
     let migration = ViewMigration::from_plan("2031-01-01-000000_drift", &plan).unwrap();
-    let options = format!("ALTER VIEW {} SET (security_invoker = true)", qn(s, "base"));
+    let options = format!("ALTER VIEW {} SET (security_barrier = true)", qn(s, "base"));
     after_change(conn, &options, |conn| {
         let before = state(conn, &[s]);
-        let options = changed(OPTIONS, "none", "security_invoker=true");
+        let options = changed(OPTIONS, "none", "security_barrier=true");
         let problems = [format!("{s}.base {options}")];
         failed_step(
             migration.up(conn),

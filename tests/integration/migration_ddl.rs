@@ -1,7 +1,7 @@
 //! The statements added for migrations, run on the server: rename, set and reset options,
 //! grant, owner.
 
-use diesel::RunQueryDsl;
+use diesel::{Connection, RunQueryDsl};
 use pgview::{
     CheckOption, Grant, Grantee, Ident, MaterializedView, Privilege, QualifiedName,
     RenameMaterializedView, RenameView, ResetMaterializedViewOptions, ResetViewOptions,
@@ -9,7 +9,7 @@ use pgview::{
 };
 
 use crate::migration_support::text;
-use crate::support::{conn, relkind};
+use crate::support::{conn, has_security_invoker, relkind};
 
 fn name(schema: &str, name: &str) -> QualifiedName {
     QualifiedName::new(Some(schema), name).unwrap()
@@ -73,23 +73,43 @@ fn options_are_set_and_reset() {
             ),
         )
     };
-    SetViewOptions::new(name("public", "mig_opts_v"))
+    let set = SetViewOptions::new(name("public", "mig_opts_v"))
         .check_option(CheckOption::Local)
-        .security_barrier(true)
-        .security_invoker(true)
-        .execute(conn)
-        .unwrap();
-    assert_eq!(
-        options(conn, "mig_opts_v"),
-        "{check_option=local,security_barrier=true,security_invoker=true}"
-    );
-    ResetViewOptions::new(name("public", "mig_opts_v"))
+        .security_barrier(true);
+    let reset = ResetViewOptions::new(name("public", "mig_opts_v"))
         .option("check_option")
-        .unwrap()
-        .option("security_invoker")
-        .unwrap()
-        .execute(conn)
         .unwrap();
+    if has_security_invoker() {
+        set.security_invoker(true).execute(conn).unwrap();
+        assert_eq!(
+            options(conn, "mig_opts_v"),
+            "{check_option=local,security_barrier=true,security_invoker=true}"
+        );
+        reset
+            .option("security_invoker")
+            .unwrap()
+            .execute(conn)
+            .unwrap();
+    } else {
+        // Before PostgreSQL 15 the server refuses the option (in a savepoint: the test goes on).
+        let refused = conn
+            .transaction(|conn| set.clone().security_invoker(true).execute(conn))
+            .unwrap_err();
+        let refused = pgview::Error::from(refused);
+        assert!(
+            matches!(
+                refused,
+                pgview::Error::UnsupportedByServer { since: 15, .. }
+            ),
+            "{refused:?}"
+        );
+        set.execute(conn).unwrap();
+        assert_eq!(
+            options(conn, "mig_opts_v"),
+            "{check_option=local,security_barrier=true}"
+        );
+        reset.execute(conn).unwrap();
+    }
     assert_eq!(options(conn, "mig_opts_v"), "{security_barrier=true}");
 
     MaterializedView::from_sql("mig_opts_m", "SELECT 1 AS id")

@@ -178,8 +178,15 @@ fn captured_views_in_order_with_their_statements() {
     assert_eq!(drops.last().unwrap(), r#"DROP VIEW "mig_dep_c"."v1""#);
     assert!(drops.contains(&r#"DROP MATERIALIZED VIEW "mig_dep_c"."m4""#.to_owned()));
     let restore = views.restore_statements().join(";\n");
+    // The query as this server prints it (PostgreSQL 18 leaves out the `orders.` that 15
+    // writes before each column): its first line names the first column only.
+    let v1 = text(conn, "pg_get_viewdef('mig_dep_c.v1'::regclass)");
+    let v1_create = format!(
+        r#"CREATE VIEW "mig_dep_c"."v1" ("id", "user_id", "total") WITH (security_barrier = true) AS {}"#,
+        v1.trim_start().lines().next().unwrap()
+    );
     for expected in [
-        r#"CREATE VIEW "mig_dep_c"."v1" ("id", "user_id", "total") WITH (security_barrier = true) AS SELECT orders.id,"#,
+        v1_create.as_str(),
         "FROM mig_dep_c.orders",
         r#"COMMENT ON COLUMN "mig_dep_c"."v1"."total" IS 'the total'"#,
         r#"GRANT SELECT ON TABLE "mig_dep_c"."v1" TO PUBLIC"#,

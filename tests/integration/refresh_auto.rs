@@ -1,5 +1,6 @@
 //! Automatic refresh on data change: triggers installed and removed, the refresher after commit
-//! and not after rollback, downstream order, recovery after a lost listening connection.
+//! and not after rollback, downstream order, recovery after a lost listening connection; every
+//! way the refresher's task can be stopped or killed, and its status telling the truth.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
-use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
+use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherState, RefresherStatus};
 use pgview::{Error, Refresh, RelationKind};
 
 use crate::support::{count, sql};
@@ -126,6 +127,14 @@ async fn start(
         .build(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
         .await
         .unwrap();
+    start_on(pool, configure).await
+}
+
+/// [`start`] on `pool`.
+async fn start_on(
+    pool: Pool<AsyncPgConnection>,
+    configure: impl FnOnce(AutoRefresher) -> AutoRefresher,
+) -> AutoRefreshHandle {
     let refresher = configure(
         AutoRefresher::new(pool)
             .debounce(Duration::from_millis(50))
@@ -189,7 +198,7 @@ async fn refreshes_after_commit_not_after_rollback_downstream_last() {
     .await;
     assert_eq!(last.notifications, now.notifications + 1);
     assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 36);
-    refresher.shutdown().await;
+    refresher.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +231,7 @@ async fn recovers_after_its_connection_is_terminated() {
     sql(conn, "INSERT INTO ra_t VALUES (8, 1)");
     wait(&refresher, |s| s.refreshed > back.refreshed && s.is_idle()).await;
     assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 71);
-    refresher.shutdown().await;
+    refresher.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,5 +265,191 @@ CREATE MATERIALIZED VIEW rb_m AS SELECT 10 / max(x) AS q FROM rb_t",
     })
     .await;
     assert_eq!(count(conn, "SELECT q::int8 AS n FROM rb_m"), 2);
-    refresher.shutdown().await;
+    refresher.shutdown().await.unwrap();
+}
+
+/// `Duration::MAX` as the debounce, heartbeat and backoffs: nothing overflows; a notified view
+/// is owed a refresh that never comes (the status says so, and that it listens); a lost
+/// connection is retried never, and the status says it is reconnecting; `shutdown` still ends
+/// the task at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durations_of_duration_max_saturate_and_the_status_tells_the_truth() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    let refresher = start(db.url(), |r| {
+        r.debounce(Duration::MAX)
+            .heartbeat(Duration::MAX)
+            .reconnect_backoff(Duration::MAX, Duration::MAX)
+            .retry_backoff(Duration::MAX, Duration::MAX)
+    })
+    .await;
+    let before = refresher.status();
+    assert_eq!(before.state, RefresherState::Listening, "{before:?}");
+
+    sql(conn, "INSERT INTO ra_t VALUES (1, 10)");
+    let notified = wait(&refresher, |s| s.notifications > before.notifications).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let owed = refresher.status();
+    assert_eq!(owed.state, RefresherState::Listening, "{owed:?}");
+    assert_eq!(owed.pending, 1, "{owed:?}");
+    assert_eq!(owed.refreshed, before.refreshed, "{owed:?}");
+    assert_eq!(owed.notifications, notified.notifications);
+    assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 0);
+
+    // The listener terminated: reconnecting (after a backoff of 30 years).
+    let pid = owed.listener_pid.unwrap();
+    sql(conn, &format!("SELECT pg_terminate_backend({pid})"));
+    let lost = wait(&refresher, |s| s.state == RefresherState::Reconnecting).await;
+    assert!(!lost.listening && lost.listener_pid.is_none(), "{lost:?}");
+    assert!(lost.last_error.is_some(), "{lost:?}");
+
+    let stopped = tokio::time::timeout(Duration::from_secs(5), refresher.shutdown())
+        .await
+        .expect("shutdown ends the task at once")
+        .unwrap();
+    assert_eq!(stopped.state, RefresherState::Stopped, "{stopped:?}");
+    assert!(stopped.is_ended() && !stopped.listening);
+}
+
+/// `heartbeat(Duration::MAX)` with a normal debounce: it refreshes as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_of_duration_max_still_refreshes() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    let refresher = start(db.url(), |r| r.heartbeat(Duration::MAX)).await;
+    let before = refresher.status();
+    sql(conn, "INSERT INTO ra_t VALUES (1, 10)");
+    wait(&refresher, |s| {
+        s.refreshed > before.refreshed && s.is_idle()
+    })
+    .await;
+    assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 10);
+    let stopped = refresher.shutdown().await.unwrap();
+    assert_eq!(stopped.state, RefresherState::Stopped);
+}
+
+/// A panic in the task (here in the pool's connection setup, which runs in the task when it
+/// reconnects): the status says failed, with the panic's message; `wait_for` returns rather
+/// than wait for ever; `shutdown` returns the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_the_task_is_reported() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use diesel_async::pooled_connection::ManagerConfig;
+    use diesel_async::AsyncConnection;
+
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    let broken = Arc::new(AtomicBool::new(false));
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    let setup_broken = Arc::clone(&broken);
+    config.custom_setup = Box::new(move |url| {
+        assert!(
+            !setup_broken.load(Ordering::SeqCst),
+            "the connection setup is broken"
+        );
+        Box::pin(AsyncPgConnection::establish(url))
+    });
+    let pool = Pool::builder()
+        .max_size(3)
+        .build(AsyncDieselConnectionManager::new_with_config(
+            db.url(),
+            config,
+        ))
+        .await
+        .unwrap();
+    let refresher = start_on(pool, |r| {
+        r.reconnect_backoff(Duration::from_millis(10), Duration::from_millis(10))
+    })
+    .await;
+    let pid = refresher.status().listener_pid.unwrap();
+
+    broken.store(true, Ordering::SeqCst);
+    sql(conn, &format!("SELECT pg_terminate_backend({pid})"));
+    // It never connects again: `wait_for` returns when the task ends.
+    let ended = wait(&refresher, |s| s.connections >= 2).await;
+    let RefresherState::Failed(reason) = &ended.state else {
+        panic!("{ended:?}");
+    };
+    assert!(
+        reason.contains("panicked") && reason.contains("the connection setup is broken"),
+        "{reason}"
+    );
+    assert!(ended.is_ended() && !ended.listening && ended.listener_pid.is_none());
+    let err = refresher.shutdown().await.unwrap_err();
+    let Error::RefresherFailed { reason: said } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(said, reason);
+}
+
+/// The database of the pool dropped (its sessions ended): the status says reconnecting, with
+/// why; `shutdown` ends it at once, stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_gone_is_reported() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    let refresher = start(db.url(), |r| {
+        r.reconnect_backoff(Duration::from_millis(50), Duration::from_millis(200))
+    })
+    .await;
+    let admin = &mut PgConnection::establish(pgview_testkit::server_url()).unwrap();
+    sql(
+        admin,
+        &format!("DROP DATABASE \"{}\" WITH (FORCE)", db.name()),
+    );
+    let gone = wait(&refresher, |s| {
+        s.state == RefresherState::Reconnecting
+            && s.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("does not exist"))
+    })
+    .await;
+    assert!(!gone.listening && gone.listener_pid.is_none(), "{gone:?}");
+    let stopped = tokio::time::timeout(Duration::from_secs(5), refresher.shutdown())
+        .await
+        .expect("shutdown ends the task at once")
+        .unwrap();
+    assert_eq!(stopped.state, RefresherState::Stopped);
+    assert!(stopped.last_error.is_some());
+}
+
+/// The task cancelled with its runtime: the status says failed (cancelled), and so does
+/// `shutdown`.
+#[tokio::test]
+async fn a_cancelled_task_is_reported() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    let url = db.url().to_owned();
+    let refresher = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let refresher = runtime.block_on(start(&url, |r| r));
+        // Shutting the runtime down drops the task unfinished.
+        drop(runtime);
+        refresher
+    })
+    .join()
+    .unwrap();
+    let status = refresher.status();
+    let RefresherState::Failed(reason) = &status.state else {
+        panic!("{status:?}");
+    };
+    assert!(reason.contains("cancelled"), "{reason}");
+    assert!(!status.listening);
+    let err = refresher.shutdown().await.unwrap_err();
+    assert!(matches!(err, Error::RefresherFailed { .. }), "{err:?}");
 }

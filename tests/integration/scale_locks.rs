@@ -709,10 +709,17 @@ async fn auto_refresh_install_and_list_on(conn: &mut PgConnection) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let status = refresher.status();
+    // The rows show as soon as the refreshes commit, before the batch's end is published.
+    let wanted = started.refreshed + 2;
+    let status = tokio::time::timeout(
+        Duration::from_secs(20),
+        refresher.wait_for(|s| s.refreshed >= wanted && s.is_idle()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{:?}", refresher.status()));
     assert_eq!(status.failures, 0, "{status:?}");
-    assert!(status.refreshed >= started.refreshed + 2, "{status:?}");
-    refresher.shutdown().await;
+    assert!(status.refreshed >= wanted, "{status:?}");
+    refresher.shutdown().await.unwrap();
     assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), 2);
 }
 

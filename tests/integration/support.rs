@@ -95,3 +95,28 @@ pub(crate) fn count(conn: &mut PgConnection, query: &str) -> i64 {
     }
     diesel::sql_query(query).get_result::<Row>(conn).unwrap().n
 }
+
+/// The test server's major version (`server_version_num / 10000`), for the few behaviours that
+/// differ between versions (`security_invoker` exists from 15; PostgreSQL 13 and 14 read the
+/// numbers of an interval's text as 32-bit integers). Read once.
+pub(crate) fn server_major() -> i32 {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        major: i32,
+    }
+    static MAJOR: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    *MAJOR.get_or_init(|| {
+        let mut conn = PgConnection::establish(pgview_testkit::shared_database_url())
+            .expect("cannot connect to the test database");
+        diesel::sql_query("SELECT current_setting('server_version_num')::int / 10000 AS major")
+            .get_result::<Row>(&mut conn)
+            .expect("the server version")
+            .major
+    })
+}
+
+/// Whether the test server has the view option `security_invoker` (PostgreSQL 15 and later).
+pub(crate) fn has_security_invoker() -> bool {
+    server_major() >= 15
+}

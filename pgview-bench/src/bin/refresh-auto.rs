@@ -161,7 +161,9 @@ fn main() {
         tokio::time::sleep(DEBOUNCE * 3).await;
     });
     let status = refresher.status();
-    runtime.block_on(refresher.shutdown());
+    runtime
+        .block_on(refresher.shutdown())
+        .expect("the auto-refresher ended normally");
 
     let seen = seen.lock().expect("lock").clone();
     let during: Vec<Seen> = seen

@@ -157,6 +157,15 @@ impl<'a> Comparison<'a> {
             .into_iter()
             .map(|v| (key_of(&v), v))
             .collect();
+        let server_major = env.server_version_num / 10_000;
+        if server_major < OLDEST_SERVER {
+            return Err(Error::UnsupportedByServer {
+                feature: "comparing views (pgview::diff)",
+                since: OLDEST_SERVER.unsigned_abs(),
+                message: format!("the server is PostgreSQL {server_major}"),
+            });
+        }
+        refuse_unsupported(&declared, server_major)?;
         let hashes = declared
             .iter()
             .map(|(key, view)| (key.clone(), declared_hash(view, &env.search_path)))
@@ -971,6 +980,43 @@ impl<'a> Comparison<'a> {
 /// server with default settings). The batches count what each view takes (`batches.rs`).
 fn lock_budget(slots: i32) -> usize {
     usize::try_from(slots).unwrap_or(0) / 8
+}
+
+/// The oldest major version the comparison supports (and pgview is tested on); its catalog
+/// queries use what 13 brought (`regcollation`).
+const OLDEST_SERVER: i32 = 13;
+
+/// The first major version with the view option `security_invoker`.
+const SECURITY_INVOKER_SINCE: i32 = 15;
+
+/// Refuses, before anything is sent, declared views that state an option the server's
+/// version does not have (`security_invoker` before PostgreSQL 15, which would otherwise be
+/// refused as an "unrecognized parameter").
+fn refuse_unsupported(declared: &BTreeMap<Key, AnyView>, server_major: i32) -> Result<()> {
+    if server_major >= SECURITY_INVOKER_SINCE {
+        return Ok(());
+    }
+    let views: Vec<(String, String)> = declared
+        .iter()
+        .filter(|(_, view)| {
+            matches!(view, AnyView::View(view)
+                if view.options().iter().any(|(name, _)| *name == "security_invoker"))
+        })
+        .map(|(key, _)| {
+            (
+                fullname(key),
+                format!(
+                    "the option security_invoker needs PostgreSQL {SECURITY_INVOKER_SINCE} or \
+                     later; the server is PostgreSQL {server_major}"
+                ),
+            )
+        })
+        .collect();
+    if views.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::DeclaredViewsRejected { views })
+    }
 }
 
 fn key_of(view: &AnyView) -> Key {

@@ -338,7 +338,17 @@ fn timestamp_text(micros: i64, utc: bool) -> String {
 /// The text of an `interval` (i64 microseconds, i32 days, i32 months): every field carries its
 /// own sign, so the text means the same under every `IntervalStyle` (`sql_standard` applies a
 /// lone leading sign to all fields).
+///
+/// The time part is written as hours, minutes, seconds and microseconds: PostgreSQL 13 and 14
+/// read each number of an interval's text as a 32-bit integer (`'3600000000 microseconds'`,
+/// one hour, is "interval field value out of range" there), so every interval whose time part
+/// is within ±2,147,483,647 hours (about 245,000 years) reads back exactly on every version;
+/// beyond that only PostgreSQL 15 and later can read it (older ones refuse the text, no value
+/// is changed).
 fn interval_text(bytes: [u8; 16]) -> String {
+    const MICROS_PER_SECOND: i64 = 1_000_000;
+    const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
+    const MICROS_PER_HOUR: i64 = 60 * MICROS_PER_MINUTE;
     let [u0, u1, u2, u3, u4, u5, u6, u7, d0, d1, d2, d3, m0, m1, m2, m3] = bytes;
     let micros = i64::from_be_bytes([u0, u1, u2, u3, u4, u5, u6, u7]);
     let days = i32::from_be_bytes([d0, d1, d2, d3]);
@@ -350,8 +360,16 @@ fn interval_text(bytes: [u8; 16]) -> String {
     if days != 0 {
         fields.push(format!("{days:+} days"));
     }
-    if micros != 0 {
-        fields.push(format!("{micros:+} microseconds"));
+    // `/` and `%` round toward zero: every part has the sign of `micros` (even `i64::MIN`).
+    for (value, unit) in [
+        (micros / MICROS_PER_HOUR, "hours"),
+        (micros % MICROS_PER_HOUR / MICROS_PER_MINUTE, "minutes"),
+        (micros % MICROS_PER_MINUTE / MICROS_PER_SECOND, "seconds"),
+        (micros % MICROS_PER_SECOND, "microseconds"),
+    ] {
+        if value != 0 {
+            fields.push(format!("{value:+} {unit}"));
+        }
     }
     if fields.is_empty() {
         "0".to_owned()
@@ -615,9 +633,22 @@ mod tests {
             "'+1 mons -1 days +5 microseconds'::interval"
         );
         assert_eq!(interval(-1, 0, 0), "'-1 microseconds'::interval");
+        assert_eq!(interval(3_600_000_000, 0, 0), "'+1 hours'::interval");
+        assert_eq!(
+            interval(-5_400_000_001, 0, 0),
+            "'-1 hours -30 minutes -1 microseconds'::interval"
+        );
+        assert_eq!(
+            interval(61_000_000, 0, 0),
+            "'+1 minutes +1 seconds'::interval"
+        );
         assert_eq!(
             interval(i64::MIN, i32::MIN, i32::MIN),
-            "'-2147483648 mons -2147483648 days -9223372036854775808 microseconds'::interval"
+            "'-2147483648 mons -2147483648 days -2562047788 hours -54 seconds -775808 microseconds'::interval"
+        );
+        assert_eq!(
+            interval(i64::MAX, i32::MAX, i32::MAX),
+            "'+2147483647 mons +2147483647 days +2562047788 hours +54 seconds +775807 microseconds'::interval"
         );
         assert_eq!(invalid_type(render(INTERVAL, Some(&[0; 15]))), "interval");
     }

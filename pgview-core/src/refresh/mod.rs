@@ -26,7 +26,7 @@ mod run;
 pub(crate) mod run_async;
 mod schedule;
 
-pub use auto::refresher::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
+pub use auto::refresher::{AutoRefreshHandle, AutoRefresher, RefresherState, RefresherStatus};
 pub use auto::{
     install_auto_refresh, list_auto_refresh, uninstall_all_auto_refresh, uninstall_auto_refresh,
     AutoRefreshInfo, AUTO_REFRESH_CHANNEL, AUTO_REFRESH_SCHEMA,

@@ -14,6 +14,25 @@ use tokio::time::Instant;
 
 use crate::ident::QualifiedName;
 
+/// How far "never" is: a moment that far ahead is still represented on every platform (tokio's
+/// own "far future" is 30 years too).
+const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + by`, with `by` at most [`FAR`]: `Duration::MAX` as a debounce, heartbeat or backoff
+/// must not overflow (`Instant + Duration` panics). Should even that not be representable
+/// (a clock 30 years from its end), the latest moment tried that is.
+pub(crate) fn later(now: Instant, by: Duration) -> Instant {
+    let by = by.min(FAR);
+    now.checked_add(by)
+        .or_else(|| now.checked_add(by / 2))
+        .unwrap_or(now)
+}
+
+/// A moment far away (a sleep that is never meant to end).
+pub(crate) fn far() -> Instant {
+    later(Instant::now(), FAR)
+}
+
 /// The views owed a refresh.
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
@@ -23,7 +42,7 @@ pub(crate) struct Pending {
 impl Pending {
     /// A notification for `view` arrived at `now`.
     pub(crate) fn notified(&mut self, view: QualifiedName, now: Instant, debounce: Duration) {
-        self.due.entry(view).or_insert(now + debounce);
+        self.due.entry(view).or_insert(later(now, debounce));
     }
 
     /// `view` is owed a refresh at `at` at the latest (a catch-up, or a retry).
@@ -111,6 +130,27 @@ mod tests {
         assert_eq!(pending.next_due(), Some(t0 + debounce));
         assert_eq!(pending.take_due(t0 + debounce), [name("c")]);
         assert_eq!(pending.len(), 0);
+    }
+
+    #[test]
+    fn durations_too_long_saturate() {
+        let t0 = Instant::now();
+        assert_eq!(later(t0, Duration::MAX), t0 + FAR);
+        assert_eq!(
+            later(t0, Duration::from_secs(1)),
+            t0 + Duration::from_secs(1)
+        );
+        let mut pending = Pending::default();
+        pending.notified(name("a"), t0, Duration::MAX);
+        assert_eq!(pending.next_due(), Some(t0 + FAR));
+        assert!(pending
+            .take_due(t0 + Duration::from_secs(86_400))
+            .is_empty());
+        let backoff = Backoff {
+            min: Duration::MAX,
+            max: Duration::MAX,
+        };
+        assert_eq!(later(t0, backoff.delay(5)), t0 + FAR);
     }
 
     #[test]

@@ -13,15 +13,18 @@
 //! Refreshes run on the pool's other connections with the async executor, one batch at a time,
 //! while the listener keeps reading notifications.
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::sql_types::Integer;
 use diesel::QueryableByName;
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use futures_util::StreamExt;
+use futures_util::{FutureExt as _, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout, Instant};
@@ -34,7 +37,7 @@ use crate::refresh::run_async;
 
 use super::install::{installed, installed_query};
 use super::names::{parse_payload, AUTO_REFRESH_CHANNEL};
-use super::pending::{Backoff, Pending};
+use super::pending::{far, later, Backoff, Pending};
 
 /// Builds and starts the auto-refresher: a task that listens on
 /// [`AUTO_REFRESH_CHANNEL`](crate::AUTO_REFRESH_CHANNEL) and refreshes the materialized views
@@ -54,6 +57,13 @@ use super::pending::{Backoff, Pending};
 ///   to 10 s by default) and then refreshes every view with auto-refresh installed, since the
 ///   notifications sent while nobody listened are lost. It does the same when it starts
 ///   (turn off with [`catch_up_on_start`](Self::catch_up_on_start)).
+/// - Every duration may be anything up to `Duration::MAX`; one longer than 30 years counts as
+///   30 years (so `debounce(Duration::MAX)` never refreshes a notified view and
+///   `heartbeat(Duration::MAX)` never checks the connection, without overflowing).
+/// - The task never ends silently: its status ([`RefresherStatus::state`]) says whether it
+///   listens, reconnects, was stopped or failed (a panic, for example in the pool's connection
+///   setup, or a cancellation with its runtime), and [`AutoRefreshHandle::shutdown`] returns
+///   the failure as an error.
 ///
 /// # Examples
 /// ```no_run
@@ -65,7 +75,7 @@ use super::pending::{Backoff, Pending};
 /// drop(conn);
 /// let refresher = AutoRefresher::new(pool).debounce(Duration::from_millis(500)).spawn();
 /// // … the application runs; writes from any client refresh reporting.revenue …
-/// refresher.shutdown().await;
+/// refresher.shutdown().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -80,12 +90,35 @@ pub struct AutoRefresher {
     catch_up_on_start: bool,
 }
 
+/// Where the refresher's task is (see [`RefresherStatus::state`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefresherState {
+    /// Spawned, not listening yet.
+    #[default]
+    Starting,
+    /// Listening for notifications.
+    Listening,
+    /// Without a listening connection (it was lost, or could not be made): trying again after
+    /// a backoff; [`RefresherStatus::last_error`] says why.
+    Reconnecting,
+    /// Ended as asked ([`AutoRefreshHandle::shutdown`], or the handle dropped).
+    Stopped,
+    /// Ended abnormally, with the reason: the task panicked, or it was cancelled (its runtime
+    /// shut down, or it was aborted). Nothing is refreshed any more; the counts are the last
+    /// ones published.
+    Failed(String),
+}
+
 /// What the refresher has done so far, published after each step (see
 /// [`AutoRefreshHandle::status`] and [`AutoRefreshHandle::wait_for`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RefresherStatus {
-    /// Whether it is listening now.
+    /// Where the task is: starting, listening, reconnecting, stopped or failed.
+    pub state: RefresherState,
+    /// Whether it is listening now ([`state`](Self::state) is
+    /// [`Listening`](RefresherState::Listening)).
     pub listening: bool,
     /// The server process of the listening connection (`pg_backend_pid()`), while listening.
     pub listener_pid: Option<i32>,
@@ -112,6 +145,15 @@ impl RefresherStatus {
     /// Listening, nothing owed, nothing running.
     pub fn is_idle(&self) -> bool {
         self.listening && self.pending == 0 && !self.refreshing
+    }
+
+    /// Whether the task has ended ([`Stopped`](RefresherState::Stopped) or
+    /// [`Failed`](RefresherState::Failed)).
+    pub fn is_ended(&self) -> bool {
+        matches!(
+            self.state,
+            RefresherState::Stopped | RefresherState::Failed(_)
+        )
     }
 }
 
@@ -187,7 +229,9 @@ impl AutoRefresher {
     pub fn spawn(self) -> AutoRefreshHandle {
         let (stop, stop_rx) = watch::channel(false);
         let (status_tx, status) = watch::channel(RefresherStatus::default());
-        let task = tokio::spawn(Task::new(self, stop_rx, status_tx).run());
+        let status_tx = Arc::new(status_tx);
+        let task = Task::new(self, stop_rx, Arc::clone(&status_tx));
+        let task = tokio::spawn(supervise(task, status_tx));
         AutoRefreshHandle {
             stop,
             status,
@@ -203,21 +247,38 @@ impl AutoRefreshHandle {
     }
 
     /// Waits until the status satisfies `until` (checked now, then after each change), and
-    /// returns that status.
+    /// returns that status; or, should the task end first (it failed: see
+    /// [`RefresherState::Failed`]), its last status, which may not satisfy `until`.
     pub async fn wait_for(&self, until: impl FnMut(&RefresherStatus) -> bool) -> RefresherStatus {
         let mut status = self.status.clone();
         let result = status.wait_for(until).await.map(|s| s.clone());
-        // The task only ends after `shutdown`, which takes `self`: the sender lives.
+        // The sender is gone: the task has ended, its last status says how.
         result.unwrap_or_else(|_| self.status())
     }
 
-    /// Stops listening, waits for the batch that is running (if any), and ends the task.
-    pub async fn shutdown(mut self) {
+    /// Stops listening, waits for the batch that is running (if any), ends the task, and
+    /// returns its last status ([`RefresherState::Stopped`]).
+    ///
+    /// # Errors
+    /// [`Error::RefresherFailed`] with the reason when the task had ended abnormally before
+    /// (it panicked, or was cancelled): its status said [`RefresherState::Failed`].
+    pub async fn shutdown(mut self) -> Result<RefresherStatus> {
         let _ = self.stop.send(true);
+        let mut status = self.status();
         if let Some(task) = self.task.take() {
-            if let Err(error) = task.await {
-                tracing::error!(%error, "the auto-refresher task ended abnormally");
+            let joined = task.await;
+            status = self.status();
+            if let Err(error) = joined {
+                // The supervisor catches panics and publishes a cancellation; this is a
+                // last resort.
+                if !matches!(status.state, RefresherState::Failed(_)) {
+                    status.state = RefresherState::Failed(error.to_string());
+                }
             }
+        }
+        match status.state {
+            RefresherState::Failed(reason) => Err(Error::RefresherFailed { reason }),
+            _ => Ok(status),
         }
     }
 }
@@ -234,11 +295,74 @@ struct BatchOutcome {
     result: Result<RefreshReport>,
 }
 
+/// Runs the task, and publishes how it ended whatever happens: [`RefresherState::Stopped`]
+/// when it returns, [`RefresherState::Failed`] with the panic's message when it panics, and
+/// with the cancellation when it is dropped before it ends (its runtime shut down, or the
+/// task was aborted).
+async fn supervise(task: Task, status: Arc<watch::Sender<RefresherStatus>>) {
+    let mut end = EndGuard {
+        status,
+        published: false,
+    };
+    let state = match AssertUnwindSafe(task.run()).catch_unwind().await {
+        Ok(()) => RefresherState::Stopped,
+        Err(panic) => {
+            let reason = format!(
+                "the auto-refresher task panicked: {}",
+                panic_message(panic.as_ref())
+            );
+            tracing::error!(%reason, "auto-refresh: the task failed");
+            RefresherState::Failed(reason)
+        }
+    };
+    end.publish(state);
+}
+
+/// Publishes the end of the task; when dropped before (the task's future dropped unfinished),
+/// publishes a cancellation.
+struct EndGuard {
+    status: Arc<watch::Sender<RefresherStatus>>,
+    published: bool,
+}
+
+impl EndGuard {
+    fn publish(&mut self, state: RefresherState) {
+        self.published = true;
+        self.status.send_modify(|status| {
+            status.state = state;
+            status.listening = false;
+            status.listener_pid = None;
+        });
+    }
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        if !self.published {
+            tracing::error!("auto-refresh: the task was cancelled");
+            self.publish(RefresherState::Failed(
+                "the auto-refresher task was cancelled (its tokio runtime shut down, or the task \
+                 was aborted)"
+                    .to_owned(),
+            ));
+        }
+    }
+}
+
+/// The message of a panic (`panic!` gives a `&str` or a `String`).
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(a panic without a message)")
+}
+
 /// The state of the running task.
 struct Task {
     config: AutoRefresher,
     stop: watch::Receiver<bool>,
-    status: watch::Sender<RefresherStatus>,
+    status: Arc<watch::Sender<RefresherStatus>>,
     pending: Pending,
     failures: HashMap<QualifiedName, u32>,
     batch_failures: u32,
@@ -258,11 +382,6 @@ enum Wake {
     Heartbeat,
 }
 
-/// A moment far away (a sleep that is never meant to end).
-fn far() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365)
-}
-
 #[derive(QueryableByName)]
 struct Pid {
     #[diesel(sql_type = Integer)]
@@ -273,7 +392,7 @@ impl Task {
     fn new(
         config: AutoRefresher,
         stop: watch::Receiver<bool>,
-        status: watch::Sender<RefresherStatus>,
+        status: Arc<watch::Sender<RefresherStatus>>,
     ) -> Self {
         Self {
             config,
@@ -321,6 +440,7 @@ impl Task {
                         s.listening = false;
                         s.listener_pid = None;
                         if let Some(error) = &lost {
+                            s.state = RefresherState::Reconnecting;
                             s.last_error = Some(error.clone());
                         }
                     });
@@ -333,7 +453,10 @@ impl Task {
                     attempts += 1;
                     delay = self.config.reconnect.delay(attempts);
                     tracing::warn!(%error, retry_in_ms = delay.as_millis(), "auto-refresh: cannot listen");
-                    self.publish(|s| s.last_error = Some(error.to_string()));
+                    self.publish(|s| {
+                        s.state = RefresherState::Reconnecting;
+                        s.last_error = Some(error.to_string());
+                    });
                 }
             }
         }
@@ -346,7 +469,7 @@ impl Task {
 
     /// Waits `delay` while batches finish; `false` when asked to stop.
     async fn pause(&mut self, delay: Duration) -> bool {
-        let until = Instant::now() + delay;
+        let until = later(Instant::now(), delay);
         loop {
             let wake = tokio::select! {
                 _ = self.stop.changed() => Wake::Stop,
@@ -377,6 +500,7 @@ impl Task {
             .pid;
         tracing::info!(pid, "auto-refresh: listening");
         self.publish(|s| {
+            s.state = RefresherState::Listening;
             s.listening = true;
             s.listener_pid = Some(pid);
             s.connections += 1;
@@ -392,7 +516,7 @@ impl Task {
 
     /// Listens on `conn` until it is lost (`Some(error)`) or the task is stopped (`None`).
     async fn serve(&mut self, mut conn: AsyncPgConnection) -> Option<String> {
-        let mut heartbeat = Instant::now() + self.config.heartbeat;
+        let mut heartbeat = later(Instant::now(), self.config.heartbeat);
         loop {
             if self.catch_up {
                 match installed_query().load(&mut conn).await {
@@ -448,7 +572,7 @@ impl Task {
                 Wake::Heartbeat => {
                     let check = diesel::sql_query("SELECT 1").execute(&mut conn);
                     match timeout(Duration::from_secs(10), check).await {
-                        Ok(Ok(_)) => heartbeat = Instant::now() + self.config.heartbeat,
+                        Ok(Ok(_)) => heartbeat = later(Instant::now(), self.config.heartbeat),
                         Ok(Err(error)) => return Some(error.to_string()),
                         Err(_) => return Some("the heartbeat query timed out".to_owned()),
                     }
@@ -508,7 +632,7 @@ impl Task {
                         let delay = self.config.retry.delay(*count);
                         tracing::warn!(view = %view.view, retry_in_ms = delay.as_millis(), "auto-refresh: {view}");
                         last_error = Some(view.to_string());
-                        self.pending.retry_at(name, now + delay);
+                        self.pending.retry_at(name, later(now, delay));
                     }
                 }
                 self.publish(|s| {
@@ -539,7 +663,7 @@ impl Task {
                 let delay = self.config.retry.delay(self.batch_failures);
                 tracing::warn!(%error, retry_in_ms = delay.as_millis(), "auto-refresh: cannot plan a batch");
                 for view in outcome.names {
-                    self.pending.retry_at(view, now + delay);
+                    self.pending.retry_at(view, later(now, delay));
                 }
                 self.publish(|s| {
                     s.batches += 1;
