@@ -992,14 +992,14 @@ const SECURITY_INVOKER_SINCE: i32 = 15;
 /// Refuses, before anything is sent, declared views that state an option the server's
 /// version does not have (`security_invoker` before PostgreSQL 15, which would otherwise be
 /// refused as an "unrecognized parameter").
-fn refuse_unsupported(declared: &BTreeMap<Key, AnyView>, server_major: i32) -> Result<()> {
+fn refuse_unsupported(declared: &BTreeMap<Key, Cow<'_, AnyView>>, server_major: i32) -> Result<()> {
     if server_major >= SECURITY_INVOKER_SINCE {
         return Ok(());
     }
     let views: Vec<(String, String)> = declared
         .iter()
         .filter(|(_, view)| {
-            matches!(view, AnyView::View(view)
+            matches!(&***view, AnyView::View(view)
                 if view.options().iter().any(|(name, _)| *name == "security_invoker"))
         })
         .map(|(key, _)| {
