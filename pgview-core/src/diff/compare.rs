@@ -44,6 +44,7 @@ use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
+use crate::lexer::query::is_one_query;
 use crate::record::{
     declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL,
 };
@@ -672,7 +673,9 @@ impl Comparison {
     }
 
     /// The fixpoint block for the declared views among `keys` whose normalised text (in
-    /// `normalized`) differs from the live one; they become the candidates.
+    /// `normalized`) differs from the live one; they become the candidates. Both texts are
+    /// the server's own, so each is one query; one that were not would be written after
+    /// `CREATE VIEW … AS` in an `EXECUTE`, so it is left out (and its view reported changed).
     fn fixpoint_for(
         &mut self,
         keys: &[Key],
@@ -682,7 +685,11 @@ impl Comparison {
             .iter()
             .filter(|key| self.declared.contains_key(*key))
             .filter(|key| match (self.live.get(*key), normalized.get(*key)) {
-                (Some(live), Some(new)) => live.definition != new.definition,
+                (Some(live), Some(new)) => {
+                    live.definition != new.definition
+                        && is_one_query(&live.definition)
+                        && is_one_query(&new.definition)
+                }
                 _ => false,
             })
             .cloned()

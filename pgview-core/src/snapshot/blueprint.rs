@@ -11,9 +11,10 @@ use crate::ddl::{
 };
 use crate::definition::option_name_parts;
 use crate::definition::{
-    AnyView, CheckOption, ColumnComment, Common, Index, MaterializedView, StorageParameter, View,
+    checked_query, AnyView, CheckOption, ColumnComment, Common, Index, MaterializedView,
+    StorageParameter, View,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, RelationKind, Result};
 use crate::ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
 
 use super::state::{split_option, Acl, IndexState, ViewState};
@@ -395,8 +396,16 @@ pub(crate) fn qualified(schema: &str, name: &str) -> Result<QualifiedName> {
 
 /// The definition of a view as the catalog holds it (`state` read with an empty
 /// `search_path`, so every name in it is qualified), named `name`.
+///
+/// The server's own text of a view is one query; it is checked all the same, as every text
+/// that becomes a view's query is, before it is written into statements that a `DO` block
+/// executes.
 pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Result<AnyView> {
-    let query = state.definition.trim().trim_end_matches(';').trim_end();
+    let query = checked_query(
+        &name,
+        RelationKind::of_view(state.materialized),
+        &state.definition,
+    )?;
     let columns = state
         .columns
         .iter()
@@ -414,7 +423,7 @@ pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Resu
         .collect::<Result<Vec<_>>>()?;
     let common = Common {
         name,
-        query: query.to_owned(),
+        query,
         columns,
         comment: state.comment.clone(),
         column_comments,
