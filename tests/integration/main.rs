@@ -10,6 +10,7 @@ mod dependencies;
 mod derive;
 mod errors;
 mod identifiers;
+mod lexer;
 mod literals;
 mod migrate_diff;
 mod migrate_drift;
