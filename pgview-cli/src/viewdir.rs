@@ -181,18 +181,14 @@ fn parse_file(path: &Path, text: &str) -> Result<Declared, ViewDirError> {
     let body = &text[body_start..];
     let sql = strip_comments(body).map_err(|message| error(path.display(), message))?;
     let place = path.display();
-    let name = match header.name.take() {
-        Some(name) => {
-            let place = name_line.unwrap_or_else(|| place.to_string());
-            user_schema(&name, "`name=`").map_err(|message| error(&place, message))?;
-            name
-        }
-        None => {
-            let name = name_from_path(path).map_err(|message| error(&place, message))?;
-            user_schema(&name, "the file name").map_err(|message| error(&place, message))?;
-            name
-        }
+    let (name, given_by, name_place) = if let Some(name) = header.name.take() {
+        let line = name_line.unwrap_or_else(|| place.to_string());
+        (name, "`name=`", line)
+    } else {
+        let name = name_from_path(path).map_err(|message| error(&place, message))?;
+        (name, "the file name", place.to_string())
     };
+    user_schema(&name, given_by).map_err(|message| error(&name_place, message))?;
     build(&header, &name, sql.trim()).map_err(|e| error(&place, e))
 }
 

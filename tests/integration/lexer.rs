@@ -98,8 +98,8 @@ fn lexer_columns(sql: &str, standard_conforming_strings: bool) -> Vec<usize> {
 /// Pieces that end tokens of other kinds, from which the contents of strings, identifiers and
 /// comments are made.
 const PIECES: &[&str] = &[
-    ";", ",", "'", "\"", "$", "$$", "$€$", "$a$", "$é_1$", "--", "/*", "*/", "\\", "\n", "\r",
-    " ", "a", "€", "é", "E'", "U&'", "1", "x", "AS", "\t",
+    ";", ",", "'", "\"", "$", "$$", "$€$", "$a$", "$é_1$", "--", "/*", "*/", "\\", "\n", "\r", " ",
+    "a", "€", "é", "E'", "U&'", "1", "x", "AS", "\t",
 ];
 
 fn content(max: usize) -> impl Strategy<Value = String> {
@@ -180,8 +180,7 @@ fn part() -> impl Strategy<Value = Part> {
 fn soup(parts: &[Part], standard_conforming_strings: bool) -> String {
     let mut sql = String::from("SELECT ");
     let last = parts.len().saturating_sub(1);
-    for (i, (kind, text, tag, trivia_kind, trivia_text, separator)) in parts.iter().enumerate()
-    {
+    for (i, (kind, text, tag, trivia_kind, trivia_text, separator)) in parts.iter().enumerate() {
         sql.push_str(&item(*kind, text, tag, standard_conforming_strings));
         sql.push_str(&trivia(*trivia_kind, trivia_text));
         if i < last {
@@ -251,7 +250,9 @@ fn server(standard_conforming_strings: bool) -> &'static std::sync::Mutex<Server
 
 #[test]
 fn the_issue_example_splits_as_the_server_does() {
-    let server = server(true).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let server = server(true)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for sql in [
         "SELECT $€$ -- $€$ AS a, $€$\n$€$ AS b",
         "SELECT $a$ ; $€$ $a$ AS a, /* /* ; */ , */ 2 AS b -- ; , \n, 3",

@@ -9,6 +9,7 @@ mod ddl;
 mod dependencies;
 mod derive;
 mod errors;
+mod hostile_sql;
 mod identifiers;
 mod lexer;
 mod literals;

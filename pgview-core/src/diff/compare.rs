@@ -44,7 +44,7 @@ use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
-use crate::lexer::query::is_one_query;
+use crate::lexer::query::{independent_of_standard_strings, is_one_query};
 use crate::record::{
     declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL,
 };
@@ -674,8 +674,9 @@ impl Comparison {
 
     /// The fixpoint block for the declared views among `keys` whose normalised text (in
     /// `normalized`) differs from the live one; they become the candidates. Both texts are
-    /// the server's own, so each is one query; one that were not would be written after
-    /// `CREATE VIEW … AS` in an `EXECUTE`, so it is left out (and its view reported changed).
+    /// the server's own, made in this session, so each is one query as this session reads it;
+    /// one that were not would be written after `CREATE VIEW … AS` in an `EXECUTE`, so it is
+    /// left out (and its view reported changed).
     fn fixpoint_for(
         &mut self,
         keys: &[Key],
@@ -687,8 +688,8 @@ impl Comparison {
             .filter(|key| match (self.live.get(*key), normalized.get(*key)) {
                 (Some(live), Some(new)) => {
                     live.definition != new.definition
-                        && is_one_query(&live.definition)
-                        && is_one_query(&new.definition)
+                        && is_one_query(&independent_of_standard_strings(&live.definition))
+                        && is_one_query(&independent_of_standard_strings(&new.definition))
                 }
                 _ => false,
             })

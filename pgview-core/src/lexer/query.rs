@@ -21,7 +21,9 @@
 //! exactly one `SELECT` statement (so `WITH x AS (…) DELETE …` is refused by the server, and
 //! so are data-modifying statements inside `WITH`).
 
-use super::{tokens, TokenKind};
+use std::borrow::Cow;
+
+use super::{tokens, StringKind, Token, TokenKind};
 
 /// Why text is not exactly one query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +96,7 @@ pub(crate) fn one_query(sql: &str) -> Result<&str, NotOneQuery> {
     let (start, end) = split.first.ok_or(NotOneQuery::Empty)?;
     let query = &sql[start..end];
     let first = tokens(query)
-        .find(|t| !t.is_trivia() && !(t.kind == TokenKind::Punctuation && t.text == "("));
+        .find(|t| !(t.is_trivia() || (t.kind == TokenKind::Punctuation && t.text == "(")));
     match first {
         Some(token)
             if token.kind == TokenKind::Word
@@ -112,6 +114,35 @@ pub(crate) fn one_query(sql: &str) -> Result<&str, NotOneQuery> {
 /// Whether `sql` is exactly one query (see [`one_query`]).
 pub(crate) fn is_one_query(sql: &str) -> bool {
     one_query(sql).is_ok()
+}
+
+/// Text the server made (`pg_get_viewdef`) rewritten to read the same whatever
+/// `standard_conforming_strings` is: each `'…'` string holding a backslash becomes an `E'…'`
+/// string with its backslashes doubled, which means what the `'…'` string means with the
+/// setting on.
+///
+/// With the setting off, the server writes every string that holds a backslash as `E'…'`,
+/// and such text reads the same either way: the rewrite changes nothing. With it on, it
+/// writes `'a\'` for the value `a\`, which a session with the setting off would read as a
+/// string that goes on past its quote (and a view of the value `\'; DROP TABLE t; --` as two
+/// statements): the rewrite makes the text mean, in every session, what it meant where it
+/// was made, so that the single-statement check can hold it to both readings.
+pub(crate) fn independent_of_standard_strings(sql: &str) -> Cow<'_, str> {
+    let needs =
+        |t: &Token<'_>| t.kind == TokenKind::String(StringKind::Standard) && t.text.contains('\\');
+    if !tokens(sql).any(|t| needs(&t)) {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    for token in tokens(sql) {
+        if needs(&token) {
+            out.push('E');
+            out.push_str(&token.text.replace('\\', "\\\\"));
+        } else {
+            out.push_str(token.text);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Where the first statement of a text is, and what follows it.
@@ -299,6 +330,31 @@ mod tests {
             one_query("SELECT 'C:\\' AS p, ';' AS semi"),
             Ok("SELECT 'C:\\' AS p, ';' AS semi")
         );
+    }
+
+    #[test]
+    fn server_text_made_independent_of_the_setting() {
+        // Made with the setting on: the value `\'; DROP TABLE t; --`.
+        let made = "SELECT '\\''; DROP TABLE t; --'::text AS a, 'x' AS b";
+        assert!(matches!(
+            one_query(made),
+            Err(NotOneQuery::MoreThanOne {
+                standard_conforming_strings: false,
+                ..
+            })
+        ));
+        let independent = independent_of_standard_strings(made);
+        assert_eq!(
+            independent,
+            "SELECT E'\\\\''; DROP TABLE t; --'::text AS a, 'x' AS b"
+        );
+        assert_eq!(one_query(&independent), Ok(&*independent));
+        // Text without a backslash in a `'…'` string is kept as it is.
+        let plain = "SELECT E'\\\\' AS a, 'x' AS b";
+        assert!(matches!(
+            independent_of_standard_strings(plain),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::definition::{
 };
 use crate::error::{Error, RelationKind, Result};
 use crate::ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
+use crate::lexer::query::independent_of_standard_strings;
 
 use super::state::{split_option, Acl, IndexState, ViewState};
 
@@ -397,14 +398,16 @@ pub(crate) fn qualified(schema: &str, name: &str) -> Result<QualifiedName> {
 /// The definition of a view as the catalog holds it (`state` read with an empty
 /// `search_path`, so every name in it is qualified), named `name`.
 ///
-/// The server's own text of a view is one query; it is checked all the same, as every text
-/// that becomes a view's query is, before it is written into statements that a `DO` block
-/// executes.
+/// The server's own text of a view is one query as the session that read it reads it (with
+/// the `standard_conforming_strings` it had then): it is made to read the same in every
+/// session first (see [`independent_of_standard_strings`]), then checked all the same, as every
+/// text that becomes a view's query is, before it is written into statements that a `DO`
+/// block executes or a migration file holds.
 pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Result<AnyView> {
     let query = checked_query(
         &name,
         RelationKind::of_view(state.materialized),
-        &state.definition,
+        &independent_of_standard_strings(&state.definition),
     )?;
     let columns = state
         .columns
