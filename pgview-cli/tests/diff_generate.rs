@@ -630,6 +630,7 @@ fn the_scopes_and_exit_statuses_are_in_the_help() {
 
 #[test]
 fn a_file_is_one_query_and_its_header_is_read_whatever_precedes_it() {
+    use diesel::RunQueryDsl;
     let db = pgview_testkit::fresh_database();
     let url = Some(db.url());
     let conn = &mut PgConnection::establish(db.url()).unwrap();
@@ -695,7 +696,6 @@ fn a_file_is_one_query_and_its_header_is_read_whatever_precedes_it() {
     );
     assert_eq!(code, 0, "{out}{err}");
     run_sql(conn, &only_migration(&migrations).join("up.sql"));
-    use diesel::RunQueryDsl;
     let columns: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
         "(SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.cli_bom'::regclass AND attnum > 0)",
     ))
