@@ -7,8 +7,9 @@
 //! - The view's name is the file stem: `active_users.sql` is `active_users` (created where the
 //!   `search_path` says), `reporting.revenue.sql` is `revenue` in schema `reporting`. A name
 //!   that a file name cannot hold is given in the header (`name=…`).
-//! - The file starts with optional header lines `-- pgview: option, option, …`; the rest is
-//!   the query (comments in it are removed, as the server would).
+//! - The file starts with optional header lines `-- pgview: option, option, …` (a UTF-8
+//!   byte-order mark before them is skipped; each option is given once); the rest is the
+//!   query, exactly one statement (comments in it are removed, as the server would).
 //! - Options: `materialized`; `name=schema.name` (parts may be double-quoted);
 //!   `columns(a, b)`; `comment="…"`; `column_comment(col)="…"`; for views `security_barrier`,
 //!   `security_invoker`, `check_option=local|cascaded`, `recursive` (needs `columns`); for
@@ -30,8 +31,9 @@ View definitions (--dir): one view per `.sql` file directly in the folder (other
 hidden files and subfolders are ignored).
   Name: the file name. `active_users.sql` is `active_users` (in the schema the search_path
   gives); `schema.name.sql` is `name` in `schema`.
-  Header: optional first lines `-- pgview: option, option, ...`; the rest of the file is the
-  query (comments in it are removed).
+  Header: optional first lines `-- pgview: option, option, ...` (each option once); the rest
+  of the file is the query: one SELECT, VALUES, WITH or TABLE statement (comments in it are
+  removed).
   Options:
     materialized                  a materialized view (default: a plain view)
     name=schema.name              the name, when a file name cannot hold it (\"...\" quotes a part)
