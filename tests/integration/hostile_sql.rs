@@ -339,6 +339,29 @@ fn migration_files_hold_catalog_text_that_reads_the_same_either_way() {
                 .unwrap(),
         );
     }
+    // Printed extras and indexes are the server's text too: a view's column default, a
+    // partial index's predicate.
+    conn.batch_execute(
+        "CREATE VIEW hostile_mig.wd AS SELECT 'x'::text AS a, 'x'::text AS b; \
+         ALTER VIEW hostile_mig.wd ALTER COLUMN a SET DEFAULT E'\\\\'; \
+         ALTER VIEW hostile_mig.wd ALTER COLUMN b SET DEFAULT '; DROP TABLE victim; --'; \
+         CREATE MATERIALIZED VIEW hostile_mig.wm AS SELECT 'x'::text AS a; \
+         CREATE INDEX wm_a ON hostile_mig.wm (a) \
+           WHERE a <> E'\\\\' AND a <> '; DROP TABLE victim; --'",
+    )
+    .unwrap();
+    set.add(
+        View::from_sql("wd", "SELECT 'y'::text AS a, 'y'::text AS b")
+            .unwrap()
+            .schema("hostile_mig")
+            .unwrap(),
+    );
+    set.add(
+        MaterializedView::from_sql("wm", "SELECT 'y'::text AS a")
+            .unwrap()
+            .schema("hostile_mig")
+            .unwrap(),
+    );
     let scope = DiffScope::schemas(["hostile_mig"]).unwrap();
     let plan = pgview::diff(conn, &set, &scope).unwrap().plan().unwrap();
     let (up, down) = (plan.up_sql(), plan.down_sql());
@@ -348,6 +371,24 @@ fn migration_files_hold_catalog_text_that_reads_the_same_either_way() {
     conn.batch_execute(&down).unwrap();
     conn.batch_execute("SET standard_conforming_strings = on")
         .unwrap();
+    assert!(down.contains("E'\\\\'"), "{down}");
+    assert_eq!(
+        crate::support::count(
+            conn,
+            "SELECT count(*) AS n FROM pg_attrdef \
+             WHERE adrelid = 'hostile_mig.wd'::regclass AND pg_get_expr(adbin, adrelid) \
+             IN (E'\\'\\\\\\'::text', E'\\'; DROP TABLE victim; --\\'::text')"
+        ),
+        2
+    );
+    assert_eq!(
+        crate::support::count(
+            conn,
+            "SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'wm_a' \
+             AND indexdef LIKE '%DROP TABLE victim%'"
+        ),
+        1
+    );
     for (i, text) in HOSTILE.iter().enumerate() {
         let view = View::from_sql(&format!("w{i}"), "SELECT 1")
             .unwrap()

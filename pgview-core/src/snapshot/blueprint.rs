@@ -157,8 +157,13 @@ impl Blueprint {
             owner,
             revoke,
             grants,
+            // Server text, made in this session: written to read the same in every one (a
+            // migration file may run with another `standard_conforming_strings`).
             extras: if keep.is_some() {
-                kept.extras.clone()
+                kept.extras
+                    .iter()
+                    .map(|extra| independent_of_standard_strings(extra).into_owned())
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -480,11 +485,15 @@ fn catalog_indexes(indexes: &[IndexState]) -> Result<Vec<IndexBlueprint>> {
     indexes
         .iter()
         .map(|index| {
+            // Server text: written to read the same whatever `standard_conforming_strings` is.
             Ok(IndexBlueprint::Catalog {
                 name: Ident::new(&index.name)?,
                 unique: index.unique,
-                definition: index.definition.clone(),
-                tail: index.tail.clone(),
+                definition: independent_of_standard_strings(&index.definition).into_owned(),
+                tail: index
+                    .tail
+                    .as_deref()
+                    .map(|tail| independent_of_standard_strings(tail).into_owned()),
             })
         })
         .collect()
