@@ -400,3 +400,63 @@ fn migration_files_hold_catalog_text_that_reads_the_same_either_way() {
     }
     assert_unharmed(conn);
 }
+
+/// A query ending in a `--` comment: the statements after it in a migration file stay
+/// statements of their own.
+#[test]
+fn a_trailing_line_comment_does_not_swallow_the_next_statement_of_a_migration() {
+    let conn = &mut conn_with_victim(true);
+    conn.batch_execute("CREATE SCHEMA hostile_lc").unwrap();
+    let set = ViewSet::new()
+        .with_view(
+            View::from_sql("lc", "SELECT 1 AS a -- the end; DROP TABLE victim")
+                .unwrap()
+                .schema("hostile_lc")
+                .unwrap()
+                .comment("c")
+                .unwrap(),
+        )
+        .with_materialized(
+            MaterializedView::from_sql("lm", "SELECT 1 AS a -- the end")
+                .unwrap()
+                .schema("hostile_lc")
+                .unwrap()
+                .index(Index::unique(["a"]).unwrap())
+                .unwrap(),
+        );
+    let scope = DiffScope::schemas(["hostile_lc"]).unwrap();
+    let plan = pgview::diff(conn, &set, &scope).unwrap().plan().unwrap();
+    let up = plan.up_sql();
+    conn.batch_execute(&up)
+        .unwrap_or_else(|e| panic!("{e}\n{up}"));
+    assert_eq!(
+        comment_of(conn, "hostile_lc.lc").as_deref(),
+        Some("c"),
+        "{up}"
+    );
+    assert!(pgview::diff(conn, &set, &scope).unwrap().is_empty());
+    assert_unharmed(conn);
+}
+
+/// The script of a `ViewMigration` (what `up.sql` would hold): a name with line breaks stays in
+/// its comment, a query ending in a `--` comment does not swallow the `;`.
+#[test]
+fn view_migration_scripts_keep_names_in_comments_and_statements_apart() {
+    let conn = &mut conn_with_victim(true);
+    let view = View::from_sql("x\nDROP TABLE victim; --", "SELECT 1 AS a -- the end")
+        .unwrap()
+        .comment("c")
+        .unwrap();
+    let migration = pgview::ViewMigration::new("2024-01-01-000000_hostile")
+        .unwrap()
+        .operation(pgview::Operation::create_view(&view).unwrap())
+        .operation(pgview::Operation::sql("SELECT 1 -- done", "").unwrap());
+    let up = migration.up_sql();
+    conn.batch_execute(&up)
+        .unwrap_or_else(|e| panic!("{e}\n{up}"));
+    assert_eq!(
+        comment_of(conn, &view.name().to_string()).as_deref(),
+        Some("c")
+    );
+    assert_unharmed(conn);
+}

@@ -38,6 +38,21 @@ pub(crate) fn ends_in_line_comment(sql: &str) -> bool {
         .is_some_and(|token| token.kind == TokenKind::LineComment)
 }
 
+/// `statement` without the whitespace and `;` at its end, ready to be followed by `;`: with a
+/// line break after a trailing `--` comment, which would otherwise swallow the `;` (and join
+/// the next statement of a script to this one).
+pub(crate) fn unterminated(statement: &str) -> String {
+    let mut text = statement
+        .trim_end()
+        .trim_end_matches(';')
+        .trim_end()
+        .to_owned();
+    if ends_in_line_comment(&text) {
+        text.push('\n');
+    }
+    text
+}
+
 /// The identifiers of `sql` as the server reads them: unquoted words folded to lower case,
 /// quoted identifiers with `""` unescaped (the escapes of a `U&"…"` identifier are left as
 /// they are); keywords included (the lexer does not know them), strings, comments and
@@ -81,6 +96,14 @@ mod tests {
         assert!(ends_in_line_comment("SELECT '--x' -- y"));
         assert!(ends_in_line_comment("SELECT $€$x$€$ -- y"));
         assert!(!ends_in_line_comment("SELECT $€$ -- y"));
+    }
+
+    #[test]
+    fn statements_ready_for_their_semicolon() {
+        assert_eq!(unterminated("SELECT 1 ;\n"), "SELECT 1");
+        assert_eq!(unterminated("SELECT 1 -- c\n"), "SELECT 1 -- c\n");
+        assert_eq!(unterminated("SELECT 1 -- c;"), "SELECT 1 -- c\n");
+        assert_eq!(unterminated("SELECT ';'"), "SELECT ';'");
     }
 
     #[test]
