@@ -41,6 +41,10 @@ pub use pgview_core::{
 #[doc = include_str!("derive.md")]
 pub use pgview_macros::PgView;
 
+/// pgview's SQL lexer, for the `pgview` command (its `.sql` files). Not public API.
+#[doc(hidden)]
+pub use pgview_core::lexer;
+
 /// Re-exports for the code `#[derive(PgView)]` generates. Not public API.
 #[doc(hidden)]
 pub mod __private {

@@ -7,8 +7,9 @@
 //! - The view's name is the file stem: `active_users.sql` is `active_users` (created where the
 //!   `search_path` says), `reporting.revenue.sql` is `revenue` in schema `reporting`. A name
 //!   that a file name cannot hold is given in the header (`name=…`).
-//! - The file starts with optional header lines `-- pgview: option, option, …`; the rest is
-//!   the query (comments in it are removed, as the server would).
+//! - The file starts with optional header lines `-- pgview: option, option, …` (a UTF-8
+//!   byte-order mark before them is skipped; each option is given once); the rest is the
+//!   query, exactly one statement (comments in it are removed, as the server would).
 //! - Options: `materialized`; `name=schema.name` (parts may be double-quoted);
 //!   `columns(a, b)`; `comment="…"`; `column_comment(col)="…"`; for views `security_barrier`,
 //!   `security_invoker`, `check_option=local|cascaded`, `recursive` (needs `columns`); for
@@ -21,6 +22,7 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use pgview::lexer::{skip_byte_order_mark, strip_comments};
 use pgview::{CheckOption, Index, MaterializedView, QualifiedName, View};
 
 /// The format of the folder, shown by `pgview help diff` and `pgview help generate`.
@@ -29,8 +31,9 @@ View definitions (--dir): one view per `.sql` file directly in the folder (other
 hidden files and subfolders are ignored).
   Name: the file name. `active_users.sql` is `active_users` (in the schema the search_path
   gives); `schema.name.sql` is `name` in `schema`.
-  Header: optional first lines `-- pgview: option, option, ...`; the rest of the file is the
-  query (comments in it are removed).
+  Header: optional first lines `-- pgview: option, option, ...` (each option once); the rest
+  of the file is the query: one SELECT, VALUES, WITH or TABLE statement (comments in it are
+  removed).
   Options:
     materialized                  a materialized view (default: a plain view)
     name=schema.name              the name, when a file name cannot hold it (\"...\" quotes a part)
@@ -161,24 +164,56 @@ struct ViewFlags {
 
 /// Parses one file.
 fn parse_file(path: &Path, text: &str) -> Result<Declared, ViewDirError> {
+    // An editor may save a file with a byte-order mark: it must not hide the header.
+    let text = skip_byte_order_mark(text);
     let mut header = Header::default();
     let mut body_start = 0;
+    let mut name_line = None;
     for (number, line) in text.split_inclusive('\n').enumerate() {
         let Some(options) = line.trim().strip_prefix(MARKER) else {
             break;
         };
         let place = format!("{}:{}", path.display(), number + 1);
         parse_header(options, &mut header).map_err(|message| error(&place, message))?;
+        if header.name.is_some() && name_line.is_none() {
+            name_line = Some(place);
+        }
         body_start += line.len();
     }
     let body = &text[body_start..];
     let sql = strip_comments(body).map_err(|message| error(path.display(), message))?;
     let place = path.display();
-    let name = match header.name.take() {
-        Some(name) => name,
-        None => name_from_path(path).map_err(|message| error(&place, message))?,
+    let (name, given_by, name_place) = if let Some(name) = header.name.take() {
+        let line = name_line.unwrap_or_else(|| place.to_string());
+        (name, "`name=`", line)
+    } else {
+        let name = name_from_path(path).map_err(|message| error(&place, message))?;
+        (name, "the file name", place.to_string())
     };
+    user_schema(&name, given_by).map_err(|message| error(&name_place, message))?;
     build(&header, &name, sql.trim()).map_err(|e| error(&place, e))
+}
+
+/// Refuses a name in a system schema (`pg_catalog`, `information_schema`, `pg_toast…`,
+/// `pg_temp…`): `diff` and `generate` never read the views there, so a view declared there
+/// would be created again by every migration (or refused by the server). `given_by` says
+/// where the name comes from.
+fn user_schema(name: &QualifiedName, given_by: &str) -> Result<(), String> {
+    let Some(schema) = name.schema().map(pgview::Ident::as_str) else {
+        return Ok(());
+    };
+    let system = matches!(schema, "pg_catalog" | "information_schema")
+        || schema.starts_with("pg_toast")
+        || schema.starts_with("pg_temp");
+    if system {
+        return Err(format!(
+            "{given_by} puts the view {} in `{schema}`, a system schema: pgview manages views \
+             of user schemas only (pg_catalog, information_schema, pg_toast and temporary \
+             schemas are never compared), and the server keeps its own objects there",
+            name.fullname()
+        ));
+    }
+    Ok(())
 }
 
 /// `schema.name` or `name` from the file stem.
@@ -298,8 +333,25 @@ fn parse_header(text: &str, header: &mut Header) -> Result<(), String> {
     }
 }
 
+/// The error for an option given twice in a header (a later value never silently replaces an
+/// earlier one).
+fn twice(key: &str) -> String {
+    format!("`{key}` is given twice in the header; give it once")
+}
+
 /// Reads the value of option `key`, if it has one, and records it.
 fn apply(key: &str, scanner: &mut Scanner<'_>, header: &mut Header) -> Result<(), String> {
+    let given = match key {
+        "name" => header.name.is_some(),
+        "comment" => header.comment.is_some(),
+        "columns" => header.columns.is_some(),
+        "check_option" => header.check_option.is_some(),
+        "tablespace" => header.tablespace.is_some(),
+        _ => false,
+    };
+    if given {
+        return Err(twice(key));
+    }
     match key {
         "materialized" => header.materialized = true,
         "recursive" => {
@@ -358,6 +410,9 @@ fn apply(key: &str, scanner: &mut Scanner<'_>, header: &mut Header) -> Result<()
                 }
             };
             let comment = scanner.value(key)?;
+            if header.column_comments.iter().any(|(c, _)| *c == column) {
+                return Err(twice(&format!("column_comment({column})")));
+            }
             header.column_comments.push((column, comment));
         }
         "storage" => {
@@ -537,104 +592,6 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// The SQL text without its comments (`-- …` and `/* … */`, nested), which are replaced by a
-/// space. Strings (`'…'`, `E'…'`), quoted identifiers and dollar-quoted strings are kept as
-/// they are. Removing comments keeps a trailing `-- …` from hiding what pgview writes after
-/// the query (`WITH DATA`).
-fn strip_comments(sql: &str) -> Result<String, String> {
-    let bytes = sql.as_bytes();
-    let mut out = String::with_capacity(sql.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &sql[i..];
-        if rest.starts_with("--") {
-            let end = rest.find('\n').map_or(sql.len(), |n| i + n);
-            out.push(' ');
-            i = end;
-        } else if rest.starts_with("/*") {
-            let mut depth = 0usize;
-            let mut j = i;
-            loop {
-                if j >= bytes.len() {
-                    return Err("a /* comment */ is not closed".into());
-                }
-                if sql[j..].starts_with("/*") {
-                    depth += 1;
-                    j += 2;
-                } else if sql[j..].starts_with("*/") {
-                    depth -= 1;
-                    j += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    j += 1;
-                }
-            }
-            out.push(' ');
-            i = j;
-        } else if let Some(len) = quoted_len(sql, i)? {
-            out.push_str(&sql[i..i + len]);
-            i += len;
-        } else {
-            let c = rest.chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    Ok(out)
-}
-
-/// The length of the string, quoted identifier or dollar-quoted string starting at `i`, if one
-/// starts there.
-fn quoted_len(sql: &str, i: usize) -> Result<Option<usize>, String> {
-    let rest = &sql[i..];
-    let previous_is_word = sql[..i]
-        .chars()
-        .next_back()
-        .is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let escape = (rest.starts_with("E'") || rest.starts_with("e'")) && !previous_is_word;
-    let (quote, start) = if escape {
-        ('\'', 2)
-    } else if rest.starts_with('\'') {
-        ('\'', 1)
-    } else if rest.starts_with('"') {
-        ('"', 1)
-    } else if rest.starts_with('$') && !previous_is_word {
-        return Ok(dollar_len(rest));
-    } else {
-        return Ok(None);
-    };
-    let mut chars = rest[start..].char_indices();
-    while let Some((j, c)) = chars.next() {
-        if c == '\\' && escape {
-            chars.next();
-        } else if c == quote {
-            if rest[start + j + 1..].starts_with(quote) {
-                chars.next();
-            } else {
-                return Ok(Some(start + j + 1));
-            }
-        }
-    }
-    Err(format!("a quoted text ({quote}…{quote}) is not closed"))
-}
-
-/// The length of a `$tag$…$tag$` string at the start of `rest`, if it is one.
-fn dollar_len(rest: &str) -> Option<usize> {
-    let tag_end = rest[1..].find('$')? + 1;
-    let tag = &rest[..=tag_end];
-    if !tag[1..tag.len() - 1]
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_')
-        || tag[1..].starts_with(|c: char| c.is_ascii_digit())
-    {
-        return None;
-    }
-    let close = rest[tag.len()..].find(tag)?;
-    Some(tag.len() + close + tag.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -729,5 +686,98 @@ mod tests {
         assert!(err.contains("empty"), "{err}");
         let err = parse("v.sql", "SELECT $1").unwrap_err();
         assert!(err.contains("$1"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_the_header() {
+        let text = "\u{feff}-- pgview: materialized, comment=\"c\"\nSELECT 1 AS id\n";
+        let Declared::Materialized(m) = parse("m.sql", text).unwrap() else {
+            panic!("the header was not read")
+        };
+        assert_eq!(m.comment_text(), Some("c"));
+        assert_eq!(m.query_sql(), "SELECT 1 AS id");
+    }
+
+    #[test]
+    fn dollar_quote_tags_follow_the_server() {
+        // `$€$` is a dollar quote, as for the server: two columns, nothing stripped.
+        let text = "SELECT $€$ -- $€$ AS a, $€$\n$€$ AS b\n";
+        let Declared::View(v) = parse("v.sql", text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(v.query_sql(), "SELECT $€$ -- $€$ AS a, $€$\n$€$ AS b");
+    }
+
+    #[test]
+    fn a_file_holds_one_query() {
+        let err = parse(
+            "v.sql",
+            "-- pgview: materialized, unique_index(a)\nSELECT 1 AS a; DROP TABLE victim;\n",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("v.sql: the query of materialized view v holds more than one statement: `DROP TABLE victim;`"), "{err}");
+        let err = parse("v.sql", "DELETE FROM t").unwrap_err();
+        assert!(err.contains("not a query"), "{err}");
+        let Declared::View(v) = parse("v.sql", "SELECT 1 AS a; -- the end\n").unwrap() else {
+            panic!()
+        };
+        assert_eq!(v.query_sql(), "SELECT 1 AS a");
+    }
+
+    #[test]
+    fn an_option_given_twice_is_refused() {
+        let err = parse(
+            "v.sql",
+            "-- pgview: comment=\"a\"\n-- pgview: comment=\"b\"\nSELECT 1 AS id",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "v.sql:2: `comment` is given twice in the header; give it once"
+        );
+        let err = parse("v.sql", "-- pgview: comment=\"a\", comment=\"a\"\nSELECT 1").unwrap_err();
+        assert!(
+            err.starts_with("v.sql:1: `comment` is given twice"),
+            "{err}"
+        );
+        for header in [
+            "name=a, name=b",
+            "columns(a), columns(b)",
+            "check_option=local, check_option=local",
+            "materialized, tablespace=a, tablespace=b",
+            "column_comment(a)=\"x\", column_comment(a)=\"y\"",
+        ] {
+            let err = parse("v.sql", &format!("-- pgview: {header}\nSELECT 1 AS a")).unwrap_err();
+            assert!(err.contains("is given twice"), "{header}: {err}");
+        }
+    }
+
+    #[test]
+    fn system_schemas_are_refused_with_the_reason() {
+        let err = parse(
+            "v.sql",
+            "-- pgview: comment=\"x\"\n-- pgview: name=information_schema.x\nSELECT 1",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("v.sql:2: `name=` puts the view information_schema.x in `information_schema`, a system schema"),
+            "{err}"
+        );
+        assert!(err.contains("user schemas only"), "{err}");
+        let err = parse("pg_catalog.x.sql", "SELECT 1").unwrap_err();
+        assert!(
+            err.starts_with(
+                "pg_catalog.x.sql: the file name puts the view pg_catalog.x in `pg_catalog`"
+            ),
+            "{err}"
+        );
+        let err = parse("x.sql", "-- pgview: name=pg_toast.x\nSELECT 1").unwrap_err();
+        assert!(err.contains("system schema"), "{err}");
+        // A quoted schema of another spelling is a user schema.
+        assert!(parse(
+            "x.sql",
+            "-- pgview: name=\"Information_Schema\".x\nSELECT 1"
+        )
+        .is_ok());
     }
 }

@@ -627,3 +627,88 @@ fn the_scopes_and_exit_statuses_are_in_the_help() {
         assert!(out.contains(expected), "{expected}\n{out}");
     }
 }
+
+#[test]
+fn a_file_is_one_query_and_its_header_is_read_whatever_precedes_it() {
+    use diesel::RunQueryDsl;
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute("CREATE TABLE victim (x int)").unwrap();
+
+    // A second statement: refused before anything reaches the server.
+    let views = scratch("multi");
+    write(
+        &views,
+        "m.sql",
+        "-- pgview: materialized, unique_index(a), comment=\"c\"\nSELECT 1 AS a; DROP TABLE victim; CREATE TABLE junk AS SELECT 1\n",
+    );
+    let dir = views.to_str().unwrap();
+    for args in [
+        vec!["diff", "--dir", dir],
+        vec!["generate", "--dir", dir, "--migrations", dir],
+    ] {
+        let (code, out, err) = pgview(url, &args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("m.sql: the query of materialized view m holds more than one statement: `DROP TABLE victim; …`"), "{err}");
+    }
+    assert!(exists(conn, "victim"));
+    assert!(!exists(conn, "junk"));
+
+    // Header errors name the file, the line and the key; a system schema says why.
+    for (text, expected) in [
+        (
+            "-- pgview: comment=\"a\"\n-- pgview: comment=\"b\"\nSELECT 1 AS a\n",
+            "v.sql:2: `comment` is given twice in the header",
+        ),
+        (
+            "-- pgview: name=information_schema.x\nSELECT 1 AS a\n",
+            "v.sql:1: `name=` puts the view information_schema.x in `information_schema`, a system schema",
+        ),
+    ] {
+        let bad = scratch("header");
+        write(&bad, "v.sql", text);
+        let (code, _, err) = pgview(url, &["diff", "--dir", bad.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+
+    // A byte-order mark before the header, and a dollar quote tagged `$€$`: the file defines
+    // a materialized view of two columns.
+    let bom = scratch("bom");
+    write(
+        &bom,
+        "cli_bom.sql",
+        "\u{feff}-- pgview: materialized\nSELECT $€$ -- $€$ AS a, $€$\n$€$ AS b\n",
+    );
+    let migrations = scratch("bom-migrations");
+    let bom_dir = bom.to_str().unwrap();
+    let (code, out, err) = pgview(
+        url,
+        &[
+            "generate",
+            "--dir",
+            bom_dir,
+            "--migrations",
+            migrations.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    run_sql(conn, &only_migration(&migrations).join("up.sql"));
+    let columns: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.cli_bom'::regclass AND attnum > 0)",
+    ))
+    .get_result(conn)
+    .unwrap();
+    assert_eq!(columns, 2);
+    let kind: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+        "(SELECT relkind::text FROM pg_class WHERE oid = 'public.cli_bom'::regclass)",
+    ))
+    .get_result(conn)
+    .unwrap();
+    assert_eq!(kind, "m");
+    let (code, out, err) = pgview(url, &["diff", "--dir", bom_dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(exists(conn, "victim"));
+}

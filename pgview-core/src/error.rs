@@ -133,6 +133,30 @@ pub enum Error {
         placeholder: String,
     },
 
+    /// The query of a view holds more than one statement. A view's query is exactly one
+    /// `SELECT`, `VALUES`, `WITH … SELECT` or `TABLE` statement (a trailing `;` and comments
+    /// are allowed): pgview sends a view with its comments or indexes in a `DO` block whose
+    /// `EXECUTE` would run every statement of the text. Checked when the definition is built
+    /// (`from_sql`, `new`, `#[pgview(sql = …)]`, the `.sql` files of the `pgview` command, a
+    /// definition read from the catalog), so such text never reaches the server.
+    ///
+    /// A text that is not a query at all (empty, starting with another keyword, ending inside
+    /// a string or comment that is not closed) is an [`Error::InvalidDefinition`].
+    #[error("the query of {kind} {name} holds more than one statement: `{following}` follows the end of the first{}; a view's query is exactly one SELECT, VALUES, WITH … SELECT or TABLE statement", if *standard_conforming_strings { "" } else { " as the server reads it with standard_conforming_strings off" })]
+    MultipleStatements {
+        /// The fullname of the view concerned.
+        name: String,
+        /// [`RelationKind::View`] or [`RelationKind::MaterializedView`].
+        kind: RelationKind,
+        /// The start of what follows the first statement, on one line: the second statement
+        /// (up to its `;`), followed by ` …` when more follows, at most 60 characters.
+        following: String,
+        /// `false` when the second statement is only there as the server reads `'…'` strings
+        /// with `standard_conforming_strings` off (a backslash then escapes the quote after
+        /// it), which a session may set: write such backslashes in `E'…'` strings.
+        standard_conforming_strings: bool,
+    },
+
     /// `REFRESH MATERIALIZED VIEW CONCURRENTLY` cannot run on this materialized view.
     #[error("cannot refresh materialized view {} concurrently: {precondition}", name.as_deref().unwrap_or("(name not reported by the server)"))]
     ConcurrentRefresh {

@@ -12,6 +12,8 @@ mod diff;
 mod error;
 mod ident;
 mod inline;
+#[doc(hidden)]
+pub mod lexer;
 mod lock;
 mod migration;
 mod plan;

@@ -3,9 +3,12 @@
 use diesel::pg::Pg;
 use diesel::query_builder::QueryFragment;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, RelationKind, Result};
 use crate::ident::{Ident, QualifiedName};
-use crate::inline::{ends_in_line_comment, inline_query, split, Piece};
+use crate::inline::inline_query;
+use crate::lexer::pieces::ends_in_line_comment;
+use crate::lexer::query::{one_query, NotOneQuery};
+use crate::lexer::{tokens, TokenKind};
 use crate::sql_text::storable_text;
 
 /// A comment on one column of a view.
@@ -28,38 +31,30 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    /// From a Diesel query: its binds are inlined as literals.
-    pub(crate) fn from_query<Q: QueryFragment<Pg> + ?Sized>(name: &str, query: &Q) -> Result<Self> {
+    /// From a Diesel query: its binds are inlined as literals; the text must be one query.
+    pub(crate) fn from_query<Q: QueryFragment<Pg> + ?Sized>(
+        name: &str,
+        kind: RelationKind,
+        query: &Q,
+    ) -> Result<Self> {
         let name = QualifiedName::new(None, name)?;
-        let query = inline_query(query)?;
+        let sql = inline_query(query)?;
+        let query = checked_query(&name, kind, &sql)?;
         Ok(Self::with_query(name, query))
     }
 
-    /// From SQL text, which must not contain parameter placeholders.
-    pub(crate) fn from_sql(name: &str, sql: &str) -> Result<Self> {
+    /// From SQL text, which must be exactly one query and must not contain parameter
+    /// placeholders.
+    pub(crate) fn from_sql(name: &str, kind: RelationKind, sql: &str) -> Result<Self> {
         let name = QualifiedName::new(None, name)?;
         let sql = storable_text(sql, "SQL text", &name.fullname())?;
-        if let Some(number) = split(&sql).iter().find_map(|piece| match piece {
-            Piece::Param(n) => Some(*n),
-            Piece::Text(_) => None,
-        }) {
+        if let Some(placeholder) = tokens(&sql).find(|t| t.kind == TokenKind::Parameter) {
             return Err(Error::ParameterInSql {
                 name: name.fullname(),
-                placeholder: format!("${number}"),
+                placeholder: placeholder.text.to_owned(),
             });
         }
-        let mut query = sql.trim().trim_end_matches(';').trim_end().to_owned();
-        // A trailing `-- comment` would swallow what statements write after the query
-        // (` WITH DATA`): end such a text with a line break.
-        if ends_in_line_comment(&query) {
-            query.push('\n');
-        }
-        if query.is_empty() {
-            return Err(Error::InvalidDefinition {
-                name: name.fullname(),
-                reason: "the SQL text is empty".into(),
-            });
-        }
+        let query = checked_query(&name, kind, &sql)?;
         Ok(Self::with_query(name, query))
     }
 
@@ -122,6 +117,39 @@ impl Common {
             Some(schema) => diesel_dynamic_schema::schema(schema.as_str().to_owned()).table(name),
             None => diesel_dynamic_schema::table(name),
         }
+    }
+}
+
+/// The query `sql` holds (see [`one_query`]), ready to be written into a statement: without
+/// the whitespace around it and its trailing `;`, and ending with a line break when it ends
+/// inside a `--` comment (which would swallow what statements write after the query, such as
+/// ` WITH DATA`).
+///
+/// # Errors
+/// [`Error::MultipleStatements`] when a second statement follows the first,
+/// [`Error::InvalidDefinition`] when the text is not a query.
+pub(crate) fn checked_query(name: &QualifiedName, kind: RelationKind, sql: &str) -> Result<String> {
+    match one_query(sql) {
+        Ok(query) => {
+            let mut query = query.to_owned();
+            if ends_in_line_comment(&query) {
+                query.push('\n');
+            }
+            Ok(query)
+        }
+        Err(NotOneQuery::MoreThanOne {
+            following,
+            standard_conforming_strings,
+        }) => Err(Error::MultipleStatements {
+            name: name.fullname(),
+            kind,
+            following,
+            standard_conforming_strings,
+        }),
+        Err(other) => Err(Error::InvalidDefinition {
+            name: name.fullname(),
+            reason: other.reason(),
+        }),
     }
 }
 

@@ -8,7 +8,7 @@ use super::index::Index;
 use crate::ddl::{
     CommentOn, CreateIndex, CreateMaterializedView, DropMaterializedView, RefreshMaterializedView,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, RelationKind, Result};
 use crate::ident::Ident;
 use crate::sql_text::storable_text;
 
@@ -50,17 +50,31 @@ impl MaterializedView {
     /// A materialized view of a Diesel query; bind values are written as typed literals.
     ///
     /// # Errors
-    /// An invalid name, or a bind value that cannot be written as a literal.
+    /// An invalid name, a bind value that cannot be written as a literal, or a query whose SQL
+    /// is more than one statement
+    /// ([`Error::MultipleStatements`](crate::Error::MultipleStatements)).
     pub fn new<Q: QueryFragment<Pg>>(name: &str, query: Q) -> Result<Self> {
-        Ok(Self::with_common(Common::from_query(name, &query)?))
+        Ok(Self::with_common(Common::from_query(
+            name,
+            RelationKind::MaterializedView,
+            &query,
+        )?))
     }
 
-    /// A materialized view of SQL text.
+    /// A materialized view of SQL text: exactly one `SELECT`, `VALUES`, `WITH … SELECT` or
+    /// `TABLE` statement, as for [`View::from_sql`](crate::View::from_sql).
     ///
     /// # Errors
-    /// An invalid name, empty text, or text containing a parameter placeholder such as `$1`.
+    /// [`Error::MultipleStatements`] when a second statement follows the first;
+    /// [`Error::InvalidDefinition`] for an invalid name, empty text, text that is not a query
+    /// or ends inside a string or comment that is not closed; [`Error::ParameterInSql`] for
+    /// text containing a parameter placeholder such as `$1`.
     pub fn from_sql(name: &str, sql: &str) -> Result<Self> {
-        Ok(Self::with_common(Common::from_sql(name, sql)?))
+        Ok(Self::with_common(Common::from_sql(
+            name,
+            RelationKind::MaterializedView,
+            sql,
+        )?))
     }
 
     fn with_common(common: Common) -> Self {

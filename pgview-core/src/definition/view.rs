@@ -5,7 +5,7 @@ use diesel::query_builder::QueryFragment;
 
 use super::common::{common_methods, Common};
 use crate::ddl::{CommentOn, CreateView, DropView};
-use crate::error::Result;
+use crate::error::{RelationKind, Result};
 
 /// `WITH CHECK OPTION` of an updatable view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,18 +63,45 @@ impl View {
     /// Bind values of the query are written into the SQL as typed literals.
     ///
     /// # Errors
-    /// An invalid name, or a bind value that cannot be written as a literal
-    /// ([`Error::UnsupportedLiteralType`](crate::Error::UnsupportedLiteralType)).
+    /// An invalid name, a bind value that cannot be written as a literal
+    /// ([`Error::UnsupportedLiteralType`](crate::Error::UnsupportedLiteralType)), or a query
+    /// whose SQL is more than one statement
+    /// ([`Error::MultipleStatements`](crate::Error::MultipleStatements): a raw
+    /// `diesel::sql_query` is SQL text like any other).
     pub fn new<Q: QueryFragment<Pg>>(name: &str, query: Q) -> Result<Self> {
-        Ok(Self::with_common(Common::from_query(name, &query)?))
+        Ok(Self::with_common(Common::from_query(
+            name,
+            RelationKind::View,
+            &query,
+        )?))
     }
 
-    /// A view of SQL text (without a trailing semicolon; one is removed).
+    /// A view of SQL text: exactly one `SELECT`, `VALUES`, `WITH … SELECT` or `TABLE`
+    /// statement (opening parentheses allowed). A trailing `;` and comments after it are
+    /// removed; comments in the query are kept.
     ///
     /// # Errors
-    /// An invalid name, empty text, or text containing a parameter placeholder such as `$1`.
+    /// [`Error::MultipleStatements`](crate::Error::MultipleStatements) when a second statement
+    /// follows the first (the error names what follows);
+    /// [`Error::InvalidDefinition`](crate::Error::InvalidDefinition) for an invalid name, empty
+    /// text, text that is not a query or ends inside a string or comment that is not closed;
+    /// [`Error::ParameterInSql`](crate::Error::ParameterInSql) for text containing a parameter
+    /// placeholder such as `$1`.
+    ///
+    /// ```
+    /// use pgview_core::{Error, View};
+    ///
+    /// let err = View::from_sql("v", "SELECT 1 AS a; DROP TABLE victim").unwrap_err();
+    /// assert!(matches!(err, Error::MultipleStatements { ref following, .. } if following == "DROP TABLE victim"));
+    /// assert_eq!(View::from_sql("v", "SELECT 1 AS a; -- done")?.query_sql(), "SELECT 1 AS a");
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn from_sql(name: &str, sql: &str) -> Result<Self> {
-        Ok(Self::with_common(Common::from_sql(name, sql)?))
+        Ok(Self::with_common(Common::from_sql(
+            name,
+            RelationKind::View,
+            sql,
+        )?))
     }
 
     pub(crate) fn with_common(common: Common) -> Self {

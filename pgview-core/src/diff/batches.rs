@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::error::Result;
 use crate::ident::Ident;
-use crate::inline::identifiers;
+use crate::lexer::pieces::identifiers;
 use crate::snapshot::{fullname, qualified, Column, Key, ViewState};
 
 use super::normalize::{normalize_block, plain_block, Creation, FailuresRow};

@@ -45,6 +45,7 @@ use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
+use crate::lexer::query::{independent_of_standard_strings, is_one_query};
 use crate::record::{
     declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL,
 };
@@ -682,7 +683,10 @@ impl<'a> Comparison<'a> {
     }
 
     /// The fixpoint block for the declared views among `keys` whose normalised text (in
-    /// `normalized`) differs from the live one; they become the candidates.
+    /// `normalized`) differs from the live one; they become the candidates. Both texts are
+    /// the server's own, made in this session, so each is one query as this session reads it;
+    /// one that were not would be written after `CREATE VIEW … AS` in an `EXECUTE`, so it is
+    /// left out (and its view reported changed).
     fn fixpoint_for(
         &mut self,
         keys: &[Key],
@@ -695,7 +699,10 @@ impl<'a> Comparison<'a> {
                 // Different columns (names, types) are different queries whatever the texts:
                 // no need to create them again to know.
                 (Some(live), Some(new)) => {
-                    live.definition != new.definition && live.columns == new.columns
+                    live.definition != new.definition
+                        && live.columns == new.columns
+                        && is_one_query(&independent_of_standard_strings(&live.definition))
+                        && is_one_query(&independent_of_standard_strings(&new.definition))
                 }
                 _ => false,
             })

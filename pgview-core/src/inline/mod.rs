@@ -9,7 +9,6 @@
 
 mod array;
 mod literal;
-mod placeholders;
 mod types;
 
 use std::collections::HashMap;
@@ -19,8 +18,8 @@ use diesel::query_builder::bind_collector::RawBytesBindCollector;
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 
 use crate::error::{Error, Result};
+use crate::lexer::pieces::{split, Piece};
 use literal::{CustomType, CustomTypes, Resolved};
-pub(crate) use placeholders::{ends_in_line_comment, identifiers, split, Piece};
 
 /// Renders `query` as SQL text with its bind values inlined as literals.
 ///

@@ -12,6 +12,7 @@ use super::operation::Operation;
 use super::transaction::in_transaction_async;
 use crate::error::{Error, Result};
 use crate::ident::QualifiedName;
+use crate::lexer::pieces::unterminated;
 use crate::lock::{lock_block, DEFAULT_LOCK_WAIT};
 use crate::plan::{Direction, MigrationPlan};
 
@@ -137,11 +138,7 @@ impl ViewMigration {
         // whole down migration, which runs last.
         let mut operations = Vec::new();
         for (i, unit) in plan.units(Direction::Up).into_iter().enumerate() {
-            let statements: Vec<&str> = unit
-                .statements
-                .iter()
-                .map(|s| s.trim_end().trim_end_matches(';'))
-                .collect();
+            let statements: Vec<String> = unit.statements.iter().map(|s| unterminated(s)).collect();
             let down = if i == 0 {
                 plan.down_sql()
             } else {
@@ -344,17 +341,23 @@ impl ViewMigration {
             if unit.statements.is_empty() {
                 continue;
             }
-            let _ = writeln!(script, "-- {}. {}", unit.number, unit.description);
+            // Names may hold line breaks: a comment stays on its line.
+            let _ = writeln!(
+                script,
+                "-- {}. {}",
+                unit.number,
+                unit.description.replace(['\n', '\r'], " ")
+            );
             if let Some(relation) = unit.dependents_of {
                 let _ = writeln!(
                     script,
                     "-- (the views that depend on {} are dropped before and restored after, \
                      as the catalog describes them when the migration runs)",
-                    relation.fullname()
+                    relation.fullname().replace(['\n', '\r'], " ")
                 );
             }
             for statement in unit.statements {
-                script.push_str(statement);
+                script.push_str(&unterminated(statement));
                 script.push_str(";\n");
             }
         }

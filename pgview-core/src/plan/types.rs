@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::error::{RelationKind, Result};
 use crate::ident::QualifiedName;
+use crate::lexer::pieces::unterminated;
 use crate::lock::DEFAULT_LOCK_WAIT;
 use crate::snapshot::{Key, Source};
 use crate::sql_text::string_constant;
@@ -421,7 +422,7 @@ impl MigrationPlan {
         for unit in self.units(direction) {
             let _ = writeln!(text, "\n-- {}", one_line(&unit.comment));
             for statement in &unit.statements {
-                text.push_str(statement.trim_end().trim_end_matches(';'));
+                text.push_str(&unterminated(statement));
                 text.push_str(";\n");
             }
         }

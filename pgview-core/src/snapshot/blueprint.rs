@@ -11,10 +11,12 @@ use crate::ddl::{
 };
 use crate::definition::option_name_parts;
 use crate::definition::{
-    AnyView, CheckOption, ColumnComment, Common, Index, MaterializedView, StorageParameter, View,
+    checked_query, AnyView, CheckOption, ColumnComment, Common, Index, MaterializedView,
+    StorageParameter, View,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, RelationKind, Result};
 use crate::ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
+use crate::lexer::query::independent_of_standard_strings;
 
 use super::state::{split_option, Acl, IndexState, ViewState};
 
@@ -155,8 +157,13 @@ impl Blueprint {
             owner,
             revoke,
             grants,
+            // Server text, made in this session: written to read the same in every one (a
+            // migration file may run with another `standard_conforming_strings`).
             extras: if keep.is_some() {
-                kept.extras.clone()
+                kept.extras
+                    .iter()
+                    .map(|extra| independent_of_standard_strings(extra).into_owned())
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -395,8 +402,18 @@ pub(crate) fn qualified(schema: &str, name: &str) -> Result<QualifiedName> {
 
 /// The definition of a view as the catalog holds it (`state` read with an empty
 /// `search_path`, so every name in it is qualified), named `name`.
+///
+/// The server's own text of a view is one query as the session that read it reads it (with
+/// the `standard_conforming_strings` it had then): it is made to read the same in every
+/// session first (see [`independent_of_standard_strings`]), then checked all the same, as every
+/// text that becomes a view's query is, before it is written into statements that a `DO`
+/// block executes or a migration file holds.
 pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Result<AnyView> {
-    let query = state.definition.trim().trim_end_matches(';').trim_end();
+    let query = checked_query(
+        &name,
+        RelationKind::of_view(state.materialized),
+        &independent_of_standard_strings(&state.definition),
+    )?;
     let columns = state
         .columns
         .iter()
@@ -414,7 +431,7 @@ pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Resu
         .collect::<Result<Vec<_>>>()?;
     let common = Common {
         name,
-        query: query.to_owned(),
+        query,
         columns,
         comment: state.comment.clone(),
         column_comments,
@@ -468,11 +485,15 @@ fn catalog_indexes(indexes: &[IndexState]) -> Result<Vec<IndexBlueprint>> {
     indexes
         .iter()
         .map(|index| {
+            // Server text: written to read the same whatever `standard_conforming_strings` is.
             Ok(IndexBlueprint::Catalog {
                 name: Ident::new(&index.name)?,
                 unique: index.unique,
-                definition: index.definition.clone(),
-                tail: index.tail.clone(),
+                definition: independent_of_standard_strings(&index.definition).into_owned(),
+                tail: index
+                    .tail
+                    .as_deref()
+                    .map(|tail| independent_of_standard_strings(tail).into_owned()),
             })
         })
         .collect()

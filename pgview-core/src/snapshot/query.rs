@@ -10,7 +10,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Untyped};
 use diesel::{QueryResult, QueryableByName};
 
-use crate::inline::{split, Piece};
+use crate::lexer::pieces::{split, Piece};
 
 use super::fingerprint::{SELECT_SQL, STATE_SQL};
 use super::state::Key;
