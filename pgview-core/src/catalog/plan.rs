@@ -82,7 +82,7 @@ where
 
         let before = jit_off(conn)?;
         let rows = self.query.query.load::<A>(conn);
-        let rows = restored(rows.map_err(Into::into), restore_jit(conn, before))?;
+        let rows = first_error(rows, restore_jit(conn, before))?;
         (self.finish)(rows)
     }
 
@@ -95,10 +95,7 @@ where
 
         let before = jit_off_async(conn).await?;
         let rows = self.query.query.load::<A>(conn).await;
-        let rows = restored(
-            rows.map_err(Into::into),
-            restore_jit_async(conn, before).await,
-        )?;
+        let rows = first_error(rows, restore_jit_async(conn, before).await)?;
         (self.finish)(rows)
     }
 }
@@ -140,7 +137,7 @@ where
     {
         let before = jit_off(conn)?;
         let result = self.run_queries(conn);
-        restored(result, restore_jit(conn, before))
+        first_error(result, restore_jit(conn, before))
     }
 
     fn run_queries<C>(self, conn: &mut C) -> Result<T>
@@ -173,7 +170,7 @@ where
     {
         let before = jit_off_async(conn).await?;
         let result = self.run_queries_async(conn).await;
-        restored(result, restore_jit_async(conn, before).await)
+        first_error(result, restore_jit_async(conn, before).await)
     }
 
     async fn run_queries_async<C>(self, conn: &mut C) -> Result<T>
@@ -206,11 +203,15 @@ fn in_transaction(status: &mut TransactionManagerStatus) -> bool {
     !matches!(status.transaction_depth(), Ok(None))
 }
 
-/// The rows of a chunk, or the first error: the query's, else the rollback's.
-fn first_error<B>(loaded: QueryResult<Vec<B>>, rolled_back: QueryResult<()>) -> Result<Vec<B>> {
-    let rows = loaded?;
-    rolled_back?;
-    Ok(rows)
+/// The value, or the first error: the work's, else the clean-up's that followed it (a chunk's
+/// rollback, giving `jit` back).
+fn first_error<T, E>(done: std::result::Result<T, E>, cleaned_up: QueryResult<()>) -> Result<T>
+where
+    crate::error::Error: From<E>,
+{
+    let value = done?;
+    cleaned_up?;
+    Ok(value)
 }
 
 /// Turns `jit` off for the session, giving its value before (see [`JitRow`]).
@@ -260,19 +261,22 @@ where
         .before)
 }
 
+/// The statement that gives `jit` back its value `before`; none when it was off already.
+fn restore_jit_query(before: String) -> Option<CatalogQuery> {
+    (before != "off").then(|| {
+        diesel::sql_query(JIT_RESTORE_SQL)
+            .into_boxed()
+            .bind::<diesel::sql_types::Text, _>(before)
+    })
+}
+
 fn restore_jit<C>(conn: &mut C, before: String) -> QueryResult<()>
 where
     C: LoadConnection<Backend = Pg>,
 {
     use diesel::RunQueryDsl;
 
-    if before == "off" {
-        return Ok(());
-    }
-    diesel::sql_query(JIT_RESTORE_SQL)
-        .bind::<diesel::sql_types::Text, _>(before)
-        .execute(conn)
-        .map(drop)
+    restore_jit_query(before).map_or(Ok(()), |query| query.execute(conn).map(drop))
 }
 
 async fn restore_jit_async<C>(conn: &mut C, before: String) -> QueryResult<()>
@@ -281,19 +285,8 @@ where
 {
     use diesel_async::RunQueryDsl;
 
-    if before == "off" {
-        return Ok(());
+    match restore_jit_query(before) {
+        Some(query) => query.execute(conn).await.map(drop),
+        None => Ok(()),
     }
-    diesel::sql_query(JIT_RESTORE_SQL)
-        .bind::<diesel::sql_types::Text, _>(before)
-        .execute(conn)
-        .await
-        .map(drop)
-}
-
-/// The result of a plan, or the failure to give `jit` back (when the plan succeeded).
-fn restored<T>(result: Result<T>, restore: QueryResult<()>) -> Result<T> {
-    let value = result?;
-    restore?;
-    Ok(value)
 }
