@@ -142,3 +142,58 @@ fn only_changed_views_are_compared_again() {
         DiffStatus::Changed(_)
     ));
 }
+
+/// Chains of views applied by pgview, then a changed declaration at the bottom of each: one
+/// that keeps its columns (the views above stay as they are, proven unchanged without being
+/// created) and one that retypes a column (the views above are created again, in the same
+/// batch as the view they read, and change). Every batch size gives the full comparison's
+/// result.
+#[test]
+fn chains_over_a_changed_view_give_the_same_result_in_every_batch() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let chains = |keep: &str, retype: &str| {
+        let mut set = ViewSet::new();
+        for (chain, bottom) in [("k", keep), ("r", retype)] {
+            set = set.with_view(View::from_sql(&format!("{chain}0"), bottom).unwrap());
+            for level in 1..5 {
+                let sql = format!(
+                    "SELECT id, name FROM {chain}{} WHERE id > {level}",
+                    level - 1
+                );
+                set = set.with_view(View::from_sql(&format!("{chain}{level}"), &sql).unwrap());
+            }
+        }
+        set
+    };
+    let first = compare(
+        conn,
+        &chains("SELECT id, name FROM users", "SELECT id, name FROM users"),
+    );
+    apply(conn, &first.plan().unwrap().up_sql()).unwrap();
+    let changed = chains(
+        "SELECT id, name FROM users WHERE id > 0",
+        "SELECT id::bigint AS id, name FROM users",
+    );
+    let expected = compare(conn, &changed);
+    assert_eq!(expected.proven_unchanged(), 4, "k1 to k4:\n{expected}");
+    for level in 1..5 {
+        assert!(matches!(
+            expected.get("public", &format!("r{level}")).unwrap().status,
+            DiffStatus::Changed(_)
+        ));
+    }
+    for size in [1, 2, 7, usize::MAX] {
+        let options = DiffOptions::new()
+            .scope(DiffScope::managed())
+            .batch_size(size);
+        let other = pgview::diff_with(conn, &changed, &options).unwrap();
+        assert_eq!(other.to_string(), expected.to_string(), "batches of {size}");
+        assert_eq!(other.proven_unchanged(), 4, "batches of {size}");
+        assert_eq!(
+            other.plan().unwrap().steps,
+            expected.plan().unwrap().steps,
+            "batches of {size}"
+        );
+    }
+}

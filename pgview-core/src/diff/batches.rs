@@ -6,8 +6,14 @@
 //! relations its transaction touched).
 //!
 //! A view must be created on the views it reads as they will be: its columns follow theirs.
-//! Views are taken in the creation order of the live catalog (new views last), so what a
-//! view reads has been created in an earlier batch; a view it reads whose columns change (or
+//! Views are taken in a creation order of the live catalog that keeps chains together (new
+//! views last: see `snapshot::batch_order`), so what a view reads has been created in an
+//! earlier batch or comes before it in its own. A view that stays as it is when nothing it
+//! reads changes for its readers (see below) and that reads views of its own batch is created
+//! only when one of them changes its columns, which the batch's block tests itself (the live
+//! columns against the new ones); otherwise it is kept, exactly as when it waited for the next
+//! batch, so that a chain over a changed view is compared in one batch, without stand-ins.
+//! A view it reads from an earlier batch whose columns change (or
 //! which is new) is created again in the batch, ahead of it (an *ancestor*), under its own
 //! name, the live one renamed away first: as a stand-in with its new columns and no query
 //! (parsing a view reads nothing else of what it reads), so that an ancestor needs no
@@ -29,7 +35,9 @@ use crate::ident::Ident;
 use crate::lexer::pieces::identifiers;
 use crate::snapshot::{fullname, qualified, Column, Key, ViewState};
 
-use super::normalize::{normalize_block, plain_block, Creation, FailuresRow};
+#[cfg(doc)]
+use super::normalize::KEPT_SQL;
+use super::normalize::{normalize_block, plain_block, Creation, FailuresRow, Guard};
 
 /// How many times a view is created again because what it reads was not ready before it is
 /// taken as it comes.
@@ -104,6 +112,13 @@ fn new_relations(materialized: Option<usize>) -> usize {
 /// costs the same whatever came before it.
 const MAX_NEW_RELATIONS: usize = 24;
 
+/// How many relations the conditional creations of a batch make at most, besides
+/// [`MAX_NEW_RELATIONS`]: a view created only when what it reads in the batch changes is often
+/// not created at all (what it reads keeps its columns). When they are all made, the list
+/// overflows and the batch's end walks the relations the session has cached, a cost bounded
+/// by the batch like the rest.
+const MAX_CONDITIONAL_RELATIONS: usize = 48;
+
 /// The locks a view's creation in a batch takes and holds until the batch ends, counted
 /// high: a plain view, 8 (the new view and its live version renamed away, its reading back,
 /// its creation again in the fixpoint check, in two modes each); a materialized view
@@ -130,6 +145,17 @@ pub(crate) enum Outcome {
     Kept,
 }
 
+/// What the condition of a member of a batch decides (see [`Scheduler::take`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    /// What the block did decides, as for any member.
+    AsCreated,
+    /// Kept: nothing it reads changes for it.
+    Kept,
+    /// To be created again.
+    Again,
+}
+
 /// What the batches need to know of a live view.
 #[derive(Debug, Clone)]
 pub(crate) struct Live {
@@ -144,6 +170,12 @@ pub(crate) struct Live {
 pub(crate) struct Batch {
     pub(crate) members: Vec<Key>,
     ancestors: Vec<Key>,
+    /// For each member: the members before it (indices) of which one must change for its
+    /// readers for it to be created (a view that stays as it is when nothing it reads
+    /// changes, reading members of its own batch); empty: it is created.
+    conditions: Vec<Vec<usize>>,
+    /// The members the fast block did not create (their conditions were not met).
+    kept: BTreeSet<usize>,
     /// The `DO` block that renames, then creates the views in order, failing at the first
     /// failure (tried first).
     pub(crate) fast_block: String,
@@ -156,6 +188,34 @@ impl Batch {
     /// The position of member `i` in the block's creations (ancestors come first).
     fn position(&self, member: usize) -> usize {
         self.ancestors.len() + member
+    }
+
+    /// Whether some members are created only when what they read in the batch changes: the
+    /// fast block then lists those it did not create ([`KEPT_SQL`]).
+    pub(crate) fn conditional(&self) -> bool {
+        self.conditions.iter().any(|c| !c.is_empty())
+    }
+
+    /// Takes the 1-based positions of the creations the fast block did not make.
+    pub(crate) fn take_kept(&mut self, positions: &[i32]) {
+        self.kept = positions
+            .iter()
+            .filter_map(|&p| {
+                usize::try_from(p)
+                    .ok()?
+                    .checked_sub(1 + self.ancestors.len())
+            })
+            .collect();
+    }
+
+    /// The members whose states are read back: those the block created (as far as known).
+    pub(crate) fn created_members(&self) -> Vec<Key> {
+        self.members
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.kept.contains(i))
+            .map(|(_, key)| key.clone())
+            .collect()
     }
 }
 
@@ -274,12 +334,18 @@ impl Scheduler {
         }
     }
 
-    /// Whether a view that reads `reads` can be decided on now: each of them that is
-    /// compared has been.
-    fn ready(&self, reads: &[Key]) -> bool {
-        reads
-            .iter()
-            .all(|r| !self.items.contains_key(r) || self.outcomes.contains_key(r))
+    /// Whether a view that reads `reads` can be created in the batch whose members are
+    /// `position`: each of them that is compared has been, or is a member: `Some` of those
+    /// members (indices, sorted).
+    fn pending_reads(&self, reads: &[Key], position: &BTreeMap<Key, usize>) -> Option<Vec<usize>> {
+        let mut members = BTreeSet::new();
+        for read in reads {
+            if !self.items.contains_key(read) || self.outcomes.contains_key(read) {
+                continue;
+            }
+            members.insert(*position.get(read)?);
+        }
+        Some(members.into_iter().collect())
     }
 
     /// The next batch, or `None` when every view has its outcome.
@@ -291,16 +357,19 @@ impl Scheduler {
         let mut ancestors = BTreeSet::new();
         let mut locks = 0;
         let mut relations = 0;
+        let mut conditional_relations = 0;
         let mut waiting = Vec::new();
+        let mut conditions: Vec<Vec<usize>> = Vec::new();
+        let mut position: BTreeMap<Key, usize> = BTreeMap::new();
         while members.len() < self.size {
             let Some(key) = self.queue.pop_front() else {
                 break;
             };
             let item = &self.items[&key];
-            if !self.ready(&item.reads) {
+            let Some(in_batch) = self.pending_reads(&item.reads, &position) else {
                 waiting.push(key);
                 continue;
-            }
+            };
             if !item.declared {
                 if let Some(read) = item.reads.iter().find(|r| self.dropped.contains(*r)) {
                     let why = format!("it reads {}, which the migration drops", fullname(read));
@@ -308,25 +377,47 @@ impl Scheduler {
                     continue;
                 }
             }
+            let mut condition = Vec::new();
             if item.keepable && !item.reads.iter().any(|r| self.changes_for_readers(r)) {
-                self.outcomes.insert(key, Outcome::Kept);
-                continue;
+                if in_batch.is_empty() {
+                    self.outcomes.insert(key, Outcome::Kept);
+                    continue;
+                }
+                // It reads members of this batch, which may change for their readers: it is
+                // created only if one does, which the block tests (a new one always does).
+                // Created in the same batch, it needs no stand-in of them.
+                if in_batch
+                    .iter()
+                    .all(|&i| self.live.contains_key(&members[i]))
+                {
+                    condition = in_batch;
+                }
             }
             // What it adds to the batch: itself and the ancestors it needs that are not in yet.
             let needs = self.ancestors_of(std::slice::from_ref(&key));
             let added = needs.iter().filter(|a| !ancestors.contains(*a));
             let more = item.locks() + added.clone().map(|a| self.items[a].locks()).sum::<usize>();
             let made = item.relations + added.map(|a| self.items[a].relations).sum::<usize>();
+            let (sure, maybe) = if condition.is_empty() {
+                (made, 0)
+            } else {
+                (0, made)
+            };
             if !members.is_empty()
-                && (locks + more > self.lock_budget || relations + made > MAX_NEW_RELATIONS)
+                && (locks + more > self.lock_budget
+                    || relations + sure > MAX_NEW_RELATIONS
+                    || conditional_relations + maybe > MAX_CONDITIONAL_RELATIONS)
             {
                 waiting.push(key);
                 break;
             }
             locks += more;
-            relations += made;
+            relations += sure;
+            conditional_relations += maybe;
             ancestors.extend(needs);
+            position.insert(key.clone(), members.len());
             members.push(key);
+            conditions.push(condition);
         }
         for key in waiting.into_iter().rev() {
             self.queue.push_front(key);
@@ -335,15 +426,20 @@ impl Scheduler {
             // Nothing is ready: what the first view reads is not known to come first (a new
             // view, or a cycle); it is created and checked like any other.
             match self.queue.pop_front() {
-                Some(key) => members.push(key),
+                Some(key) => {
+                    members.push(key);
+                    conditions.push(Vec::new());
+                }
                 None => return Ok(None),
             }
         }
         let ancestors = self.ancestors(&members);
-        let (fast_block, block) = self.blocks(&members, &ancestors)?;
+        let (fast_block, block) = self.blocks(&members, &ancestors, &conditions)?;
         Ok(Some(Batch {
             members,
             ancestors,
+            conditions,
+            kept: BTreeSet::new(),
             fast_block,
             block,
         }))
@@ -376,33 +472,41 @@ impl Scheduler {
             .collect()
     }
 
-    /// The blocks of a batch: the live versions of its views renamed away (with their indexes,
-    /// whose names the new ones take), then the ancestors and the members created, in order
-    /// or in rounds.
-    fn blocks(&self, members: &[Key], ancestors: &[Key]) -> Result<(String, String)> {
-        let mut renames = Vec::new();
-        for key in ancestors.iter().chain(members) {
-            let Some(live) = self.live.get(key) else {
-                continue;
-            };
-            let kind = if live.materialized {
-                "MATERIALIZED VIEW"
-            } else {
-                "VIEW"
-            };
-            let away = Ident::new(&format!("pgview_cmp_{}", live.oid))?;
+    /// The statements that rename the live version of `key` (if any) away, with its indexes,
+    /// whose names the new ones take; and its name renamed away.
+    fn renames(&self, key: &Key) -> Result<(Vec<String>, Option<String>)> {
+        let Some(live) = self.live.get(key) else {
+            return Ok((Vec::new(), None));
+        };
+        let kind = if live.materialized {
+            "MATERIALIZED VIEW"
+        } else {
+            "VIEW"
+        };
+        let away = Ident::new(&format!("pgview_cmp_{}", live.oid))?;
+        let mut renames = vec![format!(
+            "ALTER {kind} {} RENAME TO {away}",
+            qualified(&key.0, &key.1)?
+        )];
+        for (i, index) in live.indexes.iter().enumerate() {
+            let index_away = Ident::new(&format!("pgview_cmp_{}_{i}", live.oid))?;
             renames.push(format!(
-                "ALTER {kind} {} RENAME TO {away}",
-                qualified(&key.0, &key.1)?
+                "ALTER INDEX {} RENAME TO {index_away}",
+                qualified(&key.0, index)?
             ));
-            for (i, index) in live.indexes.iter().enumerate() {
-                let away = Ident::new(&format!("pgview_cmp_{}_{i}", live.oid))?;
-                renames.push(format!(
-                    "ALTER INDEX {} RENAME TO {away}",
-                    qualified(&key.0, index)?
-                ));
-            }
         }
+        Ok((renames, Some(qualified(&key.0, away.as_str())?.to_string())))
+    }
+
+    /// The blocks of a batch: the live versions of its views renamed away, then the ancestors
+    /// and the members created, in order (members whose `conditions` are not met are not
+    /// created, nor renamed) or in rounds (every member created: see [`take`](Self::take)).
+    fn blocks(
+        &self,
+        members: &[Key],
+        ancestors: &[Key],
+        conditions: &[Vec<usize>],
+    ) -> Result<(String, String)> {
         let mut creations = Vec::with_capacity(ancestors.len() + members.len());
         for key in ancestors {
             let Some(Outcome::Created(state)) = self.outcomes.get(key) else {
@@ -419,9 +523,36 @@ impl Scheduler {
             sql: self.items[key].sql.clone(),
             required: true,
         }));
+        let first = creations.len() - members.len();
+        let probed: BTreeSet<usize> = conditions.iter().flatten().copied().collect();
+        let mut all_renames = Vec::new();
+        let mut prelude = Vec::new();
+        let mut guards = vec![Guard::default(); first];
+        for key in ancestors {
+            let (renames, _) = self.renames(key)?;
+            all_renames.extend(renames.iter().cloned());
+            prelude.extend(renames);
+        }
+        for (i, key) in members.iter().enumerate() {
+            let (renames, away) = self.renames(key)?;
+            all_renames.extend(renames.iter().cloned());
+            let mut guard = Guard {
+                when_changed: conditions[i].iter().map(|&j| first + j).collect(),
+                ..Guard::default()
+            };
+            if guard.when_changed.is_empty() {
+                prelude.extend(renames);
+            } else {
+                guard.renames = renames;
+            }
+            if let (true, Some(away)) = (probed.contains(&i), away) {
+                guard.probe = Some((qualified(&key.0, &key.1)?.to_string(), away));
+            }
+            guards.push(guard);
+        }
         Ok((
-            plain_block(&renames, &creations),
-            normalize_block(&renames, None, &creations),
+            plain_block(&prelude, &creations, &guards),
+            normalize_block(&all_renames, None, &creations),
         ))
     }
 
@@ -445,13 +576,23 @@ impl Scheduler {
             .collect();
         let in_batch: BTreeSet<&Key> = batch.members.iter().chain(&batch.ancestors).collect();
         let others_left = self.queue.len();
+        // Members to be created again: so are those that read them in the batch.
+        let mut again: BTreeSet<Key> = BTreeSet::new();
         for (i, key) in batch.members.iter().enumerate() {
-            let outcome = match states.remove(key) {
-                Some(state) => self.check(key, state, &in_batch),
-                None => match failed.get(&batch.position(i)) {
-                    Some((_, true)) if others_left > 0 => None,
-                    Some((message, _)) => Some(Outcome::Failed((*message).to_owned())),
-                    None => Some(Outcome::Failed("it was not created".to_owned())),
+            let condition = self.condition(batch, i, &again);
+            if condition != Condition::AsCreated {
+                states.remove(key);
+            }
+            let outcome = match condition {
+                Condition::Kept => Some(Outcome::Kept),
+                Condition::Again => None,
+                Condition::AsCreated => match states.remove(key) {
+                    Some(state) => self.check(key, state, &in_batch, &again),
+                    None => match failed.get(&batch.position(i)) {
+                        Some((_, true)) if others_left > 0 => None,
+                        Some((message, _)) => Some(Outcome::Failed((*message).to_owned())),
+                        None => Some(Outcome::Failed("it was not created".to_owned())),
+                    },
                 },
             };
             let item = self.items.get_mut(key).expect("a member is an item");
@@ -459,6 +600,7 @@ impl Scheduler {
                 Some(outcome) => self.finish(key, outcome),
                 None if item.attempts < MAX_ATTEMPTS => {
                     item.attempts += 1;
+                    again.insert(key.clone());
                     self.queue.push_back(key.clone());
                 }
                 None => {
@@ -471,11 +613,44 @@ impl Scheduler {
         }
     }
 
+    /// What the condition of member `i` decides, whatever the block did: kept when none of
+    /// the members it depends on changes for its readers (as it would have been, had it
+    /// waited for them); created again when one of them is to be created again, or when one
+    /// changes but the block did not create it (the block's test of the columns and
+    /// [`changes_for_readers`](Self::changes_for_readers) disagree: the latter decides).
+    fn condition(&self, batch: &Batch, i: usize, again: &BTreeSet<Key>) -> Condition {
+        let inputs = &batch.conditions[i];
+        if inputs.is_empty() {
+            return Condition::AsCreated;
+        }
+        let inputs = || inputs.iter().map(|&j| &batch.members[j]);
+        if inputs().any(|k| again.contains(k)) {
+            return Condition::Again;
+        }
+        if !inputs().any(|k| self.changes_for_readers(k)) {
+            return Condition::Kept;
+        }
+        if batch.kept.contains(&i) {
+            Condition::Again
+        } else {
+            Condition::AsCreated
+        }
+    }
+
     /// The outcome of a view that was created, checked against what it reads: `None` when it
     /// must be created again (it was created on a view that changes, or that is not compared
     /// yet).
-    fn check(&mut self, key: &Key, state: ViewState, in_batch: &BTreeSet<&Key>) -> Option<Outcome> {
+    fn check(
+        &mut self,
+        key: &Key,
+        state: ViewState,
+        in_batch: &BTreeSet<&Key>,
+        again: &BTreeSet<Key>,
+    ) -> Option<Outcome> {
         for read in &state.reads {
+            if again.contains(read) {
+                return self.again(key, &state);
+            }
             if self.dropped.contains(read) {
                 return Some(Outcome::Failed(format!(
                     "it reads {}, which the migration drops",

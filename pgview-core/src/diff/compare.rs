@@ -50,14 +50,16 @@ use crate::record::{
     declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL,
 };
 use crate::snapshot::{
-    catalog_definition, creation_order, dependents_in, fullname, normalization_sql, qualified,
-    read_by_in, states, states_query, Blueprint, Key, SelectRow, Selected, Selection, StateQuery,
-    StateRow, ViewState,
+    batch_order, catalog_definition, creation_order, dependents_in, fullname, normalization_sql,
+    qualified, read_by_in, states, states_query, Blueprint, Key, SelectRow, Selected, Selection,
+    StateQuery, StateRow, ViewState,
 };
 use crate::sql_text::string_constant;
 
 use super::aspects::{compare, find_moves};
 use super::batches::{Batch, Item, Live, Outcome, Scheduler};
+#[cfg(doc)]
+use super::normalize::KEPT_SQL;
 use super::normalize::{
     fixpoint_block, normalize_block, Creation, FailuresRow, SameRow, TableSqlPair,
 };
@@ -418,7 +420,7 @@ impl<'a> Comparison<'a> {
             self.batch_size,
             self.lock_budget,
             items,
-            &creation_order(&self.live),
+            &batch_order(&self.live),
             live,
             self.in_scope.clone(),
         ));
@@ -457,12 +459,27 @@ impl<'a> Comparison<'a> {
         }
     }
 
+    /// Whether the batch's fast block creates some views only when what they read in the
+    /// batch changes (then [`take_batch_kept`](Self::take_batch_kept) follows it).
+    pub(crate) fn batch_is_conditional(&self) -> bool {
+        self.batch
+            .as_ref()
+            .is_some_and(|(batch, _, _)| batch.conditional())
+    }
+
+    /// Takes the creations the batch's fast block did not make ([`KEPT_SQL`]).
+    pub(crate) fn take_batch_kept(&mut self, row: &SameRow) {
+        if let Some((batch, _, _)) = self.batch.as_mut() {
+            batch.take_kept(&row.same);
+        }
+    }
+
     /// The state query of the views the batch created.
     pub(crate) fn batch_states_query(&self) -> StateQuery {
         let members = self
             .batch
             .as_ref()
-            .map(|(batch, _, _)| batch.members.clone())
+            .map(|(batch, _, _)| batch.created_members())
             .unwrap_or_default();
         states_query(&[], &members)
     }

@@ -21,6 +21,8 @@
 use diesel::sql_types::{Array, Bool, Int4, Text};
 use diesel::QueryableByName;
 
+use std::fmt::Write as _;
+
 use crate::sql_text::{dollar_quote, push_string_constant};
 
 use crate::snapshot::Key;
@@ -87,20 +89,110 @@ pub(crate) struct TableSqlPair<'a> {
     pub(crate) down: &'a str,
 }
 
+/// When a creation of [`plain_block`] runs, and what the block learns from it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Guard {
+    /// The creations (0-based positions) of which one must change its columns for this one to
+    /// be created; empty: it is always created. One that is not created is listed in the
+    /// transaction-local setting `pgview.kept` ([`KEPT_SQL`]) and does not change its columns.
+    pub(crate) when_changed: Vec<usize>,
+    /// The statements that rename its live version away, run just before it is created (an
+    /// unconditional creation's renames are in the prelude).
+    pub(crate) renames: Vec<String>,
+    /// Its name and that of its live version renamed away (both qualified and quoted), when
+    /// the block must know whether its columns changed (a later creation depends on it).
+    pub(crate) probe: Option<(String, String)>,
+}
+
+/// Whether the columns of the relation `new` differ from those of `old` (names, types,
+/// typmods, collations, in order): what makes a view change for the views reading it.
+fn columns_differ(new: &str, old: &str) -> String {
+    let columns = |name: &str| {
+        let mut text = String::from(
+            "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attcollation \
+             FROM pg_catalog.pg_attribute a WHERE a.attrelid = ",
+        );
+        push_string_constant(&mut text, name);
+        text.push_str("::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped");
+        text
+    };
+    format!(
+        "EXISTS (SELECT FROM ({}) n FULL JOIN ({}) o \
+         ON n.attnum = o.attnum AND n.attname = o.attname AND n.atttypid = o.atttypid \
+         AND n.atttypmod = o.atttypmod AND n.attcollation = o.attcollation \
+         WHERE n.attnum IS NULL OR o.attnum IS NULL)",
+        columns(new),
+        columns(old)
+    )
+}
+
 /// A `DO` block that runs the `prelude`, then each creation in order, without catching
 /// anything: the first failure fails the block. Each creation of [`normalize_block`] runs in a
 /// subtransaction of its own, whose end costs work that grows with the relations the session
 /// has cached; a batch is therefore tried this way first, and in rounds only when it fails.
-pub(crate) fn plain_block(prelude: &[String], creations: &[Creation]) -> String {
-    let mut body = String::from("BEGIN\n");
-    for statement in prelude.iter().chain(creations.iter().map(|c| &c.sql)) {
-        body.push_str("  EXECUTE ");
-        push_string_constant(&mut body, statement);
+///
+/// `guards` (one per creation, or none) make creations conditional: a view that reads a view
+/// created before it in the same block is only created when that view's columns changed
+/// (else it would be the view it is: see `batches.rs`), which the block tests itself.
+pub(crate) fn plain_block(prelude: &[String], creations: &[Creation], guards: &[Guard]) -> String {
+    let execute = |body: &mut String, indent: &str, statement: &str| {
+        body.push_str(indent);
+        body.push_str("EXECUTE ");
+        push_string_constant(body, statement);
         body.push_str(";\n");
+    };
+    let guarded = guards.iter().any(|g| !g.when_changed.is_empty());
+    let mut body = String::new();
+    if guarded {
+        body.push_str("DECLARE\n  changed boolean[] := '{}';\n  kept int[] := '{}';\n");
+    }
+    body.push_str("BEGIN\n");
+    for statement in prelude {
+        execute(&mut body, "  ", statement);
+    }
+    for (i, creation) in creations.iter().enumerate() {
+        let guard = guards.get(i).cloned().unwrap_or_default();
+        let position = i + 1;
+        let indent = if guard.when_changed.is_empty() {
+            "  "
+        } else {
+            let tests: Vec<String> = guard
+                .when_changed
+                .iter()
+                .map(|p| format!("coalesce(changed[{}], true)", p + 1))
+                .collect();
+            let _ = writeln!(body, "  IF {} THEN", tests.join(" OR "));
+            "    "
+        };
+        for rename in &guard.renames {
+            execute(&mut body, indent, rename);
+        }
+        execute(&mut body, indent, &creation.sql);
+        if let Some((new, old)) = &guard.probe {
+            let _ = writeln!(
+                body,
+                "{indent}changed[{position}] := {};",
+                columns_differ(new, old)
+            );
+        }
+        if !guard.when_changed.is_empty() {
+            let _ = write!(
+                body,
+                "  ELSE\n    kept := kept || {position};\n    changed[{position}] := false;\n  END IF;\n"
+            );
+        }
+    }
+    if guarded {
+        body.push_str("  PERFORM pg_catalog.set_config('pgview.kept', kept::text, true);\n");
     }
     body.push_str("END");
     format!("DO {}", dollar_quote(&body))
 }
+
+/// The creations (1-based positions) a guarded [`plain_block`] did not make: `same` of a
+/// [`SameRow`].
+pub(crate) const KEPT_SQL: &str = "SELECT \
+    coalesce(nullif(pg_catalog.current_setting('pgview.kept', true), ''), '{}')::int4[] AS same";
 
 /// The first `DO` block: the `prelude` (drops, or the renames of a batch), table SQL,
 /// creations in rounds.
@@ -395,5 +487,46 @@ mod tests {
             fix.contains("a text[] := ARRAY['SELECT 1']::text[]"),
             "{fix}"
         );
+    }
+
+    #[test]
+    fn a_guarded_creation_is_made_only_when_what_it_reads_changed() {
+        let creation = |name: &str, sql: &str| Creation {
+            key: ("s".into(), name.into()),
+            sql: sql.into(),
+            required: true,
+        };
+        let block = plain_block(
+            &["ALTER VIEW \"s\".\"a\" RENAME TO \"pgview_cmp_1\"".to_owned()],
+            &[
+                creation("a", "CREATE VIEW \"s\".\"a\" AS SELECT 1 AS x"),
+                creation("b", "CREATE VIEW \"s\".\"b\" AS SELECT x FROM s.a"),
+            ],
+            &[
+                Guard {
+                    probe: Some(("\"s\".\"a\"".into(), "\"s\".\"pgview_cmp_1\"".into())),
+                    ..Guard::default()
+                },
+                Guard {
+                    when_changed: vec![0],
+                    renames: vec!["ALTER VIEW \"s\".\"b\" RENAME TO \"pgview_cmp_2\"".into()],
+                    probe: None,
+                },
+            ],
+        );
+        let at = |text: &str| {
+            block
+                .find(text)
+                .unwrap_or_else(|| panic!("{text} in {block}"))
+        };
+        assert!(at("changed[1] := EXISTS (") < at("IF coalesce(changed[1], true) THEN"));
+        assert!(at("IF coalesce(changed[1], true) THEN") < at("RENAME TO \"pgview_cmp_2\""));
+        assert!(at("RENAME TO \"pgview_cmp_2\"") < at("CREATE VIEW \"s\".\"b\""));
+        assert!(at("kept := kept || 2;") < at("set_config('pgview.kept', kept::text, true)"));
+        assert!(block.contains("'\"s\".\"pgview_cmp_1\"'::pg_catalog.regclass"));
+        // Without guards, no variables and no setting.
+        let plain = plain_block(&[], &[creation("a", "CREATE VIEW a AS SELECT 1")], &[]);
+        assert!(plain.starts_with("DO $pgview$BEGIN"), "{plain}");
+        assert!(!plain.contains("pgview.kept"));
     }
 }

@@ -10,7 +10,7 @@ use crate::record::RecordRow;
 use crate::snapshot::{SelectRow, StateQuery, StateRow};
 
 use super::compare::Comparison;
-use super::normalize::{FailuresRow, SameRow, FAILURES_SQL, SAME_SQL};
+use super::normalize::{FailuresRow, SameRow, FAILURES_SQL, KEPT_SQL, SAME_SQL};
 use super::result::ViewDiff;
 
 /// What every transaction of a comparison starts with: `search_path` emptied (so that the
@@ -71,6 +71,8 @@ enum Then {
     FastBatch,
     BatchFailures,
     BatchStates,
+    /// The creations a conditional fast block did not make.
+    BatchKept,
     Same,
     /// The batch's subtransaction is rolled back.
     BatchDone,
@@ -235,6 +237,15 @@ impl<'a> Steps<'a> {
                 if let Some(blocks) = comparison.fixpoint_sql(rows) {
                     self.fixpoint(blocks);
                 }
+            }
+            (Then::FastBatch, Reply::Done) if comparison.batch_is_conditional() => {
+                // Which views the block did not create, then the others read back.
+                self.front([(Request::Same(KEPT_SQL), Then::BatchKept)]);
+            }
+            (Then::BatchKept, Reply::Same(row)) => {
+                comparison.take_batch_kept(&row);
+                let back = read_back(comparison);
+                self.front(back);
             }
             (Then::FastBatch, Reply::Done) => {
                 // Every view of the batch was created: read them back.
