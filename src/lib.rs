@@ -25,6 +25,7 @@ pub use pgview_core::{
     with_dependent_views, with_dependent_views_async, DependentViews, MigrationChain,
     MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
 };
+pub use pgview_core::{AsyncPool, PoolFuture, PooledConnection};
 pub use pgview_core::{
     CheckOption, ColumnComment, CommentOn, CommentTarget, Concurrent,
     ConcurrentRefreshPrecondition, CreateIndex, CreateMaterializedView, CreateView, DropKind,

@@ -17,6 +17,7 @@ pub mod lexer;
 mod lock;
 mod migration;
 mod plan;
+mod pool;
 mod record;
 mod refresh;
 mod savepoint;
@@ -56,6 +57,7 @@ pub use migration::{
     MigrationChain, MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
 };
 pub use plan::{AllowDrop, MigrationPlan, PlanOptions, Step, StepKind};
+pub use pool::{AsyncPool, PoolFuture, PooledConnection};
 pub use record::{RECORD_SCHEMA, RECORD_TABLE};
 pub use refresh::{
     install_auto_refresh, list_auto_refresh, plan_refresh, refresh_after_writes,

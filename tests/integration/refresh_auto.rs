@@ -453,3 +453,49 @@ async fn a_cancelled_task_is_reported() {
     let err = refresher.shutdown().await.unwrap_err();
     assert!(matches!(err, Error::RefresherFailed { .. }), "{err:?}");
 }
+
+/// The same refresher and the parallel refresh on a deadpool pool: refreshes after commit,
+/// downstream last, and the listening connection is its own (not one of the pool's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadpool_pool_refreshes_like_a_bb8_one() {
+    use diesel_async::pooled_connection::deadpool::Pool as Deadpool;
+
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    let pool: Deadpool<AsyncPgConnection> = Deadpool::builder(AsyncDieselConnectionManager::<
+        AsyncPgConnection,
+    >::new(db.url()))
+    .max_size(2)
+    .build()
+    .unwrap();
+
+    // Parallel refresh: both views, ra_b after ra_a.
+    sql(conn, "INSERT INTO ra_t VALUES (1, 5)");
+    let report = pgview::aio::refresh_materialized_views(&pool, &Refresh::all())
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert_eq!(report.views().len(), 2);
+    assert_eq!(count(conn, "SELECT n10 AS n FROM ra_b"), 10);
+
+    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    let refresher = AutoRefresher::new(pool.clone())
+        .debounce(Duration::from_millis(50))
+        .refresh_options(Refresh::all().count_rows(false))
+        .spawn();
+    wait(&refresher, |s| s.is_idle() && s.batches >= 1).await;
+    let before = refresher.status();
+    sql(conn, "INSERT INTO ra_t VALUES (2, 20)");
+    wait(&refresher, |s| {
+        s.refreshed >= before.refreshed + 2 && s.is_idle()
+    })
+    .await;
+    assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), 25);
+    assert_eq!(count(conn, "SELECT n10 AS n FROM ra_b"), 20);
+    // The listener is not one of the pool's two connections: both are free.
+    assert!(pool.status().max_size == 2 && pool.status().available <= 2);
+    refresher.shutdown().await.unwrap();
+}

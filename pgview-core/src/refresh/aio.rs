@@ -2,12 +2,12 @@
 //! and scheduling as the sync functions, run with `diesel_async::RunQueryDsl`.
 
 use diesel::pg::Pg;
-use diesel_async::pooled_connection::bb8::Pool;
-use diesel_async::{AsyncConnectionCore, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnectionCore, RunQueryDsl};
 
 use crate::aio::get_dependency_graph;
 use crate::catalog::RelationName;
 use crate::error::Result;
+use crate::pool::AsyncPool;
 
 use super::auto::install::{
     find_installed, install_scope, installed, installed_query, prepare_install,
@@ -29,7 +29,8 @@ where
     run_async::plan(conn, refresh).await
 }
 
-/// Refreshes the materialized views of `refresh` in dependency order, in parallel on `pool`:
+/// Refreshes the materialized views of `refresh` in dependency order, in parallel on `pool`
+/// (a bb8 or deadpool pool of diesel-async: see [`AsyncPool`]):
 /// a view starts as soon as every materialized view it reads (directly or through plain views)
 /// is refreshed — not level by level — with at most the pool's `max_size` views at once (or
 /// [`Refresh::max_parallel`]), each on its own pooled connection in a transaction of its own.
@@ -55,8 +56,8 @@ where
 /// # Errors
 /// As the sync form (planning only), and [`Error::Connection`](crate::Error::Connection) when
 /// the pool gives no connection to plan with.
-pub async fn refresh_materialized_views(
-    pool: &Pool<AsyncPgConnection>,
+pub async fn refresh_materialized_views<P: AsyncPool>(
+    pool: &P,
     refresh: &Refresh,
 ) -> Result<RefreshReport> {
     run_async::refresh_on_pool(pool, refresh).await

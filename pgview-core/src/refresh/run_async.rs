@@ -1,16 +1,16 @@
 //! The async executor: the same plan and scheduling as the sync one, with the views refreshed
-//! in parallel on a bb8 pool (one pooled connection per running view).
+//! in parallel on a pool ([`AsyncPool`]: one pooled connection per running view).
 
 use std::time::Instant;
 
 use diesel::pg::Pg;
-use diesel_async::pooled_connection::bb8::Pool;
-use diesel_async::{AsyncConnection, AsyncConnectionCore, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncConnectionCore, RunQueryDsl};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tracing::Instrument;
 
 use crate::aio::get_dependency_graph;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::pool::AsyncPool;
 
 use super::job::{Attempt, Before, Job};
 use super::plan::{graph_scopes, select, RefreshPlan};
@@ -37,15 +37,12 @@ where
 
 /// Plans on one pooled connection (returned before the refreshes start), then runs the plan.
 pub(crate) async fn refresh_on_pool(
-    pool: &Pool<AsyncPgConnection>,
+    pool: &dyn AsyncPool,
     refresh: &Refresh,
 ) -> Result<RefreshReport> {
     let plan = {
-        let mut conn = pool
-            .get()
-            .await
-            .map_err(|e| Error::Connection(Box::new(e)))?;
-        plan(&mut *conn, refresh).await?
+        let mut conn = pool.get().await?;
+        plan(&mut **conn, refresh).await?
     };
     Ok(run_plan(pool, &plan, refresh).await)
 }
@@ -53,14 +50,11 @@ pub(crate) async fn refresh_on_pool(
 /// Runs `plan`: every ready view starts at once, up to the pool's size (or
 /// [`Refresh::max_parallel`]) views at a time.
 pub(crate) async fn run_plan(
-    pool: &Pool<AsyncPgConnection>,
+    pool: &dyn AsyncPool,
     plan: &RefreshPlan,
     refresh: &Refresh,
 ) -> RefreshReport {
-    let limit = refresh
-        .max_parallel
-        .unwrap_or(pool.config().max_size as usize)
-        .max(1);
+    let limit = refresh.max_parallel.unwrap_or(pool.max_size()).max(1);
     let mut run = Run::new(plan, refresh);
     let mut running = FuturesUnordered::new();
     loop {
@@ -77,7 +71,7 @@ pub(crate) async fn run_plan(
 }
 
 /// Refreshes one view on a connection of `pool`.
-async fn execute(pool: &Pool<AsyncPgConnection>, job: Job, count: bool) -> (Job, Attempt) {
+async fn execute(pool: &dyn AsyncPool, job: Job, count: bool) -> (Job, Attempt) {
     let span = job.span.clone();
     let attempt = async {
         let begin = Instant::now();
@@ -86,7 +80,7 @@ async fn execute(pool: &Pool<AsyncPgConnection>, job: Job, count: bool) -> (Job,
             Err(error) => {
                 return Attempt {
                     duration: begin.elapsed(),
-                    outcome: Err(Error::Connection(Box::new(error))),
+                    outcome: Err(error),
                 }
             }
         };
@@ -108,7 +102,7 @@ async fn execute(pool: &Pool<AsyncPgConnection>, job: Job, count: bool) -> (Job,
             .await;
         let duration = begin.elapsed();
         let outcome = match result {
-            Ok(()) if count => match job.count().get_result::<i64>(&mut *conn).await {
+            Ok(()) if count => match job.count().get_result::<i64>(&mut **conn).await {
                 Ok(rows) => Ok(u64::try_from(rows).ok()),
                 Err(error) => {
                     tracing::warn!(%error, "cannot count the rows of the refreshed view");

@@ -2,8 +2,8 @@
 //! refreshes.
 //!
 //! The listening connection is a dedicated connection made by the pool's manager
-//! (`bb8::Pool::dedicated_connection`: same URL and setup as the pool's connections, not
-//! counted in its size, never handed to anyone else). Notifications are read with
+//! ([`AsyncPool::dedicated`]: same URL and setup as the pool's connections, not counted in its
+//! size, never handed to anyone else). Notifications are read with
 //! diesel-async's `AsyncPgConnection::notifications_stream`, so no second PostgreSQL client is
 //! involved; the connection must be made by `AsyncPgConnection::establish` (the default of
 //! `AsyncDieselConnectionManager`), which drives the socket in a background task and forwards
@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use diesel::sql_types::Integer;
 use diesel::QueryableByName;
-use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::{FutureExt as _, StreamExt};
 use tokio::sync::watch;
@@ -31,6 +30,7 @@ use tokio::time::{sleep_until, timeout, Instant};
 
 use crate::error::{Error, Result};
 use crate::ident::QualifiedName;
+use crate::pool::AsyncPool;
 use crate::refresh::report::RefreshReport;
 use crate::refresh::request::{Refresh, Selection};
 use crate::refresh::run_async;
@@ -81,13 +81,25 @@ use super::pending::{far, later, Backoff, Pending};
 #[derive(Debug, Clone)]
 #[must_use = "the refresher does nothing until it is spawned"]
 pub struct AutoRefresher {
-    pool: Pool<AsyncPgConnection>,
+    pool: SharedPool,
     debounce: Duration,
     refresh: Refresh,
     retry: Backoff,
     reconnect: Backoff,
     heartbeat: Duration,
     catch_up_on_start: bool,
+}
+
+/// The refresher's pool, shared with its batches.
+#[derive(Clone)]
+struct SharedPool(Arc<dyn AsyncPool>);
+
+impl std::fmt::Debug for SharedPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncPool")
+            .field("max_size", &self.0.max_size())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the refresher's task is (see [`RefresherStatus::state`]).
@@ -166,10 +178,11 @@ pub struct AutoRefreshHandle {
 }
 
 impl AutoRefresher {
-    /// A refresher on `pool`, with the defaults above.
-    pub fn new(pool: Pool<AsyncPgConnection>) -> Self {
+    /// A refresher on `pool` (a bb8 or deadpool pool of diesel-async: see [`AsyncPool`]),
+    /// with the defaults above.
+    pub fn new<P: AsyncPool>(pool: P) -> Self {
         Self {
-            pool,
+            pool: SharedPool(Arc::new(pool)),
             debounce: Duration::from_millis(200),
             refresh: Refresh::all(),
             retry: Backoff {
@@ -485,12 +498,7 @@ impl Task {
 
     /// A dedicated connection that listens.
     async fn listen(&mut self) -> Result<AsyncPgConnection> {
-        let mut conn = self
-            .config
-            .pool
-            .dedicated_connection()
-            .await
-            .map_err(|e| Error::Connection(Box::new(e)))?;
+        let mut conn = self.config.pool.0.dedicated().await?;
         diesel::sql_query(format!("LISTEN \"{AUTO_REFRESH_CHANNEL}\""))
             .execute(&mut conn)
             .await?;
@@ -676,18 +684,11 @@ impl Task {
 }
 
 /// Refreshes `names` (those still installed) and the installed views downstream of them.
-async fn batch(
-    pool: Pool<AsyncPgConnection>,
-    names: Vec<QualifiedName>,
-    template: Refresh,
-) -> BatchOutcome {
+async fn batch(pool: SharedPool, names: Vec<QualifiedName>, template: Refresh) -> BatchOutcome {
     {
         let result = async {
-            let mut conn = pool
-                .get()
-                .await
-                .map_err(|e| Error::Connection(Box::new(e)))?;
-            let installed = installed(installed_query().load(&mut *conn).await?);
+            let mut conn = pool.0.get().await?;
+            let installed = installed(installed_query().load(&mut **conn).await?);
             let wanted: Vec<QualifiedName> = names
                 .iter()
                 .filter(|n| installed.iter().any(|i| &i.view == *n))
@@ -702,9 +703,9 @@ async fn batch(
                 downstream: true,
                 within: Some(installed.into_iter().map(|i| i.view).collect()),
             });
-            let plan = run_async::plan(&mut *conn, &refresh).await?;
+            let plan = run_async::plan(&mut **conn, &refresh).await?;
             drop(conn);
-            Ok(run_async::run_plan(&pool, &plan, &refresh).await)
+            Ok(run_async::run_plan(&*pool.0, &plan, &refresh).await)
         }
         .await;
         BatchOutcome { names, result }
