@@ -14,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::ident::{Ident, QualifiedName};
 use crate::inline::render;
 use crate::view_trait::PgView;
+
+use super::struct_operation::StructOperation;
 use crate::{DropKind, MaterializedViewKind, ViewKind};
 
 /// One step of a view migration: the statements it runs (`up`) and the statements that undo
@@ -23,8 +25,8 @@ use crate::{DropKind, MaterializedViewKind, ViewKind};
 ///
 /// | operation | up | down |
 /// | --- | --- | --- |
-/// | [`create_view`](Self::create_view), [`create_materialized_view`](Self::create_materialized_view), [`create`](Self::create) | `CREATE [MATERIALIZED] VIEW` with indexes and comments | `DROP [MATERIALIZED] VIEW` |
-/// | [`drop_view`](Self::drop_view), [`drop_materialized_view`](Self::drop_materialized_view), [`drop`](Self::drop) | `DROP [MATERIALIZED] VIEW` | `CREATE …` of the definition given |
+/// | [`create_view`](Self::create_view), [`create_materialized_view`](Self::create_materialized_view), [`create`](Self::create) (written only) | `CREATE [MATERIALIZED] VIEW` with indexes and comments | `DROP [MATERIALIZED] VIEW` |
+/// | [`drop_view`](Self::drop_view), [`drop_materialized_view`](Self::drop_materialized_view), [`drop`](Self::drop) (written only) | `DROP [MATERIALIZED] VIEW` | `CREATE …` of the definition given |
 /// | [`replace_view`](Self::replace_view) | `CREATE OR REPLACE VIEW` (options re-stated) | `CREATE OR REPLACE VIEW` of the previous definition |
 /// | [`replace_materialized_view`](Self::replace_materialized_view) | drop, create the new definition | drop, create the previous one |
 /// | [`refresh_materialized_view`](Self::refresh_materialized_view) | `REFRESH MATERIALIZED VIEW` | nothing (a refresh only changes data) |
@@ -177,24 +179,33 @@ impl Operation {
         ))
     }
 
-    /// Creates the view of a `#[derive(PgView)]` type (plain or materialized).
+    /// Creates the view of a `#[derive(PgView)]` type (plain or materialized), rendered now
+    /// from the type's current definition: a [`StructOperation`], which can only be written
+    /// into a migration folder ([`MigrationFolder`](crate::MigrationFolder)), never run by a
+    /// [`ViewMigration`](crate::ViewMigration) (it would follow the struct as it is when the
+    /// migration runs, not as it was when the migration was written).
     ///
     /// # Examples
     /// ```no_run
-    /// # use pgview_core::{Operation, PgView, MaterializedView, Result};
+    /// # use pgview_core::{MigrationFolder, Operation, PgView, MaterializedView, Result};
     /// # fn run<UserStats: PgView<Definition = MaterializedView>>() -> Result<()> {
-    /// let op = Operation::create::<UserStats>()?;
-    /// # let _ = op; Ok(()) }
+    /// MigrationFolder::new("create_user_stats")?
+    ///     .operation(Operation::create::<UserStats>()?)
+    ///     .write("migrations".as_ref())?;
+    /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     /// As [`PgView::definition`].
-    pub fn create<V>() -> Result<Self>
+    pub fn create<V>() -> Result<StructOperation>
     where
         V: PgView,
         V::Definition: MigrationTarget,
     {
-        V::definition()?.create_operation()
+        Ok(StructOperation::new(
+            V::definition()?.create_operation()?,
+            std::any::type_name::<V>(),
+        ))
     }
 
     /// `DROP VIEW` of `view` (never `CASCADE`); down creates it again from `view`, the
@@ -216,16 +227,21 @@ impl Operation {
             .reversed_as(format!("drop materialized view {}", view.fullname())))
     }
 
-    /// Drops the view of a `#[derive(PgView)]` type; down creates it again.
+    /// Drops the view of a `#[derive(PgView)]` type; down creates it again from the type's
+    /// current definition. A [`StructOperation`], like [`create`](Self::create): written into
+    /// a migration folder, never run by a [`ViewMigration`](crate::ViewMigration).
     ///
     /// # Errors
     /// As [`PgView::definition`].
-    pub fn drop<V>() -> Result<Self>
+    pub fn drop<V>() -> Result<StructOperation>
     where
         V: PgView,
         V::Definition: MigrationTarget,
     {
-        V::definition()?.drop_operation()
+        Ok(StructOperation::new(
+            V::definition()?.drop_operation()?,
+            std::any::type_name::<V>(),
+        ))
     }
 
     /// `CREATE OR REPLACE VIEW` with the new definition `view` (its options re-stated, since
