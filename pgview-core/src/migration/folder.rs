@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::plan::Direction;
 
 /// The first lines of every file a [`MigrationFolder`] writes.
-const HEADER: &str = "-- Written by pgview. This SQL is the migration: it does not follow later changes \
+const HEADER: &str =
+    "-- Written by pgview. This SQL is the migration: it does not follow later changes \
                       to the Rust definitions it was rendered from.\n";
 
 /// Operations written once as a new Diesel migration folder, `<version>_<name>/up.sql` and
@@ -149,7 +150,9 @@ impl MigrationFolder {
             reason,
         };
         if self.operations.is_empty() {
-            return Err(invalid("it has no operation: there is nothing to write".into()));
+            return Err(invalid(
+                "it has no operation: there is nothing to write".into(),
+            ));
         }
         if let Some((i, operation)) = self
             .operations

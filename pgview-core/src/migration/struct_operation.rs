@@ -122,7 +122,11 @@ impl FolderOperation for StructOperation {
     /// The operation, its description naming the type (`create view paid_orders (from
     /// app::PaidOrders)`), so that the written files say where their SQL came from.
     fn into_operation(self) -> Operation {
-        let description = format!("{} (from {})", self.operation.description(), self.source_type);
+        let description = format!(
+            "{} (from {})",
+            self.operation.description(),
+            self.source_type
+        );
         self.operation.described(&description)
     }
 }

@@ -329,7 +329,6 @@ impl ViewMigration {
         Ok(())
     }
 
-
     fn unit_error(&self, unit: &Unit<'_>, source: Error) -> Error {
         Error::MigrationStep {
             migration: format!("migration {}", self.id.name),

@@ -128,7 +128,9 @@ pub(super) fn write_folder(
     fs::create_dir(&folder).map_err(io(&folder))?;
     let written = fs::write(folder.join("up.sql"), up)
         .map_err(io(&folder.join("up.sql")))
-        .and_then(|()| fs::write(folder.join("down.sql"), down).map_err(io(&folder.join("down.sql"))));
+        .and_then(|()| {
+            fs::write(folder.join("down.sql"), down).map_err(io(&folder.join("down.sql")))
+        });
     if let Err(error) = written {
         let _ = fs::remove_dir_all(&folder);
         return Err(error);
