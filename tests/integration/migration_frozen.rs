@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
-use pgview::{MigrationFolder, Operation, PgView};
+use pgview::{Error, MigrationFolder, Operation, PgView, View, ViewMigration, ViewMigrations};
 
 use crate::migration_support::{applied_versions, snapshot, text};
 use crate::support::relkind;
@@ -243,4 +243,65 @@ fn derived_views_are_written_created_and_dropped() {
     assert_eq!(relkind(conn, "mig_derived", "mig_derived"), None);
     conn.revert_last_migration(source()).unwrap();
     assert_eq!(snapshot(conn, "mig_derived", false), state);
+}
+
+/// An operation built from a derived struct's definition value has the type of any other; a
+/// `ViewMigration` refuses to run it (directly or through the harness) before anything runs.
+#[test]
+fn a_view_migration_refuses_an_operation_built_from_a_struct_definition() {
+    let derived = v2::PaidOrder::definition().unwrap();
+    assert!(derived
+        .source_type()
+        .unwrap()
+        .ends_with("migration_frozen::v2::PaidOrder"));
+    // The mark is not part of the definition: the same definition stated in code is equal.
+    let stated = View::from_sql(
+        "paid_orders",
+        "SELECT id, total, channel FROM frozen.orders WHERE paid",
+    )
+    .unwrap()
+    .schema("frozen")
+    .unwrap()
+    .columns(["id", "total", "channel"])
+    .unwrap();
+    assert_eq!(&stated, derived);
+    assert_eq!(stated.source_type(), None);
+
+    let migration = ViewMigration::new("2030-08-01-000000_from_struct")
+        .unwrap()
+        .operation(
+            Operation::sql("CREATE SCHEMA frozen_refused", "DROP SCHEMA frozen_refused").unwrap(),
+        )
+        .operation(Operation::create_view(derived).unwrap());
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let before = applied_versions(conn);
+    let err = migration.up(conn).unwrap_err();
+    assert!(matches!(err, Error::InvalidMigration { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("step 2 of 2 (create view frozen.paid_orders) was rendered from the current definition of")
+            && message.contains("v2::PaidOrder")
+            && message.contains("MigrationFolder"),
+        "{message}"
+    );
+    assert_eq!(relkind(conn, "public", "frozen_refused"), None);
+    assert_eq!(
+        text(
+            conn,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'frozen_refused'"
+        ),
+        "0"
+    );
+    let views = ViewMigrations::new().migration(migration).unwrap();
+    let err = conn.run_pending_migrations(&views).unwrap_err();
+    assert!(err.to_string().contains("v2::PaidOrder"), "{err}");
+    assert_eq!(applied_versions(conn), before);
+    // The same definition stated in code runs.
+    let stated = ViewMigration::new("2030-08-01-000001_stated")
+        .unwrap()
+        .operation(Operation::sql("CREATE SCHEMA frozen; CREATE TABLE frozen.orders (id int, total int, paid bool, channel text)", "DROP SCHEMA frozen CASCADE").unwrap())
+        .operation(Operation::create_view(&stated).unwrap());
+    stated.up(conn).unwrap();
+    assert_eq!(relkind(conn, "frozen", "paid_orders").as_deref(), Some("v"));
 }

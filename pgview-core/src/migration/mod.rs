@@ -38,10 +38,12 @@
 //! already have, and needs nothing from pgview at run time. The runtime [`ViewMigration`]
 //! stays for operations whose SQL is stated in the migration's code (names, SQL text,
 //! definitions written there) and for [`Operation::with_dependent_views`], which reads the
-//! catalog, the truth of the moment it runs, by design. Building an [`Operation`] from a
-//! struct's definition value (`Operation::create_view(V::definition()?)`) in a
-//! `ViewMigration` has the same flaw as `create::<V>()` and no type can see it: give such
-//! operations to a `MigrationFolder`.
+//! catalog, the truth of the moment it runs, by design. An [`Operation`] built from the
+//! definition value of a `#[derive(PgView)]` type (`Operation::create_view(V::definition()?)`)
+//! has the flaw of `create::<V>()` but the same type as any other: the derive marks the
+//! definitions it makes with their type ([`View::source_type`](crate::View::source_type)), the
+//! mark follows into the operation ([`Operation::source_type`]), and a `ViewMigration` refuses
+//! to run such an operation, before anything runs, with an error naming the step and the type.
 //!
 //! (The comparison engine is [`crate::diff`] and the planner [`crate::plan`]; what a view is
 //! in the database, and how to restore it, is [`crate::snapshot`].)

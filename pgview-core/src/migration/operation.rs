@@ -66,6 +66,9 @@ pub struct Operation {
     /// The relation whose dependent views are dropped before the statements and restored
     /// after them (captured when the operation runs).
     dependents_of: Option<QualifiedName>,
+    /// The `PgView` type whose current definition the statements were rendered from, which
+    /// a `ViewMigration` refuses to run (see [`View::source_type`]).
+    source_type: Option<&'static str>,
 }
 
 /// The definitions an [`Operation`] can create and drop: [`View`] and [`MaterializedView`]
@@ -163,7 +166,8 @@ impl Operation {
             format!("create view {}", view.fullname()),
             vec![sql(&view.create())?],
             vec![sql(&view.drop())?],
-        ))
+        )
+        .of_type(view.source_type()))
     }
 
     /// `CREATE MATERIALIZED VIEW` of `view`, with its indexes and comments (one statement);
@@ -176,7 +180,8 @@ impl Operation {
             format!("create materialized view {}", view.fullname()),
             vec![sql(&view.create())?],
             vec![sql(&view.drop())?],
-        ))
+        )
+        .of_type(view.source_type()))
     }
 
     /// Creates the view of a `#[derive(PgView)]` type (plain or materialized), rendered now
@@ -202,10 +207,11 @@ impl Operation {
         V: PgView,
         V::Definition: MigrationTarget,
     {
-        Ok(StructOperation::new(
-            V::definition()?.create_operation()?,
-            std::any::type_name::<V>(),
-        ))
+        let source_type = std::any::type_name::<V>();
+        let operation = V::definition()?
+            .create_operation()?
+            .of_type(Some(source_type));
+        Ok(StructOperation::new(operation, source_type))
     }
 
     /// `DROP VIEW` of `view` (never `CASCADE`); down creates it again from `view`, the
@@ -238,10 +244,11 @@ impl Operation {
         V: PgView,
         V::Definition: MigrationTarget,
     {
-        Ok(StructOperation::new(
-            V::definition()?.drop_operation()?,
-            std::any::type_name::<V>(),
-        ))
+        let source_type = std::any::type_name::<V>();
+        let operation = V::definition()?
+            .drop_operation()?
+            .of_type(Some(source_type));
+        Ok(StructOperation::new(operation, source_type))
     }
 
     /// `CREATE OR REPLACE VIEW` with the new definition `view` (its options re-stated, since
@@ -269,7 +276,8 @@ impl Operation {
             format!("replace view {}", view.fullname()),
             replace_statements(previous, view)?,
             replace_statements(view, previous)?,
-        ))
+        )
+        .of_type(view.source_type().or(previous.source_type())))
     }
 
     /// Changes a materialized view, which has no `CREATE OR REPLACE`: up drops it and creates
@@ -287,7 +295,8 @@ impl Operation {
             format!("replace materialized view {}", view.fullname()),
             vec![sql(&previous.drop())?, sql(&view.create())?],
             vec![sql(&view.drop())?, sql(&previous.create())?],
-        ))
+        )
+        .of_type(view.source_type().or(previous.source_type())))
     }
 
     /// `REFRESH MATERIALIZED VIEW name`. Down does nothing: a refresh changes data only.
@@ -492,6 +501,14 @@ impl Operation {
         self.dependents_of.as_ref()
     }
 
+    /// The `PgView` type whose current definition this operation was rendered from (a
+    /// definition made by `#[derive(PgView)]`, see [`View::source_type`]): a
+    /// [`ViewMigration`](crate::ViewMigration) refuses to run it, a
+    /// [`MigrationFolder`](crate::MigrationFolder) writes it.
+    pub fn source_type(&self) -> Option<&'static str> {
+        self.source_type
+    }
+
     /// The operation that does what this one undoes and undoes what it does.
     #[must_use]
     pub fn reversed(self) -> Self {
@@ -527,7 +544,13 @@ impl Operation {
             up,
             down,
             dependents_of: None,
+            source_type: None,
         }
+    }
+
+    fn of_type(mut self, source_type: Option<&'static str>) -> Self {
+        self.source_type = source_type;
+        self
     }
 
     fn reversed_as(self, description: String) -> Self {
@@ -536,6 +559,7 @@ impl Operation {
             up: self.down,
             down: self.up,
             dependents_of: self.dependents_of,
+            source_type: self.source_type,
         }
     }
 }
@@ -664,4 +688,32 @@ fn option_statements<K: DropKind>(
         statements.push(sql(&reset)?);
     }
     Ok(statements)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_type_follows_into_every_operation_of_a_definition() {
+        let stated = View::from_sql("v", "SELECT 1 AS id").unwrap();
+        let derived = stated.clone().__of_type("app::V");
+        assert_eq!(stated, derived);
+        assert_eq!(Operation::create_view(&stated).unwrap().source_type(), None);
+        for operation in [
+            Operation::create_view(&derived).unwrap(),
+            Operation::drop_view(&derived).unwrap(),
+            Operation::replace_view(&stated, &derived).unwrap(),
+            Operation::replace_view(&derived, &stated).unwrap(),
+            Operation::create_view(&derived).unwrap().reversed(),
+            Operation::create_view(&derived).unwrap().described("x"),
+        ] {
+            assert_eq!(operation.source_type(), Some("app::V"), "{operation:?}");
+        }
+        let matview = MaterializedView::from_sql("m", "SELECT 1 AS id")
+            .unwrap()
+            .__of_type("app::M");
+        let operation = Operation::drop_materialized_view(&matview).unwrap();
+        assert_eq!(operation.source_type(), Some("app::M"));
+    }
 }

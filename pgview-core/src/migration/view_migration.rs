@@ -158,7 +158,10 @@ impl ViewMigration {
     /// Only an [`Operation`] ([`RuntimeOperation`]): a [`StructOperation`](crate::StructOperation)
     /// (`Operation::create::<V>()`) is refused by the compiler, since it would follow the
     /// struct's definition of the day the migration runs; write it into a
-    /// [`MigrationFolder`](crate::MigrationFolder) instead.
+    /// [`MigrationFolder`](crate::MigrationFolder) instead. An [`Operation`] built from the
+    /// definition value of a `#[derive(PgView)]` type (`Operation::create_view(V::definition()?)`,
+    /// see [`Operation::source_type`]) has the same flaw but a type cannot show it: running
+    /// the migration refuses it, before anything runs ([`Error::InvalidMigration`]).
     ///
     /// ```compile_fail,E0277
     /// # use pgview_core::{Operation, PgView, Result, View, ViewMigration};
@@ -251,6 +254,7 @@ impl ViewMigration {
         conn: &mut C,
         direction: Direction,
     ) -> Result<()> {
+        self.refuse_struct_operations()?;
         conn.transaction(|conn| {
             conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))?;
             for unit in units(&self.operations, direction) {
@@ -265,6 +269,7 @@ impl ViewMigration {
         conn: &mut C,
         direction: Direction,
     ) -> Result<()> {
+        self.refuse_struct_operations()?;
         in_transaction_async(conn, async |conn: &mut C| {
             conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))
                 .await?;
@@ -329,6 +334,32 @@ impl ViewMigration {
         Ok(())
     }
 
+    /// Refuses, before anything runs, an operation rendered from a `PgView` type's current
+    /// definition (`Operation::create_view(V::definition()?)`): the migration would follow the
+    /// type, not the definition it had when the migration was written.
+    fn refuse_struct_operations(&self) -> Result<()> {
+        let found = self
+            .operations
+            .iter()
+            .enumerate()
+            .find_map(|(i, o)| o.source_type().map(|t| (i, o, t)));
+        let Some((i, operation, source_type)) = found else {
+            return Ok(());
+        };
+        Err(Error::InvalidMigration {
+            name: self.id.name.clone(),
+            reason: format!(
+                "step {} of {} ({}) was rendered from the current definition of {source_type}: \
+                 run later, it would follow that type, not the definition it had when the \
+                 migration was written; write it once as SQL with MigrationFolder and embed \
+                 the folder",
+                i + 1,
+                self.operations.len(),
+                operation.description()
+            ),
+        })
+    }
+
     fn unit_error(&self, unit: &Unit<'_>, source: Error) -> Error {
         Error::MigrationStep {
             migration: format!("migration {}", self.id.name),
@@ -345,6 +376,7 @@ impl ViewMigration {
     /// Runs one direction on the connection a migration harness gives (inside the harness's
     /// transaction).
     fn run_boxed(&self, conn: &mut dyn BoxableConnection<Pg>, direction: Direction) -> Result<()> {
+        self.refuse_struct_operations()?;
         conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))?;
         if let Some(conn) = conn.downcast_mut::<PgConnection>() {
             for unit in units(&self.operations, direction) {
