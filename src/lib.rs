@@ -22,8 +22,9 @@ pub use pgview_core::{
     AUTO_REFRESH_SCHEMA,
 };
 pub use pgview_core::{
-    with_dependent_views, with_dependent_views_async, DependentViews, MigrationChain,
-    MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
+    with_dependent_views, with_dependent_views_async, DependentViews, FolderOperation,
+    MigrationChain, MigrationFolder, MigrationTarget, Operation, OptionChange, RuntimeOperation,
+    StructOperation, ViewMigration, ViewMigrations,
 };
 pub use pgview_core::{AsyncPool, PoolFuture, PooledConnection};
 pub use pgview_core::{

@@ -1,4 +1,5 @@
-//! Compile-fail tests of `#[derive(PgView)]`: each diagnostic, with its `.stderr`.
+//! Compile-fail tests of `#[derive(PgView)]` and of the types that refuse misuse (a
+//! `StructOperation` in a `ViewMigration`): each diagnostic, with its `.stderr`.
 
 #[test]
 fn derive_diagnostics() {

@@ -54,7 +54,8 @@ pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
 pub use lock::{DEFAULT_LOCK_WAIT, LOCK_KEY};
 pub use migration::{
     with_dependent_views, with_dependent_views_async, write_migration, DependentViews,
-    MigrationChain, MigrationTarget, Operation, OptionChange, ViewMigration, ViewMigrations,
+    FolderOperation, MigrationChain, MigrationFolder, MigrationTarget, Operation, OptionChange,
+    RuntimeOperation, StructOperation, ViewMigration, ViewMigrations,
 };
 pub use plan::{AllowDrop, MigrationPlan, PlanOptions, Step, StepKind};
 pub use pool::{AsyncPool, PoolFuture, PooledConnection};

@@ -25,6 +25,7 @@ mod migrate_write;
 mod migration_atomic;
 mod migration_ddl;
 mod migration_dependents;
+mod migration_frozen;
 mod migration_operations;
 mod migration_support;
 mod pool;

@@ -1,5 +1,5 @@
-//! View operations in migrations: each operation and its reverse on the server, derived views,
-//! the migration sources with diesel's harness, errors, async.
+//! View operations in migrations: each operation and its reverse on the server, the migration
+//! sources with diesel's harness, errors, async.
 
 use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use pgview::{
     CheckOption, CommentTarget, Error, Index, MaterializedView, MigrationChain, Operation,
-    OptionChange, PgView, QualifiedName, View, ViewMigration, ViewMigrations,
+    OptionChange, QualifiedName, View, ViewMigration, ViewMigrations,
 };
 
 use crate::migration_support::{applied_versions, snapshot, text};
@@ -184,54 +184,6 @@ fn every_operation_runs_and_reverts() {
     assert_ne!(snapshot(conn, "mig_ops", false), before);
     changes.down(conn).unwrap();
     assert_eq!(snapshot(conn, "mig_ops", false), before);
-}
-
-#[derive(PgView, diesel::Queryable, Debug)]
-#[pgview(
-    name = "mig_derived",
-    schema = "mig_derived",
-    materialized,
-    sql = "SELECT id, name FROM public.users"
-)]
-#[pgview(unique_index(id), comment = "derived")]
-#[allow(dead_code)]
-struct Derived {
-    id: i32,
-    name: String,
-}
-
-#[test]
-fn derived_views_are_created_and_dropped() {
-    let conn = &mut conn();
-    diesel::sql_query("CREATE SCHEMA mig_derived")
-        .execute(conn)
-        .unwrap();
-    let create = Operation::create::<Derived>().unwrap();
-    assert_eq!(
-        create.description(),
-        "create materialized view mig_derived.mig_derived"
-    );
-    let migration = ViewMigration::new("2030-02-01-000000_derived")
-        .unwrap()
-        .operation(create);
-    migration.up(conn).unwrap();
-    assert_eq!(
-        relkind(conn, "mig_derived", "mig_derived").as_deref(),
-        Some("m")
-    );
-    let state = snapshot(conn, "mig_derived", false);
-    assert!(
-        state.iter().any(|l| l.contains("UNIQUE INDEX")),
-        "{state:?}"
-    );
-
-    let drop = ViewMigration::new("2030-02-01-000001_drop")
-        .unwrap()
-        .operation(Operation::drop::<Derived>().unwrap());
-    drop.up(conn).unwrap();
-    assert_eq!(relkind(conn, "mig_derived", "mig_derived"), None);
-    drop.down(conn).unwrap();
-    assert_eq!(snapshot(conn, "mig_derived", false), state);
 }
 
 #[test]

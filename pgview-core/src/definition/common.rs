@@ -28,7 +28,23 @@ pub(crate) struct Common {
     pub(crate) columns: Vec<Ident>,
     pub(crate) comment: Option<String>,
     pub(crate) column_comments: Vec<ColumnComment>,
+    pub(crate) origin: Origin,
 }
+
+/// The `PgView` type whose current definition a definition is (`#[derive(PgView)]` marks the
+/// definitions it makes), so that a migration that runs later can refuse to follow a struct
+/// (see `crate::migration`). Not part of what the definition is: two definitions are equal
+/// whatever made them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Origin(pub(crate) Option<&'static str>);
+
+impl PartialEq for Origin {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Origin {}
 
 impl Common {
     /// From a Diesel query: its binds are inlined as literals; the text must be one query.
@@ -65,6 +81,7 @@ impl Common {
             columns: Vec::new(),
             comment: None,
             column_comments: Vec::new(),
+            origin: Origin::default(),
         }
     }
 
@@ -238,6 +255,24 @@ macro_rules! common_methods {
             /// The comments on columns.
             pub fn column_comments(&self) -> &[$crate::ColumnComment] {
                 &self.common.column_comments
+            }
+
+            /// The `PgView` type this is the definition of, when `#[derive(PgView)]` made it
+            /// (`core::any::type_name`, as `app::views::PaidOrders`): a
+            /// [`ViewMigration`](crate::ViewMigration) refuses to run operations built from it,
+            /// since they would follow the struct (write them into a
+            /// [`MigrationFolder`](crate::MigrationFolder)).
+            pub fn source_type(&self) -> Option<&'static str> {
+                self.common.origin.0
+            }
+
+            /// Marks the definition as the one of the `PgView` type `type_name` (what
+            /// `#[derive(PgView)]` generates). Not public API.
+            #[doc(hidden)]
+            #[must_use]
+            pub fn __of_type(mut self, type_name: &'static str) -> Self {
+                self.common.origin = $crate::definition::Origin(Some(type_name));
+                self
             }
 
             /// A table that Diesel can select from, with columns named at run time

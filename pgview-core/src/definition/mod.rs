@@ -12,5 +12,5 @@ pub use index::Index;
 pub use materialized::{MaterializedView, StorageParameter};
 pub use view::{CheckOption, View};
 
-pub(crate) use common::{checked_query, Common};
+pub(crate) use common::{checked_query, Common, Origin};
 pub(crate) use materialized::option_name_parts;

@@ -14,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::ident::{Ident, QualifiedName};
 use crate::inline::render;
 use crate::view_trait::PgView;
+
+use super::struct_operation::StructOperation;
 use crate::{DropKind, MaterializedViewKind, ViewKind};
 
 /// One step of a view migration: the statements it runs (`up`) and the statements that undo
@@ -23,8 +25,8 @@ use crate::{DropKind, MaterializedViewKind, ViewKind};
 ///
 /// | operation | up | down |
 /// | --- | --- | --- |
-/// | [`create_view`](Self::create_view), [`create_materialized_view`](Self::create_materialized_view), [`create`](Self::create) | `CREATE [MATERIALIZED] VIEW` with indexes and comments | `DROP [MATERIALIZED] VIEW` |
-/// | [`drop_view`](Self::drop_view), [`drop_materialized_view`](Self::drop_materialized_view), [`drop`](Self::drop) | `DROP [MATERIALIZED] VIEW` | `CREATE …` of the definition given |
+/// | [`create_view`](Self::create_view), [`create_materialized_view`](Self::create_materialized_view), [`create`](Self::create) (written only) | `CREATE [MATERIALIZED] VIEW` with indexes and comments | `DROP [MATERIALIZED] VIEW` |
+/// | [`drop_view`](Self::drop_view), [`drop_materialized_view`](Self::drop_materialized_view), [`drop`](Self::drop) (written only) | `DROP [MATERIALIZED] VIEW` | `CREATE …` of the definition given |
 /// | [`replace_view`](Self::replace_view) | `CREATE OR REPLACE VIEW` (options re-stated) | `CREATE OR REPLACE VIEW` of the previous definition |
 /// | [`replace_materialized_view`](Self::replace_materialized_view) | drop, create the new definition | drop, create the previous one |
 /// | [`refresh_materialized_view`](Self::refresh_materialized_view) | `REFRESH MATERIALIZED VIEW` | nothing (a refresh only changes data) |
@@ -64,6 +66,9 @@ pub struct Operation {
     /// The relation whose dependent views are dropped before the statements and restored
     /// after them (captured when the operation runs).
     dependents_of: Option<QualifiedName>,
+    /// The `PgView` type whose current definition the statements were rendered from, which
+    /// a `ViewMigration` refuses to run (see [`View::source_type`]).
+    source_type: Option<&'static str>,
 }
 
 /// The definitions an [`Operation`] can create and drop: [`View`] and [`MaterializedView`]
@@ -161,7 +166,8 @@ impl Operation {
             format!("create view {}", view.fullname()),
             vec![sql(&view.create())?],
             vec![sql(&view.drop())?],
-        ))
+        )
+        .of_type(view.source_type()))
     }
 
     /// `CREATE MATERIALIZED VIEW` of `view`, with its indexes and comments (one statement);
@@ -174,27 +180,38 @@ impl Operation {
             format!("create materialized view {}", view.fullname()),
             vec![sql(&view.create())?],
             vec![sql(&view.drop())?],
-        ))
+        )
+        .of_type(view.source_type()))
     }
 
-    /// Creates the view of a `#[derive(PgView)]` type (plain or materialized).
+    /// Creates the view of a `#[derive(PgView)]` type (plain or materialized), rendered now
+    /// from the type's current definition: a [`StructOperation`], which can only be written
+    /// into a migration folder ([`MigrationFolder`](crate::MigrationFolder)), never run by a
+    /// [`ViewMigration`](crate::ViewMigration) (it would follow the struct as it is when the
+    /// migration runs, not as it was when the migration was written).
     ///
     /// # Examples
     /// ```no_run
-    /// # use pgview_core::{Operation, PgView, MaterializedView, Result};
+    /// # use pgview_core::{MigrationFolder, Operation, PgView, MaterializedView, Result};
     /// # fn run<UserStats: PgView<Definition = MaterializedView>>() -> Result<()> {
-    /// let op = Operation::create::<UserStats>()?;
-    /// # let _ = op; Ok(()) }
+    /// MigrationFolder::new("create_user_stats")?
+    ///     .operation(Operation::create::<UserStats>()?)
+    ///     .write("migrations".as_ref())?;
+    /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     /// As [`PgView::definition`].
-    pub fn create<V>() -> Result<Self>
+    pub fn create<V>() -> Result<StructOperation>
     where
         V: PgView,
         V::Definition: MigrationTarget,
     {
-        V::definition()?.create_operation()
+        let source_type = std::any::type_name::<V>();
+        let operation = V::definition()?
+            .create_operation()?
+            .of_type(Some(source_type));
+        Ok(StructOperation::new(operation, source_type))
     }
 
     /// `DROP VIEW` of `view` (never `CASCADE`); down creates it again from `view`, the
@@ -216,16 +233,22 @@ impl Operation {
             .reversed_as(format!("drop materialized view {}", view.fullname())))
     }
 
-    /// Drops the view of a `#[derive(PgView)]` type; down creates it again.
+    /// Drops the view of a `#[derive(PgView)]` type; down creates it again from the type's
+    /// current definition. A [`StructOperation`], like [`create`](Self::create): written into
+    /// a migration folder, never run by a [`ViewMigration`](crate::ViewMigration).
     ///
     /// # Errors
     /// As [`PgView::definition`].
-    pub fn drop<V>() -> Result<Self>
+    pub fn drop<V>() -> Result<StructOperation>
     where
         V: PgView,
         V::Definition: MigrationTarget,
     {
-        V::definition()?.drop_operation()
+        let source_type = std::any::type_name::<V>();
+        let operation = V::definition()?
+            .drop_operation()?
+            .of_type(Some(source_type));
+        Ok(StructOperation::new(operation, source_type))
     }
 
     /// `CREATE OR REPLACE VIEW` with the new definition `view` (its options re-stated, since
@@ -253,7 +276,8 @@ impl Operation {
             format!("replace view {}", view.fullname()),
             replace_statements(previous, view)?,
             replace_statements(view, previous)?,
-        ))
+        )
+        .of_type(view.source_type().or(previous.source_type())))
     }
 
     /// Changes a materialized view, which has no `CREATE OR REPLACE`: up drops it and creates
@@ -271,7 +295,8 @@ impl Operation {
             format!("replace materialized view {}", view.fullname()),
             vec![sql(&previous.drop())?, sql(&view.create())?],
             vec![sql(&view.drop())?, sql(&previous.create())?],
-        ))
+        )
+        .of_type(view.source_type().or(previous.source_type())))
     }
 
     /// `REFRESH MATERIALIZED VIEW name`. Down does nothing: a refresh changes data only.
@@ -476,6 +501,14 @@ impl Operation {
         self.dependents_of.as_ref()
     }
 
+    /// The `PgView` type whose current definition this operation was rendered from (a
+    /// definition made by `#[derive(PgView)]`, see [`View::source_type`]): a
+    /// [`ViewMigration`](crate::ViewMigration) refuses to run it, a
+    /// [`MigrationFolder`](crate::MigrationFolder) writes it.
+    pub fn source_type(&self) -> Option<&'static str> {
+        self.source_type
+    }
+
     /// The operation that does what this one undoes and undoes what it does.
     #[must_use]
     pub fn reversed(self) -> Self {
@@ -511,7 +544,13 @@ impl Operation {
             up,
             down,
             dependents_of: None,
+            source_type: None,
         }
+    }
+
+    fn of_type(mut self, source_type: Option<&'static str>) -> Self {
+        self.source_type = source_type;
+        self
     }
 
     fn reversed_as(self, description: String) -> Self {
@@ -520,6 +559,7 @@ impl Operation {
             up: self.down,
             down: self.up,
             dependents_of: self.dependents_of,
+            source_type: self.source_type,
         }
     }
 }
@@ -648,4 +688,32 @@ fn option_statements<K: DropKind>(
         statements.push(sql(&reset)?);
     }
     Ok(statements)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_type_follows_into_every_operation_of_a_definition() {
+        let stated = View::from_sql("v", "SELECT 1 AS id").unwrap();
+        let derived = stated.clone().__of_type("app::V");
+        assert_eq!(stated, derived);
+        assert_eq!(Operation::create_view(&stated).unwrap().source_type(), None);
+        for operation in [
+            Operation::create_view(&derived).unwrap(),
+            Operation::drop_view(&derived).unwrap(),
+            Operation::replace_view(&stated, &derived).unwrap(),
+            Operation::replace_view(&derived, &stated).unwrap(),
+            Operation::create_view(&derived).unwrap().reversed(),
+            Operation::create_view(&derived).unwrap().described("x"),
+        ] {
+            assert_eq!(operation.source_type(), Some("app::V"), "{operation:?}");
+        }
+        let matview = MaterializedView::from_sql("m", "SELECT 1 AS id")
+            .unwrap()
+            .__of_type("app::M");
+        let operation = Operation::drop_materialized_view(&matview).unwrap();
+        assert_eq!(operation.source_type(), Some("app::M"));
+    }
 }

@@ -9,6 +9,7 @@ use diesel_async::AsyncConnection;
 
 use super::dependents::DependentViews;
 use super::operation::Operation;
+use super::struct_operation::RuntimeOperation;
 use super::transaction::in_transaction_async;
 use crate::error::{Error, Result};
 use crate::ident::QualifiedName;
@@ -153,16 +154,37 @@ impl ViewMigration {
     }
 
     /// Adds an operation, run after the ones added before.
+    ///
+    /// Only an [`Operation`] ([`RuntimeOperation`]): a [`StructOperation`](crate::StructOperation)
+    /// (`Operation::create::<V>()`) is refused by the compiler, since it would follow the
+    /// struct's definition of the day the migration runs; write it into a
+    /// [`MigrationFolder`](crate::MigrationFolder) instead. An [`Operation`] built from the
+    /// definition value of a `#[derive(PgView)]` type (`Operation::create_view(V::definition()?)`,
+    /// see [`Operation::source_type`]) has the same flaw but a type cannot show it: running
+    /// the migration refuses it, before anything runs ([`Error::InvalidMigration`]).
+    ///
+    /// ```compile_fail,E0277
+    /// # use pgview_core::{Operation, PgView, Result, View, ViewMigration};
+    /// # fn run<PaidOrders: PgView<Definition = View>>() -> Result<()> {
+    /// ViewMigration::new("2024-06-01-000000_paid_orders")?
+    ///     .operation(Operation::create::<PaidOrders>()?); // error: cannot run in a `ViewMigration`
+    /// # Ok(()) }
+    /// ```
     #[must_use]
-    pub fn operation(mut self, operation: Operation) -> Self {
-        self.operations.push(operation);
+    pub fn operation<O: RuntimeOperation>(mut self, operation: O) -> Self {
+        self.operations.push(operation.into_operation());
         self
     }
 
     /// Adds operations, in order.
     #[must_use]
-    pub fn operations<I: IntoIterator<Item = Operation>>(mut self, operations: I) -> Self {
-        self.operations.extend(operations);
+    pub fn operations<I>(mut self, operations: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: RuntimeOperation,
+    {
+        self.operations
+            .extend(operations.into_iter().map(RuntimeOperation::into_operation));
         self
     }
 
@@ -185,12 +207,12 @@ impl ViewMigration {
     /// The SQL that up runs, each operation preceded by a comment line naming it (what
     /// `up.sql` would hold).
     pub fn up_sql(&self) -> String {
-        self.script(Direction::Up)
+        script(&self.operations, Direction::Up)
     }
 
     /// The SQL that down runs (what `down.sql` would hold).
     pub fn down_sql(&self) -> String {
-        self.script(Direction::Down)
+        script(&self.operations, Direction::Down)
     }
 
     /// Runs the operations on `conn` in one transaction (a savepoint inside an open
@@ -232,9 +254,10 @@ impl ViewMigration {
         conn: &mut C,
         direction: Direction,
     ) -> Result<()> {
+        self.refuse_struct_operations()?;
         conn.transaction(|conn| {
             conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))?;
-            for unit in self.units(direction) {
+            for unit in units(&self.operations, direction) {
                 self.run_unit(conn, &unit)?;
             }
             Ok(())
@@ -246,10 +269,11 @@ impl ViewMigration {
         conn: &mut C,
         direction: Direction,
     ) -> Result<()> {
+        self.refuse_struct_operations()?;
         in_transaction_async(conn, async |conn: &mut C| {
             conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))
                 .await?;
-            for unit in self.units(direction) {
+            for unit in units(&self.operations, direction) {
                 self.run_unit_async(conn, &unit).await?;
             }
             Ok(())
@@ -310,61 +334,30 @@ impl ViewMigration {
         Ok(())
     }
 
-    /// The operations of one direction, in order, each with its statements.
-    fn units(&self, direction: Direction) -> Vec<Unit<'_>> {
-        let mut operations: Vec<(usize, &Operation)> = self.operations.iter().enumerate().collect();
-        if direction == Direction::Down {
-            operations.reverse();
-        }
-        operations
-            .into_iter()
-            .map(|(i, operation)| match direction {
-                Direction::Up => Unit {
-                    number: i + 1,
-                    description: operation.description().to_owned(),
-                    statements: operation.up_sql(),
-                    dependents_of: operation.dependents_of(),
-                },
-                Direction::Down => Unit {
-                    number: i + 1,
-                    description: format!("undo {}", operation.description()),
-                    statements: operation.down_sql(),
-                    dependents_of: operation.dependents_of(),
-                },
-            })
-            .collect()
-    }
-
-    fn script(&self, direction: Direction) -> String {
-        let mut script = String::new();
-        for unit in self.units(direction) {
-            if unit.statements.is_empty() {
-                continue;
-            }
-            // Names may hold line breaks: a comment stays on its line.
-            let _ = writeln!(
-                script,
-                "-- {}. {}",
-                unit.number,
-                unit.description.replace(['\n', '\r'], " ")
-            );
-            if let Some(relation) = unit.dependents_of {
-                let _ = writeln!(
-                    script,
-                    "-- (the views that depend on {} are dropped before and restored after, \
-                     as the catalog describes them when the migration runs)",
-                    relation.fullname().replace(['\n', '\r'], " ")
-                );
-            }
-            for statement in unit.statements {
-                script.push_str(&unterminated(statement));
-                script.push_str(";\n");
-            }
-        }
-        if script.is_empty() && !self.operations.is_empty() {
-            script.push_str("-- nothing to do\n");
-        }
-        script
+    /// Refuses, before anything runs, an operation rendered from a `PgView` type's current
+    /// definition (`Operation::create_view(V::definition()?)`): the migration would follow the
+    /// type, not the definition it had when the migration was written.
+    fn refuse_struct_operations(&self) -> Result<()> {
+        let found = self
+            .operations
+            .iter()
+            .enumerate()
+            .find_map(|(i, o)| o.source_type().map(|t| (i, o, t)));
+        let Some((i, operation, source_type)) = found else {
+            return Ok(());
+        };
+        Err(Error::InvalidMigration {
+            name: self.id.name.clone(),
+            reason: format!(
+                "step {} of {} ({}) was rendered from the current definition of {source_type}: \
+                 run later, it would follow that type, not the definition it had when the \
+                 migration was written; write it once as SQL with MigrationFolder and embed \
+                 the folder",
+                i + 1,
+                self.operations.len(),
+                operation.description()
+            ),
+        })
     }
 
     fn unit_error(&self, unit: &Unit<'_>, source: Error) -> Error {
@@ -383,14 +376,15 @@ impl ViewMigration {
     /// Runs one direction on the connection a migration harness gives (inside the harness's
     /// transaction).
     fn run_boxed(&self, conn: &mut dyn BoxableConnection<Pg>, direction: Direction) -> Result<()> {
+        self.refuse_struct_operations()?;
         conn.batch_execute(&lock_block(DEFAULT_LOCK_WAIT, false))?;
         if let Some(conn) = conn.downcast_mut::<PgConnection>() {
-            for unit in self.units(direction) {
+            for unit in units(&self.operations, direction) {
                 self.run_unit(conn, &unit)?;
             }
             return Ok(());
         }
-        for unit in self.units(direction) {
+        for unit in units(&self.operations, direction) {
             if unit.capture().is_some() {
                 let reason = "capturing the dependent views needs the harness to run on a \
                               diesel::PgConnection";
@@ -427,6 +421,65 @@ impl Migration<Pg> for ViewMigration {
     fn name(&self) -> &dyn MigrationName {
         &self.id
     }
+}
+
+/// The operations of one direction, in order, each with its statements.
+fn units(operations: &[Operation], direction: Direction) -> Vec<Unit<'_>> {
+    let mut operations: Vec<(usize, &Operation)> = operations.iter().enumerate().collect();
+    if direction == Direction::Down {
+        operations.reverse();
+    }
+    operations
+        .into_iter()
+        .map(|(i, operation)| match direction {
+            Direction::Up => Unit {
+                number: i + 1,
+                description: operation.description().to_owned(),
+                statements: operation.up_sql(),
+                dependents_of: operation.dependents_of(),
+            },
+            Direction::Down => Unit {
+                number: i + 1,
+                description: format!("undo {}", operation.description()),
+                statements: operation.down_sql(),
+                dependents_of: operation.dependents_of(),
+            },
+        })
+        .collect()
+}
+
+/// The SQL of one direction, each operation preceded by a comment line naming it (what
+/// `up.sql` or `down.sql` holds).
+pub(super) fn script(operations: &[Operation], direction: Direction) -> String {
+    let mut script = String::new();
+    for unit in units(operations, direction) {
+        if unit.statements.is_empty() {
+            continue;
+        }
+        // Names may hold line breaks: a comment stays on its line.
+        let _ = writeln!(
+            script,
+            "-- {}. {}",
+            unit.number,
+            unit.description.replace(['\n', '\r'], " ")
+        );
+        if let Some(relation) = unit.dependents_of {
+            let _ = writeln!(
+                script,
+                "-- (the views that depend on {} are dropped before and restored after, \
+                 as the catalog describes them when the migration runs)",
+                relation.fullname().replace(['\n', '\r'], " ")
+            );
+        }
+        for statement in unit.statements {
+            script.push_str(&unterminated(statement));
+            script.push_str(";\n");
+        }
+    }
+    if script.is_empty() && !operations.is_empty() {
+        script.push_str("-- nothing to do\n");
+    }
+    script
 }
 
 /// Reads `<version>_<name>`.

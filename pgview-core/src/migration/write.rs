@@ -1,4 +1,5 @@
-//! [`write_migration`]: a plan as a Diesel migration folder.
+//! [`write_migration`]: a plan as a Diesel migration folder; the folder writing that
+//! [`MigrationFolder`](crate::MigrationFolder) shares.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -44,41 +45,91 @@ pub(crate) fn write_migration_at(
     plan: &MigrationPlan,
     now: SystemTime,
 ) -> Result<PathBuf> {
-    let invalid = |reason: &str| Error::InvalidMigration {
-        name: name.to_owned(),
-        reason: reason.to_owned(),
-    };
+    check_folder_name(name)?;
+    if plan.is_empty() {
+        return Err(Error::InvalidMigration {
+            name: name.to_owned(),
+            reason: "the plan is empty: there is nothing to migrate".into(),
+        });
+    }
+    write_folder(
+        dir,
+        name,
+        FolderVersion::Now(now),
+        &plan.up_sql(),
+        &plan.down_sql(),
+    )
+}
+
+/// The version of a folder to write.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum FolderVersion<'a> {
+    /// This time (`YYYY-MM-DD-HHMMSS`), moved on by a second until no folder has it.
+    Now(SystemTime),
+    /// This version; refused when a folder already has it.
+    Fixed(&'a str),
+}
+
+/// Refuses a migration name other than ASCII letters, digits, `_` and `-`.
+pub(super) fn check_folder_name(name: &str) -> Result<()> {
     if name.is_empty()
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        return Err(invalid(
-            "a migration name is made of ASCII letters, digits, `_` and `-`",
-        ));
+        return Err(Error::InvalidMigration {
+            name: name.to_owned(),
+            reason: "a migration name is made of ASCII letters, digits, `_` and `-`".into(),
+        });
     }
-    if plan.is_empty() {
-        return Err(invalid("the plan is empty: there is nothing to migrate"));
-    }
+    Ok(())
+}
+
+/// Writes the new folder `dir/<version>_<name>` with `up.sql` and `down.sql`, never over an
+/// existing one; `dir` is created if needed.
+pub(super) fn write_folder(
+    dir: &Path,
+    name: &str,
+    version: FolderVersion<'_>,
+    up: &str,
+    down: &str,
+) -> Result<PathBuf> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Io { path, source }
     };
     fs::create_dir_all(dir).map_err(io(dir))?;
     let taken = existing_versions(dir).map_err(io(dir))?;
-    let mut time = now;
-    let mut version = version_of(time);
-    while taken.contains(&version) {
-        time += Duration::from_secs(1);
-        version = version_of(time);
-    }
+    let version = match version {
+        FolderVersion::Now(mut time) => {
+            let mut version = version_of(time);
+            while taken.contains(&diesel_version(&version)) {
+                time += Duration::from_secs(1);
+                version = version_of(time);
+            }
+            version
+        }
+        FolderVersion::Fixed(version) => {
+            if taken.contains(&diesel_version(version)) {
+                return Err(Error::InvalidMigration {
+                    name: format!("{version}_{name}"),
+                    reason: format!(
+                        "a migration of {} already has the version {version}; a written \
+                         migration is never overwritten",
+                        dir.display()
+                    ),
+                });
+            }
+            version.to_owned()
+        }
+    };
     let folder = dir.join(format!("{version}_{name}"));
+    // `create_dir` fails on an existing folder: nothing is ever overwritten.
     fs::create_dir(&folder).map_err(io(&folder))?;
-    let written = fs::write(folder.join("up.sql"), plan.up_sql())
+    let written = fs::write(folder.join("up.sql"), up)
         .map_err(io(&folder.join("up.sql")))
         .and_then(|()| {
-            fs::write(folder.join("down.sql"), plan.down_sql())
-                .map_err(io(&folder.join("down.sql")))
+            fs::write(folder.join("down.sql"), down).map_err(io(&folder.join("down.sql")))
         });
     if let Err(error) = written {
         let _ = fs::remove_dir_all(&folder);
@@ -87,15 +138,21 @@ pub(crate) fn write_migration_at(
     Ok(folder)
 }
 
-/// The versions (the part before the first `_`) of the folders in `dir`.
+/// The versions of the folders in `dir` as diesel reads them: the part before the first `_`,
+/// without `-`.
 fn existing_versions(dir: &Path) -> std::io::Result<Vec<String>> {
     let mut versions = Vec::new();
     for entry in fs::read_dir(dir)? {
         let name = entry?.file_name();
         let name = name.to_string_lossy();
-        versions.push(name.split('_').next().unwrap_or_default().to_owned());
+        versions.push(diesel_version(name.split('_').next().unwrap_or_default()));
     }
     Ok(versions)
+}
+
+/// A version as diesel compares it (`2024-06-01-000000` is `20240601000000`).
+fn diesel_version(version: &str) -> String {
+    version.replace('-', "")
 }
 
 /// `YYYY-MM-DD-HHMMSS` in UTC.

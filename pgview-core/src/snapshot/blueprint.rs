@@ -11,7 +11,7 @@ use crate::ddl::{
 };
 use crate::definition::option_name_parts;
 use crate::definition::{
-    checked_query, AnyView, CheckOption, ColumnComment, Common, Index, MaterializedView,
+    checked_query, AnyView, CheckOption, ColumnComment, Common, Index, MaterializedView, Origin,
     StorageParameter, View,
 };
 use crate::error::{Error, RelationKind, Result};
@@ -435,6 +435,7 @@ pub(crate) fn catalog_definition(state: &ViewState, name: QualifiedName) -> Resu
         columns,
         comment: state.comment.clone(),
         column_comments,
+        origin: Origin::default(),
     };
     if state.materialized {
         let storage = state

@@ -42,7 +42,9 @@ pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
                 if let ::core::option::Option::Some(definition) = DEFINITION.get() {
                     return ::core::result::Result::Ok(definition);
                 }
-                let definition = #source #(#options)*;
+                // Marked as this type's: a migration that runs later refuses to follow it.
+                let definition = #source #(#options)*
+                    .__of_type(::core::any::type_name::<Self>());
                 ::core::result::Result::Ok(DEFINITION.get_or_init(|| definition))
             }
         }
