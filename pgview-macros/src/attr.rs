@@ -278,7 +278,7 @@ fn parse_index(
                     .push(part(PartKey::Expression(inner.value()?.parse()?)));
             }
             "expression" => index.parts.push(parse_expression(&inner, errors)?),
-            _ if keyed => return Err(unknown_in(&item, "index", INDEX_KEYS, "a field")),
+            _ if keyed => return Err(unknown_in(&item, "index key", INDEX_KEYS, "a field")),
             _ if inner.input.peek(syn::token::Paren) => {
                 let mut column = part(PartKey::Column(item));
                 inner.parse_nested_meta(|option| part_option(&mut column, &option, errors))?;
@@ -370,7 +370,7 @@ fn set_part_option(
         "nulls_last" => part.nulls = Some(false),
         "opclass" => once(&mut part.opclass, name, needs_value(value)?, errors),
         "collate" => once(&mut part.collate, name, needs_value(value)?, errors),
-        _ => return Err(unknown_in(name, "key part", PART_KEYS, "")),
+        _ => return Err(unknown_in(name, "key part option", PART_KEYS, "")),
     }
     Ok(())
 }
@@ -401,7 +401,7 @@ fn unknown_in(key: &Ident, place: &str, valid: &[&str], also: &str) -> syn::Erro
     };
     syn::Error::new(
         key.span(),
-        format!("unknown {place} key `{key}`, expected one of {list}{also}"),
+        format!("unknown {place} `{key}`, expected one of {list}{also}"),
     )
 }
 
