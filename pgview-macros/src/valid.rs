@@ -254,7 +254,7 @@ fn index_values(model: &ViewModel<'_>, errors: &mut Errors) {
             }
         }
         if let (true, Some(using)) = (index.unique, &index.using) {
-            let method = using.value();
+            let method = using.value().to_ascii_lowercase();
             if matches!(method.as_str(), "hash" | "gist" | "gin" | "brin" | "spgist") {
                 errors.push(syn::Error::new(
                     using.span(),

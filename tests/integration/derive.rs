@@ -260,6 +260,8 @@ mod on_async_connections {
 }
 
 /// A materialized view with every kind of index the attributes can declare.
+// Clippy reads two `unique_index(…)` lists naming the same field as a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
 #[derive(PgView, Queryable, Debug, PartialEq)]
 #[pgview(
     name = "derive_rental_category",
@@ -268,10 +270,16 @@ mod on_async_connections {
            FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id"
 )]
 #[pgview(unique_index(expression = "user_id + 0", name = "rc_expr_unique"))]
-#[pgview(unique_index(user_id, include(e_mail), where = "orders > 0", name = "rc_partial"))]
+#[pgview(unique_index(name = "rc_partial", user_id, include(e_mail), where = "orders > 0"))]
 #[pgview(unique_index(user_id))]
-#[pgview(index(name = "index_users_on_lower_email", expression("lower(email)", desc, nulls_last)))]
-#[pgview(index(e_mail(opclass = "text_pattern_ops", collate = "C", desc), user_id(nulls_first)))]
+#[pgview(index(
+    name = "index_users_on_lower_email",
+    expression("lower(email)", desc, nulls_last)
+))]
+#[pgview(index(
+    e_mail(opclass = "text_pattern_ops", collate = "C", desc),
+    user_id(nulls_first)
+))]
 #[pgview(index(statuses, using = "gin"))]
 struct RentalCategory {
     user_id: i32,
@@ -335,9 +343,8 @@ fn derived_indexes_are_those_the_builder_makes_and_the_server_takes() {
     assert!(mv.indexes()[3].parts()[0].is_descending());
     assert_eq!(mv.indexes().len(), 6);
     // Diesel's primary key is the first unique index on plain columns.
-    let _: derive_rental_category::user_id = <derive_rental_category::table as Table>::primary_key(
-        &derive_rental_category::table,
-    );
+    let _: derive_rental_category::user_id =
+        <derive_rental_category::table as Table>::primary_key(&derive_rental_category::table);
     let conn = &mut conn();
     RentalCategory::create().unwrap().execute(conn).unwrap();
     assert_eq!(

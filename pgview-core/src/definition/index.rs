@@ -86,19 +86,20 @@ pub enum IndexMethod {
 }
 
 impl IndexMethod {
-    /// The method named `name`: one of the built-in ones, or another (an extension's).
+    /// The method named `name`: one of the built-in ones (in any case, as SQL folds an
+    /// unquoted `GIN`), or another (an extension's, spelled as the catalog holds it).
     ///
     /// # Errors
     /// An invalid identifier.
     pub fn parse(name: &str) -> Result<Self> {
-        Ok(match name {
+        Ok(match name.to_ascii_lowercase().as_str() {
             "btree" => Self::Btree,
             "hash" => Self::Hash,
             "gist" => Self::Gist,
             "gin" => Self::Gin,
             "brin" => Self::Brin,
             "spgist" => Self::Spgist,
-            other => Self::Other(Ident::new(other)?),
+            _ => Self::Other(Ident::new(name)?),
         })
     }
 
@@ -238,7 +239,7 @@ impl IndexPart {
         self.nulls
     }
 
-    /// The column, when the part is a plain column (without collation or operator class).
+    /// The column, when the part is a column rather than an expression.
     fn plain_column(&self) -> Option<&Ident> {
         match &self.key {
             IndexKey::Column(column) => Some(column),
@@ -421,10 +422,12 @@ impl Index {
         self.predicate.as_deref()
     }
 
-    /// Whether `REFRESH MATERIALIZED VIEW CONCURRENTLY` can use it: unique, every key part a
-    /// plain column, no `WHERE` clause.
+    /// Whether `REFRESH MATERIALIZED VIEW CONCURRENTLY` can use it, by the server's rule:
+    /// unique, `btree`, every key part a plain column, no `WHERE` clause (`INCLUDE` columns,
+    /// operator classes and collations do not matter).
     pub fn serves_concurrent_refresh(&self) -> bool {
         self.unique
+            && matches!(self.method, None | Some(IndexMethod::Btree))
             && self.predicate.is_none()
             && self.parts.iter().all(|p| p.plain_column().is_some())
     }
@@ -446,5 +449,50 @@ impl Index {
             })?);
         }
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_count_an_expression_as_expr() {
+        let view = Ident::new("m").unwrap();
+        let index = Index::on([
+            IndexPart::column("a").unwrap(),
+            IndexPart::expression("lower(b)").unwrap(),
+        ])
+        .unwrap()
+        .with_default_name(&view)
+        .unwrap();
+        assert_eq!(index.name().unwrap().as_str(), "m_a_expr_idx");
+    }
+
+    #[test]
+    fn only_a_plain_full_btree_unique_index_serves_a_concurrent_refresh() {
+        let unique = || Index::unique(["a"]).unwrap();
+        assert!(unique().serves_concurrent_refresh());
+        assert!(unique().using("btree").unwrap().serves_concurrent_refresh());
+        assert!(unique().include(["b"]).unwrap().serves_concurrent_refresh());
+        assert!(!unique().using("bloom").unwrap().serves_concurrent_refresh());
+        assert!(!unique()
+            .where_sql("a > 0")
+            .unwrap()
+            .serves_concurrent_refresh());
+        assert!(!Index::new(["a"]).unwrap().serves_concurrent_refresh());
+        let expression = Index::unique_on([IndexPart::expression("a + 0").unwrap()]).unwrap();
+        assert!(!expression.serves_concurrent_refresh());
+    }
+
+    #[test]
+    fn a_unique_index_keeps_to_methods_that_allow_it() {
+        for method in ["hash", "gist", "gin", "brin", "spgist"] {
+            let error = Index::unique(["a"]).unwrap().using(method).unwrap_err();
+            assert!(error.to_string().contains("only btree"), "{error}");
+            assert!(Index::new(["a"]).unwrap().using(method).is_ok());
+        }
+        assert!(Index::unique(["a"]).unwrap().using("bloom").is_ok());
+        assert!(Index::on([]).is_err());
     }
 }
