@@ -52,7 +52,7 @@ hidden files and subfolders are ignored).
                                   options of plain views
     unique_index(a, b), index(a, b), with_no_data, tablespace=ts, storage(fillfactor=70)
                                   options of materialized views
-  Index lists: key parts in order, then (in any order) name=, using=, include(...), where=:
+  Index lists: the key parts in order; name=, using=, include(...), where= anywhere:
     index(name=ix_recent, using=brin, created_at)
     unique_index(user_id, include(name, email), where=\"active\")
     index(name=index_users_on_lower_email, expression(\"lower(email)\"))

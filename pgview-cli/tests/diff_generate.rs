@@ -266,6 +266,9 @@ fn the_folder_format_is_in_the_help() {
         "materialized",
         "unique_index",
         "schema.name.sql",
+        "expression(\"lower(email)\")",
+        "where=",
+        "using=",
         "Exit status",
     ] {
         assert!(out.contains(expected), "{expected}\n{out}");

@@ -71,6 +71,17 @@ impl IndexSpec {
 }
 
 impl PartSpec {
+    fn new(column: Option<String>, expression: Option<String>) -> Self {
+        Self {
+            column,
+            expression,
+            desc: false,
+            nulls: None,
+            opclass: None,
+            collate: None,
+        }
+    }
+
     fn build(&self) -> pgview::Result<IndexPart> {
         let mut part = match (&self.column, &self.expression) {
             (Some(column), _) => IndexPart::column(column)?,
@@ -219,14 +230,7 @@ fn part(
     if scanner.eat('(') {
         return options_after(key, scanner, spec, column, expression);
     }
-    spec.parts.push(PartSpec {
-        column,
-        expression,
-        desc: false,
-        nulls: None,
-        opclass: None,
-        collate: None,
-    });
+    spec.parts.push(PartSpec::new(column, expression));
     Ok(())
 }
 
@@ -239,14 +243,7 @@ fn options_after(
     column: Option<String>,
     expression: Option<String>,
 ) -> Result<(), String> {
-    let mut part = PartSpec {
-        column,
-        expression,
-        desc: false,
-        nulls: None,
-        opclass: None,
-        collate: None,
-    };
+    let mut part = PartSpec::new(column, expression);
     // After `expression("…"` each option follows a `,`; after `column(` the first does not.
     let mut first = part.expression.is_none();
     loop {

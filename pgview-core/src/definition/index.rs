@@ -332,8 +332,8 @@ impl Index {
     }
 
     /// Names the index. Without a name, the materialized view names it
-    /// `<view>_<part>[_<part>…]_idx`, where an expression part is `expr` (as the server
-    /// names them).
+    /// `<view>_<part>[_<part>…]_idx`, where an expression part is `expr`
+    /// (name an expression index to keep the name you chose).
     ///
     /// # Errors
     /// An invalid identifier.
