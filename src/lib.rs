@@ -30,10 +30,10 @@ pub use pgview_core::{AsyncPool, PoolFuture, PooledConnection};
 pub use pgview_core::{
     CheckOption, ColumnComment, CommentOn, CommentTarget, Concurrent,
     ConcurrentRefreshPrecondition, CreateIndex, CreateMaterializedView, CreateView, DropKind,
-    DropMaterializedView, DropRelation, DropView, DynamicTable, Error, Ident, Index,
-    MaterializedView, MaterializedViewKind, NoData, NotConcurrent, QualifiedName,
-    RefreshMaterializedView, RefreshOption, RelationKind, RelationName, Result, StorageParameter,
-    View, ViewFilter, ViewInfo, ViewKind, WithData, MAX_IDENTIFIER_BYTES,
+    DropMaterializedView, DropRelation, DropView, DynamicTable, Error, Ident, Index, IndexKey,
+    IndexMethod, IndexPart, MaterializedView, MaterializedViewKind, NoData, NotConcurrent,
+    NullsOrder, QualifiedName, RefreshMaterializedView, RefreshOption, RelationKind, RelationName,
+    Result, StorageParameter, View, ViewFilter, ViewInfo, ViewKind, WithData, MAX_IDENTIFIER_BYTES,
 };
 pub use pgview_core::{
     Grant, Grantee, Privilege, RenameMaterializedView, RenameRelation, RenameView,

@@ -17,13 +17,21 @@
 //!   `tablespace=ts`, `storage(fillfactor=70, autovacuum_enabled=false)`. Strings are
 //!   double-quoted with `\"` and `\\` escapes; identifiers are plain words or double-quoted
 //!   (`"Order Total"`).
+//! - An index list holds its key parts in order and its clauses, in any order (see
+//!   [`index_spec`]): `index(name=ix_recent, using=brin, created_at)`,
+//!   `unique_index(user_id, include(name), where="active")`,
+//!   `index(name=index_users_on_lower_email, expression("lower(email)"))`,
+//!   `index(total(desc, nulls_last), name(opclass=text_pattern_ops, collate="C"))`. Without
+//!   `name=`, an index is named `<view>_<parts>_idx` (an expression counts as `expr`).
 
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use pgview::lexer::{skip_byte_order_mark, strip_comments};
-use pgview::{CheckOption, Index, MaterializedView, QualifiedName, View};
+use pgview::{CheckOption, MaterializedView, QualifiedName, View};
+
+mod index_spec;
 
 /// The format of the folder, shown by `pgview help diff` and `pgview help generate`.
 pub(crate) const HELP: &str = "\
@@ -44,6 +52,15 @@ hidden files and subfolders are ignored).
                                   options of plain views
     unique_index(a, b), index(a, b), with_no_data, tablespace=ts, storage(fillfactor=70)
                                   options of materialized views
+  Index lists: the key parts in order; name=, using=, include(...), where= anywhere:
+    index(name=ix_recent, using=brin, created_at)
+    unique_index(user_id, include(name, email), where=\"active\")
+    index(name=index_users_on_lower_email, expression(\"lower(email)\"))
+    index(total(desc, nulls_last), title(opclass=text_pattern_ops, collate=\"C\"))
+                                  a part's options: asc, desc, nulls_first, nulls_last,
+                                  opclass=, collate=; expression(\"...\", desc) likewise;
+                                  methods: btree (default), hash, gist, gin, brin, spgist or
+                                  an extension's; default name <view>_<parts>_idx
   Example, reporting.revenue.sql:
     -- pgview: materialized, unique_index(user_id), comment=\"revenue per user\"
     SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id";
@@ -145,7 +162,7 @@ struct Header {
     column_comments: Vec<(String, String)>,
     flags: ViewFlags,
     check_option: Option<CheckOption>,
-    indexes: Vec<(bool, Vec<String>)>,
+    indexes: Vec<index_spec::IndexSpec>,
     with_no_data: bool,
     tablespace: Option<String>,
     storage: Vec<(String, String)>,
@@ -255,13 +272,8 @@ fn build(header: &Header, name: &QualifiedName, sql: &str) -> pgview::Result<Dec
         if let Some(columns) = &header.columns {
             view = view.columns(columns)?;
         }
-        for (unique, columns) in &header.indexes {
-            let index = if *unique {
-                Index::unique(columns)?
-            } else {
-                Index::new(columns)?
-            };
-            view = view.index(index)?;
+        for index in &header.indexes {
+            view = view.index(index.build()?)?;
         }
         for (parameter, value) in &header.storage {
             view = view.storage_parameter(parameter, value)?;
@@ -393,9 +405,7 @@ fn apply(key: &str, scanner: &mut Scanner<'_>, header: &mut Header) -> Result<()
         }
         "columns" => header.columns = Some(scanner.list(key)?),
         "unique_index" | "index" => {
-            header
-                .indexes
-                .push((key == "unique_index", scanner.list(key)?));
+            header.indexes.push(index_spec::parse(key, scanner)?);
             header.materialized_only.push(if key == "index" {
                 "index"
             } else {
@@ -644,6 +654,83 @@ mod tests {
             "{}",
             m.query_sql()
         );
+    }
+
+    #[test]
+    fn index_lists_say_what_the_builder_says() {
+        use pgview::{Index, IndexPart};
+        let text = "-- pgview: materialized, unique_index(user_id, include(name, \"E mail\"), name=rc_pk)\n\
+                    -- pgview: index(name=index_users_on_lower_email, expression(\"lower(email)\"))\n\
+                    -- pgview: index(using=brin, created_at), index(name, where=\"orders > 0\", name=\"Partial\")\n\
+                    -- pgview: index(total(desc, nulls_last), title(opclass=text_pattern_ops, collate=\"C\"), expression(\"a + b\", desc, nulls_first))\n\
+                    SELECT 1";
+        let Declared::Materialized(m) = parse("rc.sql", text).unwrap() else {
+            panic!()
+        };
+        let expected = [
+            Index::unique(["user_id"])
+                .unwrap()
+                .include(["name", "E mail"])
+                .unwrap()
+                .named("rc_pk")
+                .unwrap(),
+            Index::expression("lower(email)")
+                .unwrap()
+                .named("index_users_on_lower_email")
+                .unwrap(),
+            Index::new(["created_at"])
+                .unwrap()
+                .using("brin")
+                .unwrap()
+                .named("rc_created_at_idx")
+                .unwrap(),
+            Index::new(["name"])
+                .unwrap()
+                .where_sql("orders > 0")
+                .unwrap()
+                .named("Partial")
+                .unwrap(),
+            Index::on([
+                IndexPart::column("total").unwrap().desc().nulls_last(),
+                IndexPart::column("title")
+                    .unwrap()
+                    .opclass("text_pattern_ops")
+                    .unwrap()
+                    .collate("C")
+                    .unwrap(),
+                IndexPart::expression("a + b").unwrap().desc().nulls_first(),
+            ])
+            .unwrap()
+            .named("rc_total_title_expr_idx")
+            .unwrap(),
+        ];
+        assert_eq!(m.indexes(), expected);
+    }
+
+    #[test]
+    fn index_list_errors_name_the_reason() {
+        for (header, reason) in [
+            ("index(name=a, name=b, x)", "`name` is given twice"),
+            ("index(using=gin, using=gist, x)", "`using` is given twice"),
+            ("index(name=a)", "names no column or expression"),
+            ("index(x, colour=red)", "unknown key `colour=`"),
+            ("index(x(sideways))", "unknown key part option `sideways`"),
+            ("index(expression)", "needs its SQL text"),
+            (
+                "index(expression(\"a); DROP TABLE t; --\"))",
+                "not one expression",
+            ),
+            ("index(x, where=\"a, b\")", "not one expression"),
+            ("unique_index(x, using=gin)", "btree"),
+            ("index(x", "not closed"),
+        ] {
+            let err = parse(
+                "m.sql",
+                &format!("-- pgview: materialized, {header}\nSELECT 1"),
+            )
+            .unwrap_err();
+            assert!(err.contains(reason), "{header}: {err}");
+        }
     }
 
     #[test]

@@ -266,6 +266,9 @@ fn the_folder_format_is_in_the_help() {
         "materialized",
         "unique_index",
         "schema.name.sql",
+        "expression(\"lower(email)\")",
+        "where=",
+        "using=",
         "Exit status",
     ] {
         assert!(out.contains(expected), "{expected}\n{out}");
@@ -711,4 +714,63 @@ fn a_file_is_one_query_and_its_header_is_read_whatever_precedes_it() {
     let (code, out, err) = pgview(url, &["diff", "--dir", bom_dir]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(exists(conn, "victim"));
+}
+
+/// A Pagila-like `rental_category` made by hand with named indexes (a unique one, a Rails-style
+/// expression index, a partial one, a gin one): the header naming them the same way gives no
+/// difference; a changed `where=` is a difference that `generate` fixes by re-creating that
+/// index under its declared name.
+#[test]
+fn named_expression_partial_and_method_indexes_from_the_header() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute(
+        "CREATE MATERIALIZED VIEW rental_category AS
+             SELECT u.id AS user_id, u.email, count(o.id) AS orders, array_agg(o.status) AS statuses
+             FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id;
+         CREATE UNIQUE INDEX rental_category_user_id_idx ON rental_category (user_id);
+         CREATE INDEX index_users_on_lower_email ON rental_category (lower(email));
+         CREATE INDEX rental_category_busy ON rental_category (user_id) WHERE orders > 10;
+         CREATE INDEX rental_category_statuses ON rental_category USING gin (statuses);",
+    )
+    .unwrap();
+    let views = scratch("indexes");
+    let migrations = scratch("index-migrations");
+    let header = |predicate: &str| {
+        format!(
+            "-- pgview: materialized, unique_index(user_id)\n\
+             -- pgview: index(name=index_users_on_lower_email, expression(\"lower(email)\"))\n\
+             -- pgview: index(name=rental_category_busy, user_id, where=\"{predicate}\")\n\
+             -- pgview: index(name=rental_category_statuses, using=gin, statuses)\n\
+             SELECT u.id AS user_id, u.email, count(o.id) AS orders, array_agg(o.status) AS statuses\n\
+             FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id\n"
+        )
+    };
+    write(&views, "rental_category.sql", &header("orders > 10"));
+    let dir = views.to_str().unwrap();
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 unchanged"), "{out}");
+
+    write(&views, "rental_category.sql", &header("orders > 20"));
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("indexes: ~rental_category_busy"), "{out}");
+    let (code, out, err) = generate(url, dir, &migrations, &["--name", "busier"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let folder = only_migration(&migrations);
+    let up = fs::read_to_string(folder.join("up.sql")).unwrap();
+    assert!(
+        up.contains("DROP INDEX \"public\".\"rental_category_busy\""),
+        "{up}"
+    );
+    assert!(
+        up.contains("CREATE INDEX \"rental_category_busy\" ON"),
+        "{up}"
+    );
+    assert!(!up.contains("index_users_on_lower_email"), "{up}");
+    run_sql(conn, &folder.join("up.sql"));
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
+    assert_eq!(code, 0, "{out}{err}");
 }

@@ -43,7 +43,8 @@ pub use ddl::{
     SetMaterializedViewOwner, SetOptions, SetOwner, SetViewOptions, SetViewOwner,
 };
 pub use definition::{
-    AnyView, CheckOption, ColumnComment, Index, MaterializedView, StorageParameter, View,
+    AnyView, CheckOption, ColumnComment, Index, IndexKey, IndexMethod, IndexPart, MaterializedView,
+    NullsOrder, StorageParameter, View,
 };
 pub use diff::{
     diff, diff_with, Change, DiffEntry, DiffOptions, DiffScope, DiffStatus, ViewDiff, ViewSet,

@@ -43,9 +43,61 @@ pub(crate) struct Setting<T> {
 pub(crate) struct IndexAttr {
     pub(crate) key: Ident,
     pub(crate) unique: bool,
-    pub(crate) columns: Vec<Ident>,
+    /// The key parts, in order.
+    pub(crate) parts: Vec<IndexPartAttr>,
     pub(crate) name: Option<LitStr>,
+    /// `using = "gin"`.
+    pub(crate) using: Option<LitStr>,
+    /// `include(field, …)`.
+    pub(crate) include: Option<Vec<Ident>>,
+    /// `where = "…"`.
+    pub(crate) predicate: Option<LitStr>,
 }
+
+impl IndexAttr {
+    /// The fields of its plain column parts, when every part is one (what serves as Diesel's
+    /// primary key).
+    pub(crate) fn plain_columns(&self) -> Option<Vec<Ident>> {
+        self.parts
+            .iter()
+            .map(|p| match &p.key {
+                PartKey::Column(c) => Some(c.clone()),
+                PartKey::Expression(_) => None,
+            })
+            .collect()
+    }
+}
+
+/// What one key part indexes.
+pub(crate) enum PartKey {
+    /// A field (its column).
+    Column(Ident),
+    /// `expression = "…"` or `expression("…", …)`.
+    Expression(LitStr),
+}
+
+/// One key part of an index and its options.
+pub(crate) struct IndexPartAttr {
+    pub(crate) key: PartKey,
+    pub(crate) desc: bool,
+    /// `Some(true)`: `nulls_first`; `Some(false)`: `nulls_last`.
+    pub(crate) nulls: Option<bool>,
+    pub(crate) opclass: Option<LitStr>,
+    pub(crate) collate: Option<LitStr>,
+}
+
+/// The keys of `index(...)` besides fields.
+pub(crate) const INDEX_KEYS: &[&str] = &["name", "using", "where", "include", "expression"];
+
+/// The options of a key part: `field(desc, …)`.
+pub(crate) const PART_KEYS: &[&str] = &[
+    "asc",
+    "desc",
+    "nulls_first",
+    "nulls_last",
+    "opclass",
+    "collate",
+];
 
 /// A storage parameter: its (possibly `toast::`-prefixed) name and its value as text.
 pub(crate) struct StorageAttr {
@@ -174,7 +226,7 @@ fn parse_struct_key(
         "with_data" => set(&mut out.with_data, key, meta.value()?.parse()?, errors),
         "tablespace" => set(&mut out.tablespace, key, meta.value()?.parse()?, errors),
         "storage" => set(&mut out.storage, key, parse_storage(meta)?, errors),
-        "index" | "unique_index" => out.indexes.push(parse_index(key, meta)?),
+        "index" | "unique_index" => out.indexes.push(parse_index(key, meta, errors)?),
         "crate" => {
             let path: LitStr = meta.value()?.parse()?;
             set(&mut out.krate, key, path.parse()?, errors);
@@ -194,24 +246,163 @@ fn parse_idents(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Ident>> {
     Ok(idents)
 }
 
-/// `(a, b, name = "idx")`.
-fn parse_index(key: &Ident, meta: &ParseNestedMeta<'_>) -> syn::Result<IndexAttr> {
+/// `(a, b(desc), expression = "lower(c)", name = "idx", using = "gin", include(d),
+/// where = "…")`: the key parts in order, the other keys anywhere.
+fn parse_index(
+    key: &Ident,
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<IndexAttr> {
     let mut index = IndexAttr {
         key: key.clone(),
         unique: key == "unique_index",
-        columns: Vec::new(),
+        parts: Vec::new(),
         name: None,
+        using: None,
+        include: None,
+        predicate: None,
     };
     meta.parse_nested_meta(|inner| {
-        let column = key_of(&inner)?;
-        if column == "name" && inner.input.peek(syn::Token![=]) {
-            index.name = Some(inner.value()?.parse()?);
-        } else {
-            index.columns.push(column);
+        let item = key_of(&inner)?;
+        let keyed = inner.input.peek(syn::Token![=]);
+        match item.to_string().as_str() {
+            "name" if keyed => once(&mut index.name, &item, inner.value()?.parse()?, errors),
+            "using" if keyed => once(&mut index.using, &item, inner.value()?.parse()?, errors),
+            "where" if keyed => {
+                once(&mut index.predicate, &item, inner.value()?.parse()?, errors);
+            }
+            "include" => once(&mut index.include, &item, parse_idents(&inner)?, errors),
+            "expression" if keyed => {
+                index
+                    .parts
+                    .push(part(PartKey::Expression(inner.value()?.parse()?)));
+            }
+            "expression" => index.parts.push(parse_expression(&inner, errors)?),
+            _ if keyed => return Err(unknown_in(&item, "index key", INDEX_KEYS, "a field")),
+            _ if inner.input.peek(syn::token::Paren) => {
+                let mut column = part(PartKey::Column(item));
+                inner.parse_nested_meta(|option| part_option(&mut column, &option, errors))?;
+                index.parts.push(column);
+            }
+            _ => index.parts.push(part(PartKey::Column(item))),
         }
         Ok(())
     })?;
     Ok(index)
+}
+
+fn part(key: PartKey) -> IndexPartAttr {
+    IndexPartAttr {
+        key,
+        desc: false,
+        nulls: None,
+        opclass: None,
+        collate: None,
+    }
+}
+
+/// `expression("lower(c)", desc, opclass = "…")`.
+fn parse_expression(
+    inner: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<IndexPartAttr> {
+    let content;
+    syn::parenthesized!(content in inner.input);
+    let mut expression = part(PartKey::Expression(content.parse()?));
+    while !content.is_empty() {
+        content.parse::<syn::Token![,]>()?;
+        if content.is_empty() {
+            break;
+        }
+        let option: syn::Meta = content.parse()?;
+        let span = option.span();
+        let (name, value) = match &option {
+            syn::Meta::Path(path) => (path.get_ident().cloned(), None),
+            syn::Meta::NameValue(nv) => (nv.path.get_ident().cloned(), Some(&nv.value)),
+            syn::Meta::List(_) => (None, None),
+        };
+        let name = name.ok_or_else(|| syn::Error::new(span, "expected a key part option"))?;
+        let value = match value {
+            Some(syn::Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(s), ..
+            })) => Some(s.clone()),
+            Some(other) => return Err(syn::Error::new(other.span(), "expected a string")),
+            None => None,
+        };
+        set_part_option(&mut expression, &name, value, errors)?;
+    }
+    Ok(expression)
+}
+
+/// One option of a column part: `desc`, `opclass = "…"`, …
+fn part_option(
+    part: &mut IndexPartAttr,
+    option: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let name = key_of(option)?;
+    let value = if option.input.peek(syn::Token![=]) {
+        Some(option.value()?.parse()?)
+    } else {
+        None
+    };
+    set_part_option(part, &name, value, errors)
+}
+
+fn set_part_option(
+    part: &mut IndexPartAttr,
+    name: &Ident,
+    value: Option<LitStr>,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let needs_value = |value: Option<LitStr>| {
+        value.ok_or_else(|| {
+            syn::Error::new(
+                name.span(),
+                format!("`{name}` needs a value: {name} = \"…\""),
+            )
+        })
+    };
+    match name.to_string().as_str() {
+        "asc" => part.desc = false,
+        "desc" => part.desc = true,
+        "nulls_first" => part.nulls = Some(true),
+        "nulls_last" => part.nulls = Some(false),
+        "opclass" => once(&mut part.opclass, name, needs_value(value)?, errors),
+        "collate" => once(&mut part.collate, name, needs_value(value)?, errors),
+        _ => return Err(unknown_in(name, "key part option", PART_KEYS, "")),
+    }
+    Ok(())
+}
+
+/// Stores `value` in `slot` (a key of an index list), or reports a duplicate at this use.
+fn once<T>(slot: &mut Option<T>, key: &Ident, value: T, errors: &mut Errors) {
+    if slot.is_some() {
+        errors.push(syn::Error::new(
+            key.span(),
+            format!("duplicate `{key}` in this index; give it once"),
+        ));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+/// An unknown key inside an index list or a key part's options.
+fn unknown_in(key: &Ident, place: &str, valid: &[&str], also: &str) -> syn::Error {
+    let list = valid
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let also = if also.is_empty() {
+        String::new()
+    } else {
+        format!(" or {also}")
+    };
+    syn::Error::new(
+        key.span(),
+        format!("unknown {place} `{key}`, expected one of {list}{also}"),
+    )
 }
 
 /// `(fillfactor = 70, toast::autovacuum_enabled = false)`.

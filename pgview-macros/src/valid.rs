@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, LitStr};
 
 use crate::ast::ViewModel;
-use crate::attr::{Errors, Setting};
+use crate::attr::{Errors, PartKey, Setting};
 
 /// Checks every rule, collecting all errors.
 pub(crate) fn validate(model: &ViewModel<'_>, errors: &mut Errors) {
@@ -19,6 +19,7 @@ pub(crate) fn validate(model: &ViewModel<'_>, errors: &mut Errors) {
     module_name(model, errors);
     temporary_without_schema(model, errors);
     check_option_value(model, errors);
+    index_values(model, errors);
 }
 
 fn required(model: &ViewModel<'_>, errors: &mut Errors) {
@@ -119,6 +120,21 @@ fn identifiers(model: &ViewModel<'_>, errors: &mut Errors) {
         if let Some(name) = &index.name {
             check_identifier("index name", &name.value(), name.span(), errors);
         }
+        if let Some(using) = &index.using {
+            check_identifier("index method", &using.value(), using.span(), errors);
+        }
+        for part in &index.parts {
+            for (what, value) in [
+                ("operator class", &part.opclass),
+                ("collation", &part.collate),
+            ] {
+                if let Some(value) = value {
+                    for name in value.value().split('.') {
+                        check_identifier(what, name, value.span(), errors);
+                    }
+                }
+            }
+        }
     }
     for field in &model.fields {
         let span = field
@@ -155,16 +171,21 @@ fn unknown_column(model: &ViewModel<'_>, column: &Ident, errors: &mut Errors) {
 
 fn columns_exist(model: &ViewModel<'_>, errors: &mut Errors) {
     for index in &model.attrs.indexes {
-        if index.columns.is_empty() {
+        if index.parts.is_empty() {
             errors.push(syn::Error::new(
                 index.key.span(),
                 format!(
-                    "`{}` needs at least one column: `{}(field, …)`",
-                    index.key, index.key
+                    "`{}` needs at least one column or expression: `{}(field, …)` or `{}(expression = \"…\")`",
+                    index.key, index.key, index.key
                 ),
             ));
         }
-        for column in &index.columns {
+        for part in &index.parts {
+            if let PartKey::Column(column) = &part.key {
+                unknown_column(model, column, errors);
+            }
+        }
+        for column in index.include.iter().flatten() {
             unknown_column(model, column, errors);
         }
     }
@@ -211,6 +232,35 @@ fn check_option_value(model: &ViewModel<'_>, errors: &mut Errors) {
                 check.value.span(),
                 "`check_option` is \"local\" or \"cascaded\"",
             ));
+        }
+    }
+}
+
+/// An index's values that are wrong whatever the view: an empty expression or predicate, a
+/// unique index with a built-in method that cannot be unique. (Whether the SQL text is one
+/// expression is checked by `pgview` when the definition is built.)
+fn index_values(model: &ViewModel<'_>, errors: &mut Errors) {
+    for index in &model.attrs.indexes {
+        let expressions = index.parts.iter().filter_map(|p| match &p.key {
+            PartKey::Expression(sql) => Some(sql),
+            PartKey::Column(_) => None,
+        });
+        for sql in expressions.chain(&index.predicate) {
+            if sql.value().trim().is_empty() {
+                errors.push(syn::Error::new(
+                    sql.span(),
+                    "this SQL text is empty: an index expression or `where` is one SQL expression, such as \"lower(email)\"",
+                ));
+            }
+        }
+        if let (true, Some(using)) = (index.unique, &index.using) {
+            let method = using.value().to_ascii_lowercase();
+            if matches!(method.as_str(), "hash" | "gist" | "gin" | "brin" | "spgist") {
+                errors.push(syn::Error::new(
+                    using.span(),
+                    format!("a unique index cannot use `{method}`: of the built-in methods only \"btree\" supports unique indexes"),
+                ));
+            }
         }
     }
 }

@@ -258,3 +258,100 @@ mod on_async_connections {
         UserStats::drop().unwrap().execute(conn).await.unwrap();
     }
 }
+
+/// A materialized view with every kind of index the attributes can declare.
+// Clippy reads two `unique_index(…)` lists naming the same field as a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
+#[derive(PgView, Queryable, Debug, PartialEq)]
+#[pgview(
+    name = "derive_rental_category",
+    materialized,
+    sql = "SELECT u.id AS user_id, u.email, count(o.id) AS orders, array_agg(o.status) AS statuses \
+           FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id"
+)]
+#[pgview(unique_index(expression = "user_id + 0", name = "rc_expr_unique"))]
+#[pgview(unique_index(name = "rc_partial", user_id, include(e_mail), where = "orders > 0"))]
+#[pgview(unique_index(user_id))]
+#[pgview(index(
+    name = "index_users_on_lower_email",
+    expression("lower(email)", desc, nulls_last)
+))]
+#[pgview(index(
+    e_mail(opclass = "text_pattern_ops", collate = "C", desc),
+    user_id(nulls_first)
+))]
+#[pgview(index(statuses, using = "gin"))]
+struct RentalCategory {
+    user_id: i32,
+    #[pgview(column = "email")]
+    e_mail: Option<String>,
+    orders: i64,
+    statuses: Vec<Option<String>>,
+}
+
+#[test]
+fn derived_indexes_are_those_the_builder_makes_and_the_server_takes() {
+    use pgview::{Index, IndexPart};
+    let mv: &MaterializedView = RentalCategory::definition().unwrap();
+    let expected = [
+        Index::unique_on([IndexPart::expression("user_id + 0").unwrap()])
+            .unwrap()
+            .named("rc_expr_unique")
+            .unwrap(),
+        Index::unique(["user_id"])
+            .unwrap()
+            .include(["email"])
+            .unwrap()
+            .where_sql("orders > 0")
+            .unwrap()
+            .named("rc_partial")
+            .unwrap(),
+        Index::unique(["user_id"])
+            .unwrap()
+            .named("derive_rental_category_user_id_idx")
+            .unwrap(),
+        Index::expression("lower(email)")
+            .unwrap()
+            .named("index_users_on_lower_email")
+            .unwrap(),
+        Index::on([
+            IndexPart::column("email")
+                .unwrap()
+                .opclass("text_pattern_ops")
+                .unwrap()
+                .collate("C")
+                .unwrap()
+                .desc(),
+            IndexPart::column("user_id").unwrap().nulls_first(),
+        ])
+        .unwrap()
+        .named("derive_rental_category_email_user_id_idx")
+        .unwrap(),
+        Index::new(["statuses"])
+            .unwrap()
+            .using("gin")
+            .unwrap()
+            .named("derive_rental_category_statuses_idx")
+            .unwrap(),
+    ];
+    assert_eq!(mv.indexes()[0], expected[0]);
+    assert_eq!(mv.indexes()[1], expected[1]);
+    assert_eq!(mv.indexes()[2], expected[2]);
+    assert_eq!(mv.indexes()[4], expected[4]);
+    assert_eq!(mv.indexes()[5], expected[5]);
+    // `desc, nulls_last` of the expression part.
+    assert!(mv.indexes()[3].parts()[0].is_descending());
+    assert_eq!(mv.indexes().len(), 6);
+    // Diesel's primary key is the first unique index on plain columns.
+    let _: derive_rental_category::user_id =
+        <derive_rental_category::table as Table>::primary_key(&derive_rental_category::table);
+    let conn = &mut conn();
+    RentalCategory::create().unwrap().execute(conn).unwrap();
+    assert_eq!(
+        crate::support::count(
+            conn,
+            "SELECT count(*) AS n FROM pg_index WHERE indrelid = 'derive_rental_category'::regclass"
+        ),
+        6
+    );
+}

@@ -16,6 +16,7 @@ mod literals;
 mod migrate_diff;
 mod migrate_drift;
 mod migrate_fresh;
+mod migrate_indexes;
 mod migrate_owned;
 mod migrate_random;
 mod migrate_record;

@@ -118,7 +118,7 @@ impl MaterializedView {
     }
 
     /// Declares an index, created with the materialized view. An unnamed index is named
-    /// `<view>_<columns>_idx`.
+    /// `<view>_<columns>_idx` (an expression part counts as `expr`).
     ///
     /// # Errors
     /// A default name longer than 63 bytes, or a second index of the same name.
@@ -159,9 +159,10 @@ impl MaterializedView {
     }
 
     /// Whether the definition declares what `REFRESH … CONCURRENTLY` needs: a unique index
-    /// (pgview's indexes are always on plain columns without a `WHERE` clause).
+    /// on plain columns without a `WHERE` clause ([`Index::serves_concurrent_refresh`]; a
+    /// unique expression or partial index does not do).
     pub fn can_refresh_concurrently(&self) -> bool {
-        self.indexes.iter().any(|i| i.unique)
+        self.indexes.iter().any(Index::serves_concurrent_refresh)
     }
 
     #[allow(clippy::unnecessary_wraps, clippy::unused_self)]

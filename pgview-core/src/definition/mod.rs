@@ -8,7 +8,7 @@ mod view;
 
 pub use any::AnyView;
 pub use common::ColumnComment;
-pub use index::Index;
+pub use index::{Index, IndexKey, IndexMethod, IndexPart, NullsOrder};
 pub use materialized::{MaterializedView, StorageParameter};
 pub use view::{CheckOption, View};
 

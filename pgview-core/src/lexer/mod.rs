@@ -47,6 +47,7 @@
 //! - Operators: runs of `~ ! @ # ^ & | ` ? + - * / % < > =`, cut where `--` or `/*` starts.
 //! - `;` ends a statement; any other character is a token of its own.
 
+pub(crate) mod expression;
 pub(crate) mod pieces;
 pub(crate) mod query;
 #[cfg(test)]

@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ast::ViewModel;
+use crate::attr::{IndexAttr, IndexPartAttr, PartKey};
 
 /// The `PgView` impl.
 pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
@@ -95,18 +96,7 @@ fn options(model: &ViewModel<'_>) -> Vec<TokenStream> {
         calls.push(quote!(.storage_parameter(#name, #value)?));
     }
     for index in &a.indexes {
-        let columns = index
-            .columns
-            .iter()
-            .filter_map(|c| model.field(c))
-            .map(|f| &f.column);
-        let constructor = if index.unique {
-            quote!(unique)
-        } else {
-            quote!(new)
-        };
-        let named = index.name.as_ref().map(|n| quote!(.named(#n)?));
-        calls.push(quote!(.index(#krate::Index::#constructor([#(#columns),*])? #named)?));
+        calls.push(index_call(model, index));
     }
     if let Some(comment) = &a.comment {
         let comment = &comment.value;
@@ -119,4 +109,51 @@ fn options(model: &ViewModel<'_>) -> Vec<TokenStream> {
         }
     }
     calls
+}
+
+/// `.index(Index::on([parts])? .named(…)? .using(…)? .include([…])? .where_sql(…)?)?`.
+fn index_call(model: &ViewModel<'_>, index: &IndexAttr) -> TokenStream {
+    let krate = &model.krate;
+    let parts = index.parts.iter().map(|part| index_part(model, part));
+    let constructor = if index.unique {
+        quote!(unique_on)
+    } else {
+        quote!(on)
+    };
+    let named = index.name.as_ref().map(|n| quote!(.named(#n)?));
+    let using = index.using.as_ref().map(|m| quote!(.using(#m)?));
+    let include = index.include.as_ref().map(|fields| {
+        let columns = fields
+            .iter()
+            .filter_map(|c| model.field(c))
+            .map(|f| &f.column);
+        quote!(.include([#(#columns),*])?)
+    });
+    let predicate = index.predicate.as_ref().map(|p| quote!(.where_sql(#p)?));
+    quote!(.index(#krate::Index::#constructor([#(#parts),*])? #named #using #include #predicate)?)
+}
+
+/// `IndexPart::column(…)?` or `IndexPart::expression(…)?`, with its options.
+fn index_part(model: &ViewModel<'_>, part: &IndexPartAttr) -> TokenStream {
+    let krate = &model.krate;
+    let base = match &part.key {
+        PartKey::Column(field) => {
+            // An unknown field is reported by `valid.rs`; the call is then never compiled.
+            let column = model
+                .field(field)
+                .map(|f| f.column.clone())
+                .unwrap_or_default();
+            quote!(#krate::IndexPart::column(#column)?)
+        }
+        PartKey::Expression(sql) => quote!(#krate::IndexPart::expression(#sql)?),
+    };
+    let collate = part.collate.as_ref().map(|c| quote!(.collate(#c)?));
+    let opclass = part.opclass.as_ref().map(|o| quote!(.opclass(#o)?));
+    let desc = part.desc.then(|| quote!(.desc()));
+    let nulls = match part.nulls {
+        Some(true) => Some(quote!(.nulls_first())),
+        Some(false) => Some(quote!(.nulls_last())),
+        None => None,
+    };
+    quote!(#base #collate #opclass #desc #nulls)
 }

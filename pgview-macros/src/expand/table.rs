@@ -140,8 +140,14 @@ pub(crate) fn expand_table(model: &ViewModel<'_>, module: &syn::Ident) -> TokenS
 fn primary_key(model: &ViewModel<'_>) -> TokenStream {
     let keys: Vec<syn::Ident> = if let Some(pk) = &model.attrs.primary_key {
         pk.value.clone()
-    } else if let Some(index) = model.attrs.indexes.iter().find(|i| i.unique) {
-        index.columns.clone()
+    } else if let Some(columns) = model
+        .attrs
+        .indexes
+        .iter()
+        .filter(|i| i.unique)
+        .find_map(crate::attr::IndexAttr::plain_columns)
+    {
+        columns
     } else {
         model
             .fields

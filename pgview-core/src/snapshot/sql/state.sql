@@ -122,9 +122,12 @@ CROSS JOIN LATERAL (
     -- does not start as expected).
     SELECT coalesce(array_agg(i.relname::text ORDER BY i.relname), '{}') AS index_names,
            coalesce(array_agg(ix.indisunique ORDER BY i.relname), '{}') AS index_unique,
-           -- Whether REFRESH … CONCURRENTLY can use it: unique, on plain columns, no WHERE.
+           -- Whether REFRESH … CONCURRENTLY can use it (the server's rule, as in
+           -- refresh/sql/refreshable.sql): unique, btree, on plain columns, no WHERE.
            coalesce(array_agg(ix.indisunique AND ix.indimmediate AND ix.indisvalid
                               AND ix.indpred IS NULL AND ix.indexprs IS NULL
+                              AND i.relam = (SELECT am.oid FROM pg_catalog.pg_am am
+                                             WHERE am.amname = 'btree')
                               ORDER BY i.relname), '{}') AS index_concurrent,
            coalesce(array_agg(ix.def ORDER BY i.relname),
                     '{}') AS index_definitions,
