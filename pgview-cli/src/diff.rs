@@ -79,6 +79,11 @@ impl Source {
     }
 }
 
+/// The exit status when the database matches the declared views.
+const SAME: u8 = 0;
+/// The exit status when it differs (as `diff`).
+const DIFFERENT: u8 = 1;
+
 /// Arguments of `pgview diff`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -101,5 +106,5 @@ pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
     } else {
         print!("{diff}");
     }
-    Ok(if diff.is_empty() { 0 } else { 1 })
+    Ok(if diff.is_empty() { SAME } else { DIFFERENT })
 }

@@ -23,6 +23,11 @@
 //!
 //! Implementation detail of `pgview`: use it as `pgview::cli`.
 
+#![allow(
+    clippy::needless_doctest_main,
+    reason = "the three-line binary an application writes is the example"
+)]
+
 mod connection;
 mod declared;
 mod diff;

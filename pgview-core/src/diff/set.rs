@@ -87,7 +87,7 @@ impl ViewSet {
         self.origins.push(None);
     }
 
-    /// Adds a view and says where it is declared (`"struct `app::UserStats`"`,
+    /// Adds a view and says where it is declared (``"struct `app::UserStats`"``,
     /// `"file views/active_users.sql"`), refusing a name the set already holds.
     ///
     /// [`registered`](Self::registered) and the `pgview` command line build their sets so:
