@@ -43,6 +43,12 @@ pub use pgview_core::{
 #[doc = include_str!("derive.md")]
 pub use pgview_macros::PgView;
 
+/// The `pgview` command line as a library entry (feature `cli`): an application mounts it on
+/// its derived views in a three-line binary,
+/// `fn main() { pgview::cli::main(pgview::ViewSet::registered()) }` (see the README).
+#[cfg(feature = "cli")]
+pub use pgview_cli as cli;
+
 /// pgview's SQL lexer, for the `pgview` command (its `.sql` files). Not public API.
 #[doc(hidden)]
 pub use pgview_core::lexer;

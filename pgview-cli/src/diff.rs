@@ -1,24 +1,21 @@
-//! `pgview diff`: how the database differs from a folder of view definitions.
+//! `pgview diff`: how the database differs from the declared views.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use pgview::{DiffScope, ViewDiff, ViewSet};
+use pgview_core::{DiffScope, ViewDiff};
 
 use crate::connection::connect;
-use crate::viewdir::{read_dir, Declared};
-use crate::Error;
+use crate::declared::Declarations;
+use crate::{Context, Error};
 
 /// Where the definitions are and which views of the database they are compared with (shared
 /// by `diff` and `generate`).
 #[derive(Debug, clap::Args)]
 pub(crate) struct Source {
-    /// The folder of view definitions: one `.sql` file per view (see `pgview help diff`).
-    #[arg(long, value_name = "DIR")]
-    dir: PathBuf,
+    #[command(flatten)]
+    declared: Declarations,
     #[command(flatten)]
     scope: Scope,
-    /// Leave this view (`name` or `schema.name`, repeatable) out of the comparison.
+    /// Leave this view (`name` or `schema.name`, repeatable) out of the comparison entirely,
+    /// even when it is declared: neither compared, created, changed, recorded nor dropped.
     #[arg(long, value_name = "VIEW")]
     exclude: Vec<String>,
     /// Compare every declared view through the server, even those the ownership record proves
@@ -72,21 +69,20 @@ impl Scope {
 }
 
 impl Source {
-    /// The comparison of the folder with the database at `url`.
-    pub(crate) fn diff(&self, url: Option<&str>) -> Result<ViewDiff, Error> {
-        let mut set = ViewSet::new();
-        for declared in read_dir(&self.dir)? {
-            set = match declared {
-                Declared::View(view) => set.with_view(view),
-                Declared::Materialized(view) => set.with_materialized(view),
-            };
-        }
+    /// The comparison of the declared views with the database.
+    pub(crate) fn diff(&self, context: &Context<'_>) -> Result<ViewDiff, Error> {
+        let set = self.declared.required(context, "comparing")?;
         let scope = self.scope.to_scope()?.exclude(&self.exclude)?;
-        let mut conn = connect(url)?;
-        let options = pgview::DiffOptions::new().scope(scope).full(self.full);
-        Ok(pgview::diff_with(&mut conn, &set, &options)?)
+        let mut conn = connect(context.url)?;
+        let options = pgview_core::DiffOptions::new().scope(scope).full(self.full);
+        Ok(pgview_core::diff_with(&mut conn, &set, &options)?)
     }
 }
+
+/// The exit status when the database matches the declared views.
+const SAME: u8 = 0;
+/// The exit status when it differs (as `diff`).
+const DIFFERENT: u8 = 1;
 
 /// Arguments of `pgview diff`.
 #[derive(Debug, clap::Args)]
@@ -102,17 +98,13 @@ pub(crate) struct Args {
 /// Prints the differences (in full, or one line per change with `--stat`) and the unmanaged
 /// views (`?` lines, not differences); exit status 0 when there are no differences, 1 when
 /// there are some.
-pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<ExitCode, Error> {
-    let diff = args.source.diff(url)?;
+pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
+    let diff = args.source.diff(context)?;
     // Both reports end with a newline.
     if args.stat {
         print!("{}", diff.stat());
     } else {
         print!("{diff}");
     }
-    Ok(if diff.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if diff.is_empty() { SAME } else { DIFFERENT })
 }

@@ -1,15 +1,13 @@
-//! `pgview generate`: a Diesel migration that makes the database match a folder of view
-//! definitions.
+//! `pgview generate`: a Diesel migration that makes the database match the declared views.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use pgview::{MigrationPlan, PlanOptions, ViewDiff};
+use pgview_core::{MigrationPlan, PlanOptions, ViewDiff};
 
 use crate::diff::Source;
-use crate::Error;
+use crate::{Context, Error};
 
-/// The exit status when planning refuses to drop views no file declares.
+/// The exit status when planning refuses to drop views nothing declares.
 const REFUSED: u8 = 3;
 
 /// Arguments of `pgview generate`.
@@ -24,13 +22,13 @@ pub(crate) struct Args {
     /// `<version>_<name>`, the version being the current UTC time.
     #[arg(long, default_value = "update_views")]
     name: String,
-    /// Allow the migration to drop this view that no file declares (`name` or `schema.name`,
+    /// Allow the migration to drop this view that nothing declares (`name` or `schema.name`,
     /// parts may be double-quoted; repeatable), when it reads a view the migration drops or
     /// rebuilds and cannot be rebuilt. Without it, such a view makes the command refuse
     /// (exit status 3).
     #[arg(long, value_name = "VIEW", conflicts_with = "allow_drop_any")]
     allow_drop: Vec<String>,
-    /// Allow the migration to drop any view that no file declares and that cannot be rebuilt.
+    /// Allow the migration to drop any view that nothing declares and that cannot be rebuilt.
     #[arg(long)]
     allow_drop_any: bool,
 }
@@ -51,29 +49,29 @@ impl Args {
 
 /// Writes the migration (nothing when the database already matches) and prints its folder;
 /// the views left alone (unmanaged) and the warnings go to standard error. When the migration
-/// would drop views no file declares and the flags do not allow it, prints why on standard
+/// would drop views nothing declares and the flags do not allow it, prints why on standard
 /// error, writes nothing and exits with status 3.
-pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<ExitCode, Error> {
+pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
     let options = args.options()?;
-    let diff = args.source.diff(url)?;
+    let diff = args.source.diff(context)?;
     let plan = match diff.plan_with(&options) {
         Ok(plan) => plan,
-        Err(error @ pgview::Error::UndeclaredViewsWouldBeDropped { .. }) => {
+        Err(error @ pgview_core::Error::UndeclaredViewsWouldBeDropped { .. }) => {
             eprintln!("pgview: {}", crate::one_line(&error));
             eprintln!("pgview: no migration written");
-            return Ok(ExitCode::from(REFUSED));
+            return Ok(REFUSED);
         }
         Err(error) => return Err(error.into()),
     };
     report_unmanaged(&diff, &plan);
     if plan.is_empty() {
         println!("no differences: no migration written");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(0);
     }
     for warning in &plan.warnings {
         eprintln!("pgview: warning: {}", warning.replace('\n', " "));
     }
-    let folder = pgview::write_migration(&args.migrations, &args.name, &plan)?;
+    let folder = pgview_core::write_migration(&args.migrations, &args.name, &plan)?;
     // A plan without steps only records declared views (adopts them).
     let record_only = if plan.steps.is_empty() {
         "; it records the declared views in pgview.managed_views"
@@ -86,7 +84,7 @@ pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<ExitCode, Error> {
         plan.steps.len(),
         plan.down_steps.len()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// Says on standard error what becomes of each unmanaged view: left alone, or what the plan does

@@ -9,9 +9,12 @@ use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pgview::{Refresh, RefreshEvent, RefreshPlan, RefreshPolicy, RefreshReport, RefreshStatus};
+use pgview_core::{
+    QualifiedName, Refresh, RefreshEvent, RefreshPlan, RefreshPolicy, RefreshReport, RefreshStatus,
+};
 
-use crate::Error;
+use crate::declared::Declarations;
+use crate::{Context, Error};
 
 /// The concurrency policy.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,8 +45,11 @@ impl From<Policy> for RefreshPolicy {
 pub(crate) struct Args {
     /// Materialized views to refresh (`name` or `schema.name`); a plain view with
     /// `--upstream`/`--downstream` stands for the materialized views it reads / that read it.
-    #[arg(required_unless_present = "all")]
+    /// Without names nor --all: the declared materialized views (the program's derived views,
+    /// the files of --dir).
     views: Vec<String>,
+    #[command(flatten)]
+    declared: Declarations,
     /// Refresh every materialized view of the database.
     #[arg(long, conflicts_with = "views")]
     all: bool,
@@ -95,11 +101,33 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 impl Args {
-    fn refresh(&self) -> Result<Refresh, Error> {
+    /// The views named, else the declared materialized views.
+    fn names(&self, context: &Context<'_>) -> Result<Vec<QualifiedName>, Error> {
+        if !self.views.is_empty() {
+            return Ok(self
+                .views
+                .iter()
+                .map(|name| QualifiedName::parse(name))
+                .collect::<Result<_, _>>()?);
+        }
+        if !self.declared.any(context) {
+            return Err("name the materialized views to refresh, or pass --all (or --dir)".into());
+        }
+        let names: Vec<QualifiedName> = (self.declared.set(context)?.definitions().iter())
+            .filter(|view| view.is_materialized())
+            .map(|view| view.name().clone())
+            .collect();
+        if names.is_empty() {
+            return Err("no declared view is a materialized view: nothing to refresh".into());
+        }
+        Ok(names)
+    }
+
+    fn refresh(&self, context: &Context<'_>) -> Result<Refresh, Error> {
         let mut refresh = if self.all {
             Refresh::all()
         } else {
-            Refresh::views(self.views.iter().map(String::as_str))?
+            Refresh::views(self.names(context)?)?
                 .upstream(self.upstream)
                 .downstream(self.downstream)
         };
@@ -118,9 +146,9 @@ impl Args {
 }
 
 /// Refreshes, prints the table; an error when a view failed.
-pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<(), Error> {
-    let url = url.ok_or("no database: pass --database-url or set DATABASE_URL")?;
-    let refresh = args.refresh()?;
+pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
+    let refresh = args.refresh(context)?;
+    let url = (context.url).ok_or("no database: pass --database-url or set DATABASE_URL")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -137,19 +165,19 @@ pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<(), Error> {
                 .get()
                 .await
                 .map_err(|e| format!("cannot connect to the database: {e}"))?;
-            let plan = pgview::aio::plan_refresh(&mut *conn, &refresh).await?;
+            let plan = pgview_core::aio::plan_refresh(&mut *conn, &refresh).await?;
             print!("{}", plan_table(&plan));
-            return Ok(());
+            return Ok(0);
         }
         let bar = progress_bar();
         let shown = bar.clone();
         let refresh = refresh.on_progress(move |event| show(&shown, event));
-        let report = pgview::aio::refresh_materialized_views(&pool, &refresh).await;
+        let report = pgview_core::aio::refresh_materialized_views(&pool, &refresh).await;
         bar.finish_and_clear();
         let report = report?;
         print!("{}", report_table(&report));
         report.into_result().map(drop)?;
-        Ok(())
+        Ok(0)
     })
 }
 

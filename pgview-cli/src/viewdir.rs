@@ -28,8 +28,8 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use pgview::lexer::{skip_byte_order_mark, strip_comments};
-use pgview::{CheckOption, MaterializedView, QualifiedName, View};
+use pgview_core::lexer::{skip_byte_order_mark, strip_comments};
+use pgview_core::{CheckOption, MaterializedView, QualifiedName, View};
 
 mod index_spec;
 
@@ -118,8 +118,8 @@ fn error(place: impl fmt::Display, message: impl fmt::Display) -> ViewDirError {
     }
 }
 
-/// Reads every view of `dir`, ordered by file name.
-pub(crate) fn read_dir(dir: &Path) -> Result<Vec<Declared>, ViewDirError> {
+/// Reads every view of `dir` with its file, ordered by file name.
+pub(crate) fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, Declared)>, ViewDirError> {
     let entries = fs::read_dir(dir).map_err(|e| error(dir.display(), e))?;
     let mut files: Vec<PathBuf> = Vec::new();
     for entry in entries {
@@ -149,7 +149,7 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Vec<Declared>, ViewDirError> {
         }
         views.push((path, declared));
     }
-    Ok(views.into_iter().map(|(_, view)| view).collect())
+    Ok(views)
 }
 
 /// The options of a header.
@@ -216,7 +216,7 @@ fn parse_file(path: &Path, text: &str) -> Result<Declared, ViewDirError> {
 /// would be created again by every migration (or refused by the server). `given_by` says
 /// where the name comes from.
 fn user_schema(name: &QualifiedName, given_by: &str) -> Result<(), String> {
-    let Some(schema) = name.schema().map(pgview::Ident::as_str) else {
+    let Some(schema) = name.schema().map(pgview_core::Ident::as_str) else {
         return Ok(());
     };
     let system = matches!(schema, "pg_catalog" | "information_schema")
@@ -254,8 +254,8 @@ fn name_from_path(path: &Path) -> Result<QualifiedName, String> {
 }
 
 /// The definition the header and the query describe.
-fn build(header: &Header, name: &QualifiedName, sql: &str) -> pgview::Result<Declared> {
-    let invalid = |reason: String| pgview::Error::InvalidDefinition {
+fn build(header: &Header, name: &QualifiedName, sql: &str) -> pgview_core::Result<Declared> {
+    let invalid = |reason: String| pgview_core::Error::InvalidDefinition {
         name: name.fullname(),
         reason,
     };
@@ -658,7 +658,7 @@ mod tests {
 
     #[test]
     fn index_lists_say_what_the_builder_says() {
-        use pgview::{Index, IndexPart};
+        use pgview_core::{Index, IndexPart};
         let text = "-- pgview: materialized, unique_index(user_id, include(name, \"E mail\"), name=rc_pk)\n\
                     -- pgview: index(name=index_users_on_lower_email, expression(\"lower(email)\"))\n\
                     -- pgview: index(using=brin, created_at), index(name, where=\"orders > 0\", name=\"Partial\")\n\

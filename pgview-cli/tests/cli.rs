@@ -53,6 +53,19 @@ fn errors_are_one_line_with_a_failure_code() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("DATABASE_URL"), "{err}");
 
+    // Without derived views (the `pgview` binary), diff, generate and refresh need --dir or
+    // names: a one-line error before connecting.
+    for (args, expected) in [
+        (&["diff"][..], "pass --dir DIR"),
+        (&["generate"][..], "pass --dir DIR"),
+        (&["refresh"][..], "or pass --all"),
+    ] {
+        let (ok, _, err) = pgview(None, args);
+        assert!(!ok, "{args:?}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+
     let db = pgview_testkit::fresh_database();
     let (ok, _, err) = pgview(Some(db.url()), &["graph", "--around", "no_such_view"]);
     assert!(!ok);

@@ -774,3 +774,45 @@ fn named_expression_partial_and_method_indexes_from_the_header() {
     let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// `--exclude` leaves a view out of the comparison even when a file declares it: not
+/// compared, and `generate` leaves it (and its expression index) alone.
+#[test]
+fn an_excluded_view_with_a_file_is_left_alone() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute(
+        "CREATE MATERIALIZED VIEW cli_ex AS SELECT user_id, count(*) AS n FROM orders GROUP BY user_id;
+         CREATE INDEX cli_ex_expr ON cli_ex ((n * 2));",
+    )
+    .unwrap();
+    let views = scratch("views");
+    write(
+        &views,
+        "cli_ex.sql",
+        "-- pgview: materialized, unique_index(user_id)\n\
+         SELECT user_id, count(*) AS n FROM orders GROUP BY user_id\n",
+    );
+    write(&views, "cli_kept.sql", "SELECT id FROM users\n");
+    let dir = views.to_str().unwrap();
+    let migrations = scratch("migrations");
+
+    // Compared, the file's view differs (its indexes).
+    let (code, out, _) = pgview(url, &["diff", "--dir", dir]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("public.cli_ex: changed"), "{out}");
+
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir, "--exclude", "cli_ex"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("cli_ex"), "{out}");
+    assert!(out.contains("public.cli_kept: created"), "{out}");
+    let (code, out, err) = generate(url, dir, &migrations, &["--exclude", "public.cli_ex"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let up = fs::read_to_string(only_migration(&migrations).join("up.sql")).unwrap();
+    assert!(!up.contains("cli_ex"), "{up}");
+    run_sql(conn, &only_migration(&migrations).join("up.sql"));
+    assert!(exists(conn, "cli_ex_expr"));
+    let (code, out, err) = pgview(url, &["diff", "--dir", dir, "--exclude", "cli_ex"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

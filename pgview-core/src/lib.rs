@@ -79,6 +79,8 @@ pub type DynamicTable = diesel_dynamic_schema::Table<String, String>;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::check;
+    pub use crate::diff::{definition_of, Registration};
     pub use diesel;
+    pub use inventory;
     pub use std::sync::OnceLock;
 }

@@ -230,6 +230,77 @@ fn refused_declared_views_are_reported() {
     );
 }
 
+/// Table aliases do not make a difference (the server's query trees are compared without
+/// them, as a Diesel query never has them and a hand-written view often does); a column alias
+/// that a whole-row reference shows does.
+#[test]
+fn table_aliases_are_not_a_difference() {
+    let conn = &mut conn();
+    conn.batch_execute(
+        "CREATE SCHEMA mg_alias;
+         CREATE VIEW mg_alias.joined AS SELECT u.id AS user_id, count(o.id) AS n
+           FROM users u LEFT JOIN orders AS o ON o.user_id = u.id GROUP BY u.id;
+         CREATE VIEW mg_alias.rows AS SELECT to_json(s) AS j FROM (SELECT 1 AS a) s(b);",
+    )
+    .unwrap();
+    let set = ViewSet::new()
+        .with_view(
+            View::from_sql(
+                "joined",
+                "SELECT users.id AS user_id, count(orders.id) AS n \
+                 FROM users LEFT JOIN orders ON orders.user_id = users.id GROUP BY users.id",
+            )
+            .unwrap()
+            .schema("mg_alias")
+            .unwrap(),
+        )
+        .with_view(
+            View::from_sql("rows", "SELECT to_json(s) AS j FROM (SELECT 1 AS a) s")
+                .unwrap()
+                .schema("mg_alias")
+                .unwrap(),
+        );
+    let diff = pgview::diff(conn, &set, &DiffScope::declared_only()).unwrap();
+    assert_eq!(
+        diff.get("mg_alias", "joined").unwrap().status,
+        DiffStatus::Unchanged,
+        "{diff}"
+    );
+    assert!(
+        matches!(
+            diff.get("mg_alias", "rows").unwrap().status,
+            DiffStatus::Changed(_)
+        ),
+        "{diff}"
+    );
+}
+
+/// A name declared twice is an error, naming both declarations when they are known.
+#[test]
+fn declared_twice_names_both_declarations() {
+    let conn = &mut conn();
+    let mut set = ViewSet::new();
+    set.declare(
+        View::from_sql("twice_origin", "SELECT 1 AS x").unwrap(),
+        "struct `app::A`",
+    )
+    .unwrap();
+    set.declare(
+        View::from_sql("twice_origin", "SELECT 1 AS x")
+            .unwrap()
+            .schema("public")
+            .unwrap(),
+        "file views/public.twice_origin.sql",
+    )
+    .unwrap();
+    let error = pgview::diff(conn, &set, &DiffScope::declared_only()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid definition of public.twice_origin: it is declared twice: by struct `app::A` \
+         and by file views/public.twice_origin.sql"
+    );
+}
+
 /// A name declared twice is an error, as is a temporary view.
 #[test]
 fn declared_twice_is_an_error() {

@@ -15,7 +15,7 @@
 //! A column named `name`, `using` or `where` is written as itself (only `key=` makes those
 //! keys); a column named `include` or `expression` is written quoted.
 
-use pgview::{Index, IndexPart};
+use pgview_core::{Index, IndexPart};
 
 use super::Scanner;
 
@@ -43,12 +43,12 @@ struct PartSpec {
 
 impl IndexSpec {
     /// The index it states.
-    pub(super) fn build(&self) -> pgview::Result<Index> {
+    pub(super) fn build(&self) -> pgview_core::Result<Index> {
         let parts = self
             .parts
             .iter()
             .map(PartSpec::build)
-            .collect::<pgview::Result<Vec<_>>>()?;
+            .collect::<pgview_core::Result<Vec<_>>>()?;
         let mut index = if self.unique {
             Index::unique_on(parts)?
         } else {
@@ -82,7 +82,7 @@ impl PartSpec {
         }
     }
 
-    fn build(&self) -> pgview::Result<IndexPart> {
+    fn build(&self) -> pgview_core::Result<IndexPart> {
         let mut part = match (&self.column, &self.expression) {
             (Some(column), _) => IndexPart::column(column)?,
             (None, expression) => IndexPart::expression(expression.as_deref().unwrap_or(""))?,

@@ -155,10 +155,13 @@ pub(crate) struct Comparison<'a> {
 
 impl<'a> Comparison<'a> {
     pub(crate) fn new(set: &'a ViewSet, options: &DiffOptions, env: EnvRow) -> Result<Self> {
+        // An excluded view is left out entirely, even when it is declared: not compared, not
+        // recorded, its indexes untouched (`DiffScope::exclude`).
         let declared: BTreeMap<Key, Cow<'a, AnyView>> = set
             .resolved(env.current_schema.as_deref())?
             .into_iter()
             .map(|v| (key_of(&v), v))
+            .filter(|(key, _)| !options.scope.is_excluded(&key.0, &key.1))
             .collect();
         let server_major = env.server_version_num / 10_000;
         if server_major < OLDEST_SERVER {

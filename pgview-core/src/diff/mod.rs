@@ -1,6 +1,7 @@
 //! The comparison engine: the views an application declares against a database.
 //!
 //! - [`ViewSet`] (`set.rs`): the declared views, from derived structs or built at run time.
+//! - `registry.rs`: every `#[derive(PgView)]` of a program, for [`ViewSet::registered`].
 //! - [`DiffScope`] (`scope.rs`): which other views of the database are compared.
 //! - [`diff`] (`run.rs`, and [`aio::diff`](crate::aio::diff)): runs a [`Comparison`]
 //!   (`compare.rs`): the live views are read ([`crate::snapshot`]), the declared views are
@@ -15,6 +16,7 @@ mod compare;
 mod display;
 mod normalize;
 mod options;
+mod registry;
 mod result;
 mod run;
 mod scope;
@@ -22,6 +24,8 @@ mod set;
 mod steps;
 
 pub use options::{DiffOptions, DEFAULT_BATCH_SIZE};
+#[doc(hidden)]
+pub use registry::{definition_of, Registration};
 pub(crate) use result::Target;
 pub use result::{Change, DiffEntry, DiffStatus, ViewDiff};
 pub(crate) use run::diff_async;

@@ -385,9 +385,29 @@ impl FailuresRow {
     }
 }
 
+/// The query tree of `pg_temp.pgview_fixpoint` as the server stores it (`pg_rewrite`), without
+/// what does not change what the query means: the names of table aliases (`FROM users u` and
+/// `FROM users` are one query: columns are referenced by position, not by alias) and the
+/// positions of tokens in the text; the view's own OID (its `old`/`new` entries before
+/// PostgreSQL 16) is written `self`, each text being created as a new view. Column aliases
+/// are kept (the effective column names,
+/// `eref`'s `colnames`, name the fields of a whole-row reference), and so is everything else.
+const TREE_SQL: &str = concat!(
+    "pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(",
+    "(SELECT pg_catalog.replace(r.ev_action::text, ':relid ' || r.ev_class::text || ' ', ",
+    "':relid self ') FROM pg_catalog.pg_rewrite r ",
+    "WHERE r.ev_class = 'pg_temp.pgview_fixpoint'::regclass AND r.rulename = '_RETURN'), ",
+    r"E':alias \\{ALIAS :aliasname (\\\\.|[^ \\\\])+ :colnames (<>|\\((\\\\.|[^\\\\)])*\\))\\}', ",
+    "':alias <>', 'g'), ",
+    r"E':aliasname (\\\\.|[^ \\\\])+', ':aliasname', 'g'), ",
+    r"E':(location|stmt_location|stmt_len) -?[0-9]+', '', 'g')",
+);
+
 /// The second `DO` block: for each pair `(declared, live)` of texts that differ, whether they
-/// are one definition after one more round trip each. Runs with an empty `search_path` (the
-/// texts name everything qualified).
+/// are one definition: the same text after one more round trip each, or the same query tree
+/// but for table alias names ([`TREE_SQL`]: a view written by hand with aliases and the same
+/// view from a Diesel query are one definition). Runs with an empty `search_path` (the texts
+/// name everything qualified).
 pub(crate) fn fixpoint_block(pairs: &[(&str, &str)], careful: bool) -> String {
     let mut body = String::from("DECLARE\n  a text[] := ");
     text_array(&mut body, pairs.iter().map(|p| p.0));
@@ -402,6 +422,7 @@ pub(crate) fn fixpoint_block(pairs: &[(&str, &str)], careful: bool) -> String {
             "    BEGIN
       EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || a[i];
       a2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
+      ta := {TREE};
       RAISE EXCEPTION 'pgview: undone';
     EXCEPTION WHEN OTHERS THEN NULL;
     END;
@@ -409,6 +430,7 @@ pub(crate) fn fixpoint_block(pairs: &[(&str, &str)], careful: bool) -> String {
             "    BEGIN
       EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || b[i];
       b2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
+      tb := {TREE};
       RAISE EXCEPTION 'pgview: undone';
     EXCEPTION WHEN OTHERS THEN NULL;
     END;
@@ -418,10 +440,12 @@ pub(crate) fn fixpoint_block(pairs: &[(&str, &str)], careful: bool) -> String {
         (
             "    EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || a[i];
     a2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
+    ta := {TREE};
     DROP VIEW pg_temp.pgview_fixpoint;
 ",
             "    EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || b[i];
     b2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
+    tb := {TREE};
     DROP VIEW pg_temp.pgview_fixpoint;
 ",
         )
@@ -431,16 +455,20 @@ pub(crate) fn fixpoint_block(pairs: &[(&str, &str)], careful: bool) -> String {
   same int[] := '{}';
   a2 text;
   b2 text;
+  ta text;
+  tb text;
 BEGIN
   FOR i IN 1 .. pg_catalog.cardinality(a) LOOP
     a2 := NULL;
     b2 := NULL;
+    ta := NULL;
+    tb := NULL;
 ",
     );
-    body.push_str(a2);
-    body.push_str(b2);
+    body.push_str(&a2.replace("{TREE}", TREE_SQL));
+    body.push_str(&b2.replace("{TREE}", TREE_SQL));
     body.push_str(
-        "    IF a2 = b[i] OR b2 = a[i] OR a2 = b2 THEN
+        "    IF a2 = b[i] OR b2 = a[i] OR a2 = b2 OR ta = tb THEN
       same := same || i;
     END IF;
   END LOOP;
@@ -487,6 +515,8 @@ mod tests {
             fix.contains("a text[] := ARRAY['SELECT 1']::text[]"),
             "{fix}"
         );
+        assert!(fix.contains("tb := pg_catalog.regexp_replace("), "{fix}");
+        assert!(fix.contains("OR ta = tb THEN"), "{fix}");
     }
 
     #[test]

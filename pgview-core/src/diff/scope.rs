@@ -14,7 +14,7 @@ use crate::snapshot::Key;
 /// drops it); a view outside the scope is never reported as dropped, and is only touched when
 /// it reads a view that must be rebuilt, in which case the plan rebuilds it from its catalog
 /// definition (and refuses when it cannot, see [`PlanOptions`](crate::PlanOptions)). The
-/// declared views themselves are always compared, whatever the scope. Views that belong to an
+/// declared views themselves are always compared, whatever the scope, unless excluded. Views that belong to an
 /// extension are never in scope.
 ///
 /// | scope | views compared |
@@ -32,8 +32,9 @@ use crate::snapshot::Key;
 /// next generated migration records it). The other scopes say explicitly which views the
 /// application owns.
 ///
-/// [`exclude`](Self::exclude) leaves given views out of any scope (views managed by someone
-/// else in a schema the application uses).
+/// [`exclude`](Self::exclude) leaves given views out of the comparison, declared or not (views
+/// managed by someone else in a schema the application uses, or a declared view to leave
+/// alone for now).
 ///
 /// # Examples
 /// ```
@@ -130,8 +131,9 @@ impl DiffScope {
         }
     }
 
-    /// Leaves these views (`"v"` for any schema, or `"schema.v"`) out of the scope: they are
-    /// never reported as dropped.
+    /// Leaves these views (`"v"` for any schema, or `"schema.v"`) out of the comparison
+    /// entirely: never reported as dropped, and not compared even when they are declared (the
+    /// migration neither creates, changes, records nor drops them, nor their indexes).
     ///
     /// # Errors
     /// [`Error::InvalidIdentifier`](crate::Error::InvalidIdentifier) for an invalid name.

@@ -32,6 +32,9 @@ use crate::view_trait::PgView;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ViewSet {
     views: Vec<AnyView>,
+    /// Where each view is declared (`struct app::UserStats`, `file views/a.sql`), when known:
+    /// named by the error about a name declared twice.
+    origins: Vec<Option<String>>,
     table_sql: Option<TableSql>,
 }
 
@@ -72,13 +75,58 @@ impl ViewSet {
         V: PgView,
         V::Definition: Clone + Into<AnyView>,
     {
-        self.add(V::definition()?.clone());
+        self.views.push(V::definition()?.clone().into());
+        self.origins
+            .push(Some(format!("struct `{}`", std::any::type_name::<V>())));
         Ok(self)
     }
 
     /// Adds a view of either kind.
     pub fn add(&mut self, view: impl Into<AnyView>) {
         self.views.push(view.into());
+        self.origins.push(None);
+    }
+
+    /// Adds a view and says where it is declared (``"struct `app::UserStats`"``,
+    /// `"file views/active_users.sql"`), refusing a name the set already holds.
+    ///
+    /// [`registered`](Self::registered) and the `pgview` command line build their sets so:
+    /// a name declared twice is an error naming both declarations. Names are compared as
+    /// written; a view without a schema and one naming the schema it resolves to are caught
+    /// when the set is compared (that error names both declarations too).
+    ///
+    /// # Examples
+    /// ```
+    /// use pgview_core::{View, ViewSet};
+    ///
+    /// let mut set = ViewSet::new();
+    /// set.declare(View::from_sql("active_users", "SELECT 1 AS x")?, "file views/active_users.sql")?;
+    /// let twice = set.declare(View::from_sql("active_users", "SELECT 2 AS x")?, "struct `app::Active`");
+    /// assert_eq!(
+    ///     twice.unwrap_err().to_string(),
+    ///     "invalid definition of active_users: it is declared twice: by file \
+    ///      views/active_users.sql and by struct `app::Active`",
+    /// );
+    /// # Ok::<(), pgview_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidDefinition`] when a view of the set has the same (schema and) name.
+    pub fn declare(&mut self, view: impl Into<AnyView>, origin: impl Into<String>) -> Result<()> {
+        let view = view.into();
+        let origin = origin.into();
+        if let Some(i) = self.views.iter().position(|v| v.name() == view.name()) {
+            return Err(twice(&view, self.origins[i].as_deref(), Some(&origin)));
+        }
+        self.views.push(view);
+        self.origins.push(Some(origin));
+        Ok(())
+    }
+
+    /// Where the view at `index` of [`definitions`](Self::definitions) is declared, when
+    /// known ([`with`](Self::with), [`declare`](Self::declare), [`registered`](Self::registered)).
+    pub fn origin(&self, index: usize) -> Option<&str> {
+        self.origins.get(index)?.as_deref()
     }
 
     /// Table changes that belong to the same migration as the views: `up` runs after the
@@ -155,9 +203,25 @@ impl ViewSet {
             .collect();
         names.sort();
         if let Some(pair) = names.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(invalid(&resolved[pair[1].1], "it is declared twice"));
+            let (first, second) = (pair[0].1.min(pair[1].1), pair[0].1.max(pair[1].1));
+            return Err(twice(
+                &resolved[second],
+                self.origin(first),
+                self.origin(second),
+            ));
         }
         Ok(resolved)
+    }
+}
+
+/// A name declared twice, naming both declarations when they are known.
+fn twice(view: &AnyView, first: Option<&str>, second: Option<&str>) -> Error {
+    match (first, second) {
+        (Some(first), Some(second)) => invalid(
+            view,
+            &format!("it is declared twice: by {first} and by {second}"),
+        ),
+        _ => invalid(view, "it is declared twice"),
     }
 }
 
@@ -170,8 +234,10 @@ fn invalid(view: &AnyView, reason: &str) -> Error {
 
 impl FromIterator<AnyView> for ViewSet {
     fn from_iter<I: IntoIterator<Item = AnyView>>(iter: I) -> Self {
+        let views: Vec<AnyView> = iter.into_iter().collect();
         Self {
-            views: iter.into_iter().collect(),
+            origins: vec![None; views.len()],
+            views,
             table_sql: None,
         }
     }
@@ -179,7 +245,9 @@ impl FromIterator<AnyView> for ViewSet {
 
 impl Extend<AnyView> for ViewSet {
     fn extend<I: IntoIterator<Item = AnyView>>(&mut self, iter: I) {
-        self.views.extend(iter);
+        for view in iter {
+            self.add(view);
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! Code generation: the table module, the `PgView` impl and the compile-time check of the
-//! struct against the query.
+//! Code generation: the table module, the `PgView` impl, the compile-time check of the
+//! struct against the query and the registration in the program's registry.
 
 mod check;
 mod definition;
+mod register;
 mod table;
 
 use proc_macro2::TokenStream;
@@ -23,6 +24,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let table = table::expand_table(&model, &module);
     let definition = definition::expand_definition(&model);
     let check = check::expand_check(&model);
+    let registration = register::expand_registration(&model);
     let vis = model.vis;
     let aliases = model.fields.iter().filter_map(|f| {
         let (alias, sql_type) = (&f.alias, f.sql_type.as_ref()?);
@@ -39,6 +41,7 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         const _: () = {
             #definition
             #check
+            #registration
         };
     })
 }

@@ -1,0 +1,282 @@
+//! The `views` binary (`pgview::cli::main(pgview::ViewSet::registered())` on three derived
+//! views) against a real database: what an application gets from mounting the command line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+/// Runs `views`: exit code, stdout, stderr.
+fn views(url: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_views"));
+    command.args(args).env_remove("DATABASE_URL");
+    if let Some(url) = url {
+        command.env("DATABASE_URL", url);
+    }
+    let output = command.output().expect("cannot run views");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A new empty directory in the temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "pgview-views-app-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// The only migration folder written in `migrations`.
+fn only_migration(migrations: &Path) -> PathBuf {
+    let folders: Vec<PathBuf> = fs::read_dir(migrations)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    folders.into_iter().next().unwrap()
+}
+
+/// Runs a migration file as diesel does: in one transaction.
+fn run_sql(conn: &mut PgConnection, file: &Path) {
+    let sql = fs::read_to_string(file).unwrap();
+    conn.transaction(|conn| conn.batch_execute(&sql))
+        .unwrap_or_else(|e| panic!("{}: {e}\n{sql}", file.display()));
+}
+
+/// Whether a relation exists.
+fn exists(conn: &mut PgConnection, name: &str) -> bool {
+    use diesel::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "to_regclass('{name}') IS NOT NULL"
+    )))
+    .get_result(conn)
+    .unwrap()
+}
+
+const VIEWS: [&str; 3] = ["app_user_orders", "app_order_counts", "app_busy_users"];
+
+/// `diff` shows the registered views as new (status 1), `generate` writes a Diesel migration,
+/// once applied `diff` finds nothing (status 0); `graph` draws the declared views and what
+/// they read; `refresh` without names refreshes the declared materialized view; `down.sql`
+/// removes them.
+#[test]
+fn registered_views_diff_generate_graph_refresh() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let migrations = scratch("migrations");
+
+    let (code, out, err) = views(url, &["diff"]);
+    assert_eq!(code, 1, "{out}{err}");
+    for name in VIEWS {
+        assert!(out.contains(&format!("public.{name}: created")), "{out}");
+    }
+    assert!(
+        out.contains("materialized view public.app_order_counts"),
+        "{out}"
+    );
+
+    let (code, out, err) = views(
+        url,
+        &[
+            "generate",
+            "--migrations",
+            text(&migrations),
+            "--name",
+            "app_views",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("wrote "), "{out}");
+    let folder = only_migration(&migrations);
+    assert!(text(&folder).ends_with("_app_views"), "{folder:?}");
+    run_sql(conn, &folder.join("up.sql"));
+    for name in VIEWS {
+        assert!(exists(conn, name), "{name}");
+    }
+
+    let (code, out, err) = views(url, &["diff"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 unchanged"), "{out}");
+
+    // The graph of the declared views: them and what they read, not the other views.
+    conn.batch_execute("CREATE VIEW app_not_declared AS SELECT id FROM users")
+        .unwrap();
+    let (code, dot, err) = views(url, &["graph"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dot.starts_with("digraph"), "{dot}");
+    for name in VIEWS.iter().chain(&["users", "orders"]) {
+        assert!(dot.contains(name), "{name}\n{dot}");
+    }
+    assert!(!dot.contains("app_not_declared"), "{dot}");
+    let (code, mermaid, err) = views(url, &["graph", "--database", "--format", "mermaid"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(mermaid.contains("app_not_declared"), "{mermaid}");
+
+    let (code, out, err) = views(url, &["refresh", "--no-count"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("app_order_counts"), "{out}");
+    assert!(out.contains("1 views in"), "{out}");
+
+    conn.batch_execute("DROP VIEW app_not_declared").unwrap();
+    run_sql(conn, &folder.join("down.sql"));
+    for name in VIEWS {
+        assert!(!exists(conn, name), "{name}");
+    }
+}
+
+/// A registered view and a `.sql` file of `--dir` are declared together; a name declared by
+/// both is refused, naming the struct and the file.
+#[test]
+fn registered_views_and_a_folder_together() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let dir = scratch("views");
+    fs::write(dir.join("app_extra.sql"), "SELECT id FROM users\n").unwrap();
+    let (code, out, err) = views(url, &["diff", "--dir", text(&dir)]);
+    assert_eq!(code, 1, "{out}{err}");
+    for name in VIEWS.iter().chain(&["app_extra"]) {
+        assert!(out.contains(&format!("public.{name}: created")), "{out}");
+    }
+
+    fs::write(dir.join("app_busy_users.sql"), "SELECT 1 AS user_id\n").unwrap();
+    for command in ["diff", "generate", "graph", "refresh"] {
+        let (code, _, err) = views(url, &[command, "--dir", text(&dir)]);
+        assert_eq!(code, 2, "{command}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("app_busy_users: it is declared twice: by struct `views::views::BusyUsers` and by file"),
+            "{command}: {err}"
+        );
+        assert!(err.contains("app_busy_users.sql"), "{err}");
+    }
+}
+
+/// `--exclude` leaves a registered view out of the comparison entirely: not reported, not
+/// created, and once it exists with another index, not changed (its index is kept).
+#[test]
+fn an_excluded_registered_view_is_left_alone() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let migrations = scratch("migrations");
+
+    let (code, out, err) = views(url, &["diff", "--exclude", "app_busy_users"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("app_busy_users"), "{out}");
+
+    // The excluded materialized view exists with an expression index the declaration lacks.
+    conn.batch_execute(
+        "CREATE MATERIALIZED VIEW app_order_counts AS SELECT user_id, count(*) AS orders FROM orders GROUP BY user_id;
+         CREATE INDEX app_order_counts_expr ON app_order_counts ((orders * 2));",
+    )
+    .unwrap();
+    let excluded = [
+        "--exclude",
+        "app_order_counts",
+        "--exclude",
+        "app_busy_users",
+    ];
+    let (code, out, err) = views(url, &[&["diff"], &excluded[..]].concat());
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("app_order_counts"), "{out}");
+    assert!(out.contains("public.app_user_orders: created"), "{out}");
+
+    let (code, out, err) = views(
+        url,
+        &[
+            &["generate", "--migrations", text(&migrations)],
+            &excluded[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let folder = only_migration(&migrations);
+    let up = fs::read_to_string(folder.join("up.sql")).unwrap();
+    assert!(up.contains("app_user_orders"), "{up}");
+    assert!(!up.contains("app_order_counts"), "{up}");
+    assert!(!up.contains("app_busy_users"), "{up}");
+    run_sql(conn, &folder.join("up.sql"));
+    assert!(exists(conn, "app_order_counts_expr"));
+    let (code, out, err) = views(url, &[&["diff"], &excluded[..]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Without --exclude the view is compared: its index differs.
+    let (code, out, _) = views(url, &["diff"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("public.app_order_counts: changed"), "{out}");
+}
+
+/// The derived view from a Diesel query and the same view written by hand in a `.sql` file
+/// (with table aliases) are one definition: no false difference either way, since both are
+/// compared as the server stores them.
+#[test]
+fn a_derived_view_and_its_sql_file_are_one_definition() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let by_hand = "SELECT u.id AS user_id, u.name, count(o.id) AS order_count \
+                   FROM users u LEFT JOIN orders AS o ON o.user_id = u.id \
+                   GROUP BY u.id, u.name";
+
+    // The database made from the file, compared with the derived view.
+    conn.batch_execute(&format!("CREATE VIEW app_user_orders AS {by_hand}"))
+        .unwrap();
+    let excluded = [
+        "--exclude",
+        "app_order_counts",
+        "--exclude",
+        "app_busy_users",
+    ];
+    let (code, out, err) = views(url, &[&["diff"], &excluded[..]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 unchanged"), "{out}");
+
+    // The database made from the derived view, compared with the file.
+    conn.batch_execute("DROP VIEW app_user_orders").unwrap();
+    let migrations = scratch("migrations");
+    let (code, out, err) = views(
+        url,
+        &[
+            &["generate", "--migrations", text(&migrations)],
+            &excluded[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    run_sql(conn, &only_migration(&migrations).join("up.sql"));
+    let declared = pgview::ViewSet::new()
+        .with_view(pgview::View::from_sql("app_user_orders", by_hand).unwrap());
+    let diff = pgview::diff(conn, &declared, &pgview::DiffScope::declared_only()).unwrap();
+    assert!(diff.is_empty(), "{diff}");
+}
