@@ -2,75 +2,19 @@
 //! database.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use pgview_testkit::{only_migration, run_program, run_sql_file, scratch, Scratch};
 
 /// Runs `pgview`: exit code, stdout, stderr.
 fn pgview(url: Option<&str>, args: &[&str]) -> (i32, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pgview"));
-    command.args(args).env_remove("DATABASE_URL");
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
-    }
-    let output = command.output().expect("cannot run pgview");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// A new empty directory in the temporary folder, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "pgview-cli-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+    run_program(env!("CARGO_BIN_EXE_pgview"), url, args)
 }
 
 fn write(dir: &Path, file: &str, text: &str) {
     fs::write(dir.join(file), text).unwrap();
-}
-
-/// The only migration folder written in `migrations`.
-fn only_migration(migrations: &Path) -> PathBuf {
-    let folders: Vec<PathBuf> = fs::read_dir(migrations)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(folders.len(), 1, "{folders:?}");
-    folders.into_iter().next().unwrap()
-}
-
-/// Runs a migration file as diesel does: in one transaction.
-fn run_sql(conn: &mut PgConnection, file: &Path) {
-    let sql = fs::read_to_string(file).unwrap();
-    conn.transaction(|conn| conn.batch_execute(&sql))
-        .unwrap_or_else(|e| panic!("{}: {e}\n{sql}", file.display()));
 }
 
 #[test]
@@ -123,7 +67,7 @@ fn diff_then_generate_then_no_difference() {
         folder.to_str().unwrap().ends_with("_add_cli_views"),
         "{folder:?}"
     );
-    run_sql(conn, &folder.join("up.sql"));
+    run_sql_file(conn, &folder.join("up.sql"));
 
     let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
     assert_eq!(code, 0, "{out}{err}");
@@ -152,7 +96,7 @@ fn diff_then_generate_then_no_difference() {
     let (code, out, _) = pgview(url, &["diff", "--dir", dir]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("~ view public.cli_active"), "{out}");
-    run_sql(conn, &folder.join("down.sql"));
+    run_sql_file(conn, &folder.join("down.sql"));
     let (code, out, _) = pgview(url, &["diff", "--dir", dir, "--declared-only"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("created"), "{out}");
@@ -339,7 +283,7 @@ fn owned_base_read_by_hand(url: Option<&str>, conn: &mut PgConnection) -> Scratc
     let first = scratch("owned-first");
     let (code, out, err) = generate(url, views.to_str().unwrap(), &first, &[]);
     assert_eq!(code, 0, "{out}{err}");
-    run_sql(conn, &only_migration(&first).join("up.sql"));
+    run_sql_file(conn, &only_migration(&first).join("up.sql"));
     assert_eq!(recorded(conn), "cli own.base 'x',cli own.keep");
     conn.batch_execute(&format!(
         "CREATE VIEW {READER} AS SELECT id FROM \"cli own\".\"base 'x'\""
@@ -413,7 +357,7 @@ fn generate_refuses_to_drop_a_hand_made_reader_unless_allowed() {
         "{err}"
     );
     let folder = only_migration(&second);
-    run_sql(conn, &folder.join("up.sql"));
+    run_sql_file(conn, &folder.join("up.sql"));
     assert!(!exists(conn, READER));
     assert!(!exists(conn, "\"cli own\".\"base 'x'\""));
     assert!(exists(conn, "\"cli own\".keep"));
@@ -421,7 +365,7 @@ fn generate_refuses_to_drop_a_hand_made_reader_unless_allowed() {
     let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
     assert_eq!(code, 0, "{out}{err}");
 
-    run_sql(conn, &folder.join("down.sql"));
+    run_sql_file(conn, &folder.join("down.sql"));
     assert!(exists(conn, READER));
     assert_eq!(recorded(conn), "cli own.base 'x',cli own.keep");
 }
@@ -474,7 +418,7 @@ fn an_unmanaged_view_is_reported_and_left_alone() {
     let folder = only_migration(&migrations);
     let up = fs::read_to_string(folder.join("up.sql")).unwrap();
     assert!(!up.contains("theirs"), "{up}");
-    run_sql(conn, &folder.join("up.sql"));
+    run_sql_file(conn, &folder.join("up.sql"));
     assert!(exists(conn, "cli_um.theirs"));
     assert_eq!(recorded(conn), "cli_um.mine");
 
@@ -525,7 +469,7 @@ fn an_unmanaged_view_is_reported_and_left_alone() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("(0 step(s) up, 0 down; it records"), "{out}");
     assert!(!err.contains("left alone"), "{err}");
-    run_sql(conn, &only_migration(&adopt).join("up.sql"));
+    run_sql_file(conn, &only_migration(&adopt).join("up.sql"));
     assert_eq!(recorded(conn), "cli_um.mine,cli_um.theirs");
     fs::remove_file(views.join("cli_um.theirs.sql")).unwrap();
     let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
@@ -590,7 +534,7 @@ fn the_view_flag_puts_exactly_those_views_in_scope() {
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
-    run_sql(conn, &only_migration(&migrations).join("up.sql"));
+    run_sql_file(conn, &only_migration(&migrations).join("up.sql"));
     assert!(!exists(conn, "cli_vw.x"));
     assert!(exists(conn, "cli_vw.\"y 'two'\""));
     assert!(exists(conn, "cli_vw.z"));
@@ -698,7 +642,7 @@ fn a_file_is_one_query_and_its_header_is_read_whatever_precedes_it() {
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
-    run_sql(conn, &only_migration(&migrations).join("up.sql"));
+    run_sql_file(conn, &only_migration(&migrations).join("up.sql"));
     let columns: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
         "(SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.cli_bom'::regclass AND attnum > 0)",
     ))
@@ -770,7 +714,7 @@ fn named_expression_partial_and_method_indexes_from_the_header() {
         "{up}"
     );
     assert!(!up.contains("index_users_on_lower_email"), "{up}");
-    run_sql(conn, &folder.join("up.sql"));
+    run_sql_file(conn, &folder.join("up.sql"));
     let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
     assert_eq!(code, 0, "{out}{err}");
 }
@@ -811,7 +755,7 @@ fn an_excluded_view_with_a_file_is_left_alone() {
     assert_eq!(code, 0, "{out}{err}");
     let up = fs::read_to_string(only_migration(&migrations).join("up.sql")).unwrap();
     assert!(!up.contains("cli_ex"), "{up}");
-    run_sql(conn, &only_migration(&migrations).join("up.sql"));
+    run_sql_file(conn, &only_migration(&migrations).join("up.sql"));
     assert!(exists(conn, "cli_ex_expr"));
     let (code, out, err) = pgview(url, &["diff", "--dir", dir, "--exclude", "cli_ex"]);
     assert_eq!(code, 0, "{out}{err}");

@@ -2,75 +2,19 @@
 //! views) against a real database: what an application gets from mounting the command line.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use pgview_testkit::{only_migration, run_program, run_sql_file, scratch};
 
 /// Runs `views`: exit code, stdout, stderr.
 fn views(url: Option<&str>, args: &[&str]) -> (i32, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_views"));
-    command.args(args).env_remove("DATABASE_URL");
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
-    }
-    let output = command.output().expect("cannot run views");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// A new empty directory in the temporary folder, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "pgview-views-app-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+    run_program(env!("CARGO_BIN_EXE_views"), url, args)
 }
 
 fn text(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-/// The only migration folder written in `migrations`.
-fn only_migration(migrations: &Path) -> PathBuf {
-    let folders: Vec<PathBuf> = fs::read_dir(migrations)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(folders.len(), 1, "{folders:?}");
-    folders.into_iter().next().unwrap()
-}
-
-/// Runs a migration file as diesel does: in one transaction.
-fn run_sql(conn: &mut PgConnection, file: &Path) {
-    let sql = fs::read_to_string(file).unwrap();
-    conn.transaction(|conn| conn.batch_execute(&sql))
-        .unwrap_or_else(|e| panic!("{}: {e}\n{sql}", file.display()));
 }
 
 /// Whether a relation exists.
@@ -120,7 +64,7 @@ fn registered_views_diff_generate_graph_refresh() {
     assert!(out.starts_with("wrote "), "{out}");
     let folder = only_migration(&migrations);
     assert!(text(&folder).ends_with("_app_views"), "{folder:?}");
-    run_sql(conn, &folder.join("up.sql"));
+    run_sql_file(conn, &folder.join("up.sql"));
     for name in VIEWS {
         assert!(exists(conn, name), "{name}");
     }
@@ -149,7 +93,7 @@ fn registered_views_diff_generate_graph_refresh() {
     assert!(out.contains("1 views in"), "{out}");
 
     conn.batch_execute("DROP VIEW app_not_declared").unwrap();
-    run_sql(conn, &folder.join("down.sql"));
+    run_sql_file(conn, &folder.join("down.sql"));
     for name in VIEWS {
         assert!(!exists(conn, name), "{name}");
     }
@@ -226,7 +170,7 @@ fn an_excluded_registered_view_is_left_alone() {
     assert!(up.contains("app_user_orders"), "{up}");
     assert!(!up.contains("app_order_counts"), "{up}");
     assert!(!up.contains("app_busy_users"), "{up}");
-    run_sql(conn, &folder.join("up.sql"));
+    run_sql_file(conn, &folder.join("up.sql"));
     assert!(exists(conn, "app_order_counts_expr"));
     let (code, out, err) = views(url, &[&["diff"], &excluded[..]].concat());
     assert_eq!(code, 0, "{out}{err}");
@@ -274,7 +218,7 @@ fn a_derived_view_and_its_sql_file_are_one_definition() {
         .concat(),
     );
     assert_eq!(code, 0, "{out}{err}");
-    run_sql(conn, &only_migration(&migrations).join("up.sql"));
+    run_sql_file(conn, &only_migration(&migrations).join("up.sql"));
     let declared = pgview::ViewSet::new()
         .with_view(pgview::View::from_sql("app_user_orders", by_hand).unwrap());
     let diff = pgview::diff(conn, &declared, &pgview::DiffScope::declared_only()).unwrap();
