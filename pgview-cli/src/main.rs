@@ -9,6 +9,7 @@ mod connection;
 mod diff;
 mod generate;
 mod graph;
+mod print_schema;
 mod refresh;
 mod viewdir;
 
@@ -42,6 +43,8 @@ enum Command {
     /// Refresh materialized views in dependency order, in parallel (progress bar, then a table
     /// of durations; non-zero exit when a view failed).
     Refresh(refresh::Args),
+    /// Print Rust for the views of the database: one `#[derive(PgView)]` struct per view.
+    PrintSchema(print_schema::Args),
 }
 
 /// Which views `diff` and `generate` compare, shown by their help.
@@ -85,6 +88,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Diff(args) => return diff::run(url, &args),
         Command::Generate(args) => return generate::run(url, &args),
         Command::Refresh(args) => refresh::run(url, &args),
+        Command::PrintSchema(args) => print_schema::run(url, &args),
     }?;
     Ok(ExitCode::SUCCESS)
 }
