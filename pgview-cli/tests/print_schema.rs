@@ -1,6 +1,7 @@
 //! `pgview print-schema` on a varied schema: the output compiles, its structs declare views
 //! that `pgview::diff` finds identical to the database, and each struct passes `verify`.
 
+use std::fmt::Write as _;
 use std::process::Command;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -78,14 +79,12 @@ fn printed_structs_compile_match_the_database_and_verify() {
     // passes `verify`.
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("print_schema");
     std::fs::create_dir_all(&dir).unwrap();
-    let with: String = names
-        .iter()
-        .map(|n| format!(".with::<{n}>().unwrap()"))
-        .collect();
-    let verify: String = names
-        .iter()
-        .map(|n| format!("    {n}::verify(conn).unwrap();\n"))
-        .collect();
+    let mut with = String::new();
+    let mut verify = String::new();
+    for n in &names {
+        let _ = write!(with, ".with::<{n}>().unwrap()");
+        let _ = writeln!(verify, "    {n}::verify(conn).unwrap();");
+    }
     let program = format!(
         "{out}\nfn main() {{\n    use diesel::Connection;\n    \
          let url = std::env::var(\"PGVIEW_PRINTED_URL\").unwrap();\n    \

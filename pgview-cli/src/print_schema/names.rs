@@ -27,15 +27,15 @@ impl Scope {
     }
 
     /// `base`, or `base_2`, `base_3`… when taken (raw identifiers compared without `r#`).
-    fn unique(&mut self, base: String) -> String {
-        let bare = |s: &str| s.trim_start_matches("r#").to_owned();
-        let mut candidate = base.clone();
+    fn unique(&mut self, base: &str) -> String {
+        let plain = |s: &str| s.trim_start_matches("r#").to_owned();
+        let mut candidate = base.to_owned();
         let mut n = 2;
-        while self.0.contains(&bare(&candidate)) {
-            candidate = format!("{}_{n}", bare(&base));
+        while self.0.contains(&plain(&candidate)) {
+            candidate = format!("{}_{n}", plain(base));
             n += 1;
         }
-        self.0.insert(bare(&candidate));
+        self.0.insert(plain(&candidate));
         candidate
     }
 
@@ -66,7 +66,7 @@ impl Scope {
                 joined
             }
         };
-        self.unique(base)
+        self.unique(&base)
     }
 
     /// An `UpperCamelCase` identifier for `sql`.
@@ -86,7 +86,7 @@ impl Scope {
         if KEYWORDS.contains(&camel.as_str()) {
             camel.push('_');
         }
-        self.unique(camel)
+        self.unique(&camel)
     }
 }
 
