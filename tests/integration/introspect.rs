@@ -64,6 +64,10 @@ fn nullability_is_proven_exactly() {
             "nums",
         ]
     );
+    assert_eq!(
+        proven(conn, "more_exprs"),
+        ["has_pets", "g", "b", "rn", "r", "id_text"]
+    );
     // A view over views: traced through both.
     assert_eq!(proven(conn, "Type"), ["id", "pet", "pet_or_none"]);
     // UNION ALL: proven in every branch.
@@ -128,6 +132,7 @@ fn columns_have_their_types() {
             "exprs",
             "from_matview",
             "full_join",
+            "more_exprs",
             "owners \"and\" pets",
             "pet_counts",
             "right_join",

@@ -139,10 +139,12 @@ impl Relations {
             })
         };
         let arg = |name: &str| expr.node(name).is_some_and(|a| self.expr(scope, a, depth));
+        // PostgreSQL 13-15 label some nodes apart (`COALESCE`, `MINMAX`, `ARRAY`, `CASE`);
+        // 16 and later use the node type's name.
         match expr.name.as_str() {
             "VAR" => self.var(scope, expr, depth),
             "CONST" => expr.atom("constisnull") == Some("false"),
-            "COALESCEEXPR" | "MINMAXEXPR" => any("args"),
+            "COALESCEEXPR" | "COALESCE" | "MINMAXEXPR" | "MINMAX" => any("args"),
             "RELABELTYPE" => arg("arg"),
             "COERCEVIAIO" => {
                 expr.int("resulttype").is_some_and(|t| t < FIRST_USER_OID) && arg("arg")
@@ -159,11 +161,11 @@ impl Relations {
             "WINDOWFUNC" => expr
                 .int("winfnoid")
                 .is_some_and(|f| NON_NULL_WINDOW_FUNCTIONS.contains(&f)),
-            "NULLTEST" | "BOOLEANTEST" | "ARRAYEXPR" => true,
+            "NULLTEST" | "BOOLEANTEST" | "ARRAYEXPR" | "ARRAY" => true,
             // EXISTS (…).
             "SUBLINK" => expr.int("subLinkType") == Some(0),
             "BOOLEXPR" => all("args"),
-            "CASEEXPR" => {
+            "CASEEXPR" | "CASE" => {
                 let whens = expr.list("args").unwrap_or_default();
                 !whens.is_empty()
                     && whens.iter().all(|when| {
