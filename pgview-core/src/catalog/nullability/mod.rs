@@ -282,3 +282,54 @@ fn nullable_side(node: &Node, nulled: bool, nullable: &mut HashSet<i64>) -> Opti
     }
     Some(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A view over tables 100 and 101 (both with column 1 `NOT NULL`), joined by `jointree`.
+    fn view(jointree: &str) -> Relations {
+        let rule = format!(
+            "({{QUERY :setOperations <> :groupingSets <> \
+             :rtable ({{RANGETBLENTRY :rtekind 0 :relid 100}} {{RANGETBLENTRY :rtekind 0 :relid 101}}) \
+             :jointree {jointree} :targetList (\
+             {{TARGETENTRY :expr {{VAR :varno 1 :varattno 1 :varlevelsup 0}} :resno 1 :resjunk false}} \
+             {{TARGETENTRY :expr {{VAR :varno 2 :varattno 1 :varlevelsup 0}} :resno 2 :resjunk false}} \
+             {{TARGETENTRY :expr {{VAR :varno 1 :varattno 1 :varlevelsup 0 :varnullingrels (b 3)}} :resno 3 :resjunk false}} \
+             {{TARGETENTRY :expr {{NEWNODE :args <>}} :resno 4 :resjunk false}} \
+             {{TARGETENTRY :expr {{VAR :varno 1 :varattno 2 :varlevelsup 0}} :resno 5 :resjunk false}})}})"
+        );
+        let mut relations = Relations::default();
+        relations.add_table(100, [1]);
+        relations.add_table(101, [1]);
+        relations.add_view(1, &rule);
+        relations
+    }
+
+    #[test]
+    fn outer_joins_nulling_rels_and_unknown_nodes_are_nullable() {
+        let left = "{FROMEXPR :fromlist ({JOINEXPR :jointype 1 :larg {RANGETBLREF :rtindex 1} \
+                    :rarg {RANGETBLREF :rtindex 2} :rtindex 3}) :quals <>}";
+        assert_eq!(
+            view(left).view_columns(1, 5),
+            [true, false, false, false, false]
+        );
+        let right = left.replace(":jointype 1", ":jointype 3");
+        assert_eq!(
+            view(&right).view_columns(1, 5),
+            [false, true, false, false, false]
+        );
+        let inner = left.replace(":jointype 1", ":jointype 0");
+        assert_eq!(
+            view(&inner).view_columns(1, 5),
+            [true, true, false, false, false]
+        );
+        // A join tree of an unknown form: nothing is proven.
+        assert_eq!(view("{NEWJOIN}").view_columns(1, 5), [false; 5]);
+        // An unreadable rule, an unknown view: nothing is proven.
+        let mut relations = Relations::default();
+        relations.add_view(1, "({QUERY :targetList (");
+        assert_eq!(relations.view_columns(1, 2), [false, false]);
+        assert_eq!(relations.view_columns(2, 1), [false]);
+    }
+}
