@@ -9,6 +9,10 @@ pub use pgview_core::{
     DEFAULT_BATCH_SIZE, DEFAULT_LOCK_WAIT, LOCK_KEY, RECORD_SCHEMA, RECORD_TABLE,
 };
 pub use pgview_core::{
+    get_all_view_columns, get_view_columns, ColumnInfo, ColumnMismatch, FieldColumn, TypeName,
+    ViewColumns,
+};
+pub use pgview_core::{
     get_all_views, get_dependency_graph, get_dependency_order, get_reverse_dependencies, get_view,
     get_view_definition, get_view_dependencies, get_view_dependencies_transitive, DependencyGraph,
     DependencyOrder, GraphScope, Relation, ReverseDependency, ViewColumn, ViewDependency,

@@ -33,6 +33,7 @@ mod declared;
 mod diff;
 mod generate;
 mod graph;
+mod print_schema;
 mod refresh;
 mod viewdir;
 
@@ -69,6 +70,8 @@ enum Command {
     /// Refresh materialized views in dependency order, in parallel (progress bar, then a table
     /// of durations; non-zero exit when a view failed).
     Refresh(refresh::Args),
+    /// Print Rust for the views of the database: one `#[derive(PgView)]` struct per view.
+    PrintSchema(print_schema::Args),
 }
 
 impl Command {
@@ -79,6 +82,7 @@ impl Command {
             Self::Diff(args) => diff::run(context, args),
             Self::Generate(args) => generate::run(context, args),
             Self::Refresh(args) => refresh::run(context, args),
+            Self::PrintSchema(args) => print_schema::run(context.url, args).map(|()| 0),
         }
     }
 }

@@ -13,6 +13,7 @@
 use diesel::pg::Pg;
 use diesel_async::{AsyncConnection, AsyncConnectionCore};
 
+use crate::catalog::{all_columns_plan, view_columns_plan, ViewColumns};
 use crate::catalog::{
     all_views_plan, definition_plan, dependencies_plan, graph_plan, order_plan, reverse_plan,
     view_plan,
@@ -66,6 +67,41 @@ where
     N: RelationName + ?Sized,
 {
     definition_plan(name)?.run_async(conn).await
+}
+
+/// Async [`get_view_columns`](crate::get_view_columns).
+///
+/// # Errors
+/// As the sync form.
+pub async fn get_view_columns<C, N>(conn: &mut C, name: &N) -> Result<ViewColumns>
+where
+    C: AsyncConnectionCore<Backend = Pg>,
+    N: RelationName + ?Sized,
+{
+    view_columns_plan(name)?.run_async(conn).await
+}
+
+/// Async [`get_all_view_columns`](crate::get_all_view_columns).
+///
+/// # Errors
+/// As the sync form.
+pub async fn get_all_view_columns<C>(conn: &mut C, filter: &ViewFilter) -> Result<Vec<ViewColumns>>
+where
+    C: AsyncConnectionCore<Backend = Pg>,
+{
+    all_columns_plan(filter).run_async(conn).await
+}
+
+/// Async [`PgView::verify`](crate::PgView::verify): `pgview::aio::verify::<UserStats, _>(conn)`.
+///
+/// # Errors
+/// As the sync form.
+pub async fn verify<V, C>(conn: &mut C) -> Result<()>
+where
+    V: crate::PgView,
+    C: AsyncConnectionCore<Backend = Pg>,
+{
+    crate::verify::verify_plan::<V>()?.run_async(conn).await
 }
 
 /// Async [`get_view_dependencies`](crate::get_view_dependencies).

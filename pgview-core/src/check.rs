@@ -41,6 +41,20 @@ pub trait SameSqlType<Declared> {}
 
 impl<T> SameSqlType<T> for T {}
 
+/// Whether a Diesel SQL type is `Nullable<…>`, from its `SqlType::IsNull`.
+pub trait Nullability {
+    /// `true` for `is_nullable::IsNullable`.
+    const NULLABLE: bool;
+}
+
+impl Nullability for diesel::sql_types::is_nullable::IsNullable {
+    const NULLABLE: bool = true;
+}
+
+impl Nullability for diesel::sql_types::is_nullable::NotNull {
+    const NULLABLE: bool = false;
+}
+
 /// The SQL type of a query value, from the value.
 pub fn query_sql_type<Q: Query>(_query: &Q) -> PhantomData<Q::SqlType> {
     PhantomData

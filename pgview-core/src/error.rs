@@ -267,6 +267,17 @@ pub enum Error {
         name: String,
     },
 
+    /// A struct that does not match its view in the database
+    /// ([`PgView::verify`](crate::PgView::verify)): every difference at once (missing and extra
+    /// columns, wrong SQL types, non-`Option` fields over columns not proven `NOT NULL`).
+    #[error("{view} does not match its struct: {}", mismatches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    ViewMismatch {
+        /// The view's fullname.
+        view: String,
+        /// Each difference.
+        mismatches: Vec<crate::verify::ColumnMismatch>,
+    },
+
     /// An unqualified name that exists in several schemas.
     #[error("{name} is ambiguous: it exists as {}", candidates.join(", "))]
     Ambiguous {

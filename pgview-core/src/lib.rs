@@ -24,8 +24,10 @@ mod savepoint;
 mod server_error;
 mod snapshot;
 mod sql_text;
+mod verify;
 mod view_trait;
 
+pub use catalog::{get_all_view_columns, get_view_columns, ColumnInfo, TypeName, ViewColumns};
 pub use catalog::{
     get_all_views, get_dependency_graph, get_dependency_order, get_reverse_dependencies, get_view,
     get_view_definition, get_view_dependencies, get_view_dependencies_transitive, DependencyGraph,
@@ -69,6 +71,7 @@ pub use refresh::{
     AUTO_REFRESH_SCHEMA,
 };
 pub use snapshot::Source;
+pub use verify::{ColumnMismatch, FieldColumn};
 pub use view_trait::{Definition, PgView, Refreshable};
 
 /// The table type `as_table()` returns: a `diesel_dynamic_schema` table whose columns are

@@ -10,6 +10,7 @@ use crate::ddl::{
 use crate::definition::{MaterializedView, View};
 use crate::error::Result;
 use crate::ident::QualifiedName;
+use crate::verify::FieldColumn;
 
 /// A view or materialized view definition, as the associated type of [`PgView`].
 pub trait Definition: Send + Sync + 'static {
@@ -138,6 +139,44 @@ pub trait PgView {
     /// As [`PgView::definition`].
     fn comment_statements() -> Result<Vec<CommentOn>> {
         Ok(Self::definition()?.comment_statements())
+    }
+
+    /// The fields with their columns and Diesel SQL types, for [`PgView::verify`]. The derive
+    /// lists every field; the default (for a hand-written impl) is none.
+    fn fields() -> &'static [FieldColumn] {
+        &[]
+    }
+
+    /// Checks the struct against what the server says the view returns: every field's column
+    /// exists with the field's SQL type, every column is a field, and a field that is not
+    /// `Option` is over a column the server proves `NOT NULL` (see
+    /// [`get_view_columns`](crate::get_view_columns) for what it can prove). One catalog
+    /// query; no lock on the view. Add it to the tests of a struct declared with
+    /// `sql = "…"`, whose columns nothing checks at compile time:
+    ///
+    /// ```no_run
+    /// # use pgview_core::PgView;
+    /// # fn conn() -> diesel::PgConnection { unimplemented!() }
+    /// # #[allow(dead_code)] enum UserStats {}
+    /// # impl PgView for UserStats { type Definition = pgview_core::View;
+    /// #   fn definition() -> pgview_core::Result<&'static pgview_core::View> { unimplemented!() } }
+    /// #[test]
+    /// fn views_match() { UserStats::verify(&mut conn()).unwrap(); }
+    /// ```
+    ///
+    /// The async form is [`aio::verify`](crate::aio::verify). Rules and why: see
+    /// [`ColumnMismatch`](crate::ColumnMismatch).
+    ///
+    /// # Errors
+    /// [`Error::ViewMismatch`](crate::Error::ViewMismatch) listing every difference;
+    /// [`Error::NotFound`](crate::Error::NotFound) when the view does not exist,
+    /// [`Error::WrongKind`](crate::Error::WrongKind) when the name is a table's.
+    fn verify<C>(conn: &mut C) -> Result<()>
+    where
+        C: diesel::connection::LoadConnection<Backend = diesel::pg::Pg>,
+        Self: Sized,
+    {
+        crate::verify::verify_plan::<Self>()?.run(conn)
     }
 
     /// `REFRESH MATERIALIZED VIEW` (materialized views only: on a plain view this does not

@@ -11,6 +11,7 @@ mod derive;
 mod errors;
 mod hostile_sql;
 mod identifiers;
+mod introspect;
 mod lexer;
 mod literals;
 mod migrate_diff;

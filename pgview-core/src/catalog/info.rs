@@ -63,6 +63,7 @@ pub struct ViewColumn {
     pub sql_type: String,
     /// Whether it may hold NULL. PostgreSQL records no `NOT NULL` on the columns of views and
     /// materialized views, so this is `true` for each of them: the catalog cannot tell more.
+    /// [`get_view_columns`](crate::get_view_columns) infers it from the view's query.
     pub nullable: bool,
 }
 

@@ -20,14 +20,17 @@
 //! | --- | --- | --- |
 //! | `get_all_views` | 1 + 1 per chunk of views (1 + 3 per chunk) | one chunk + catalog |
 //! | `get_view`, `get_view_definition` | 2 (4) | the view + catalog |
+//! | `get_view_columns`, `get_all_view_columns` | 1 | catalog |
 //! | `get_view_dependencies`, `get_view_dependencies_transitive`, `get_reverse_dependencies` | 1 | catalog |
 //! | `get_dependency_order`, `get_dependency_graph` | 1 | catalog |
 
+mod columns;
 mod dependencies;
 mod filter;
 mod graph;
 mod info;
 mod name;
+mod nullability;
 mod order;
 pub(crate) mod plan;
 mod relation;
@@ -36,6 +39,8 @@ mod scope;
 mod views;
 mod walk;
 
+pub(crate) use columns::{all_columns_plan, view_columns_plan, ColumnsRow};
+pub use columns::{get_all_view_columns, get_view_columns, ColumnInfo, TypeName, ViewColumns};
 pub(crate) use dependencies::{dependencies_plan, reverse_plan};
 pub use dependencies::{
     get_reverse_dependencies, get_view_dependencies, get_view_dependencies_transitive,

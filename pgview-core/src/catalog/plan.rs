@@ -73,6 +73,18 @@ where
         }
     }
 
+    /// The plan whose result is `then` of this plan's.
+    pub(crate) fn map<U>(self, then: impl FnOnce(T) -> Result<U> + Send + 'static) -> Plan<U, A>
+    where
+        T: 'static,
+    {
+        let finish = self.finish;
+        Plan {
+            query: self.query,
+            finish: Box::new(move |rows| then(finish(rows)?)),
+        }
+    }
+
     /// Runs the plan on a sync connection.
     pub(crate) fn run<C>(self, conn: &mut C) -> Result<T>
     where

@@ -93,7 +93,7 @@ const FIRST_FAKE_OID: u32 = u32::MAX;
 /// A `PgMetadataLookup` that needs no connection: each type looked up by name (an enum, for
 /// example) gets a pair of fake OIDs, remembered so the literal writer can cast to the name.
 #[derive(Debug, Default)]
-struct FakeOids {
+pub(crate) struct FakeOids {
     by_name: HashMap<(Option<String>, String), (u32, u32)>,
     by_oid: HashMap<u32, (Option<String>, String, bool)>,
 }
@@ -110,6 +110,15 @@ impl PgMetadataLookup for FakeOids {
             .insert(oid, (key.0.clone(), key.1.clone(), false));
         self.by_oid.insert(array_oid, (key.0, key.1, true));
         PgTypeMetadata::new(oid, array_oid)
+    }
+}
+
+impl FakeOids {
+    /// The type looked up by name that `oid` stands for: its schema as given, its name, and
+    /// whether `oid` is its array type.
+    pub(crate) fn named(&self, oid: u32) -> Option<(Option<&str>, &str, bool)> {
+        let (schema, name, is_array) = self.by_oid.get(&oid)?;
+        Some((schema.as_deref(), name, *is_array))
     }
 }
 

@@ -33,6 +33,7 @@ pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
         (None, None) => quote!(#kind::from_sql(#name, "")?),
     };
     let options = options(model);
+    let fields = fields(model);
     quote! {
         #[automatically_derived]
         impl #krate::PgView for #ident {
@@ -48,6 +49,25 @@ pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
                     .__of_type(::core::any::type_name::<Self>());
                 ::core::result::Result::Ok(DEFINITION.get_or_init(|| definition))
             }
+
+            #fields
+        }
+    }
+}
+
+/// `fields()`: each field with its column and SQL type (the hidden alias), for `verify`.
+fn fields(model: &ViewModel<'_>) -> TokenStream {
+    let krate = &model.krate;
+    let entries = model.fields.iter().map(|f| {
+        let alias = &f.alias;
+        let field = f.ident.to_string().trim_start_matches("r#").to_owned();
+        let column = &f.column;
+        quote!(#krate::FieldColumn::new::<#alias>(#field, #column))
+    });
+    quote! {
+        fn fields() -> &'static [#krate::FieldColumn] {
+            const FIELDS: &[#krate::FieldColumn] = &[#(#entries),*];
+            FIELDS
         }
     }
 }

@@ -393,9 +393,16 @@ fn grouping(columns: &[&syn::Ident]) -> Vec<TokenStream> {
     out
 }
 
-/// The arithmetic operators diesel gives a column of this SQL type.
+/// The arithmetic operators diesel gives a column of this SQL type (none for an array, even
+/// of numbers).
 fn operators(sql_type: &TokenStream) -> &'static [&'static str] {
     let text = sql_type.to_string();
+    if text
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|word| word == "Array")
+    {
+        return &[];
+    }
     let last = text
         .rsplit(|c: char| !c.is_alphanumeric() && c != '_')
         .find(|s| !s.is_empty())
