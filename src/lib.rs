@@ -4,9 +4,10 @@ pub use pgview_core::aio;
 pub use pgview_core::{Definition, PgView, Refreshable};
 
 pub use pgview_core::{
-    diff, diff_with, write_migration, AllowDrop, AnyView, Change, DiffEntry, DiffOptions,
-    DiffScope, DiffStatus, MigrationPlan, PlanOptions, Source, Step, StepKind, ViewDiff, ViewSet,
-    DEFAULT_BATCH_SIZE, DEFAULT_LOCK_WAIT, LOCK_KEY, RECORD_SCHEMA, RECORD_TABLE,
+    diff, diff_with, verify_registered, write_migration, AllowDrop, AnyView, Change, DiffEntry,
+    DiffOptions, DiffScope, DiffStatus, MigrationPlan, PlanOptions, Source, Step, StepKind,
+    StructMismatch, ViewDiff, ViewSet, DEFAULT_BATCH_SIZE, DEFAULT_LOCK_WAIT, LOCK_KEY,
+    RECORD_SCHEMA, RECORD_TABLE,
 };
 pub use pgview_core::{
     get_all_view_columns, get_view_columns, ColumnInfo, ColumnMismatch, FieldColumn, TypeName,

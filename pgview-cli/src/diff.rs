@@ -1,5 +1,6 @@
 //! `pgview diff`: how the database differs from the declared views.
 
+use diesel::PgConnection;
 use pgview_core::{DiffScope, ViewDiff};
 
 use crate::connection::connect;
@@ -71,12 +72,53 @@ impl Scope {
 impl Source {
     /// The comparison of the declared views with the database.
     pub(crate) fn diff(&self, context: &Context<'_>) -> Result<ViewDiff, Error> {
+        Ok(self.diff_on(context)?.0)
+    }
+
+    /// The comparison, and the connection it ran on.
+    fn diff_on(&self, context: &Context<'_>) -> Result<(ViewDiff, PgConnection), Error> {
         let set = self.declared.required(context, "comparing")?;
         let scope = self.scope.to_scope()?.exclude(&self.exclude)?;
         let mut conn = connect(context.url)?;
         let options = pgview_core::DiffOptions::new().scope(scope).full(self.full);
-        Ok(pgview_core::diff_with(&mut conn, &set, &options)?)
+        let diff = pgview_core::diff_with(&mut conn, &set, &options)?;
+        Ok((diff, conn))
     }
+}
+
+/// The program's derived structs checked against their views ([`PgView::verify`]), for the
+/// views the comparison found unchanged (their definitions are the program's, so a mismatch is
+/// the struct's, not a pending migration's): each mismatch printed on standard error; whether
+/// there was one.
+///
+/// [`PgView::verify`]: pgview_core::PgView::verify
+fn verify_structs(
+    context: &Context<'_>,
+    diff: &ViewDiff,
+    conn: &mut PgConnection,
+) -> Result<bool, Error> {
+    if context.registered.is_empty() {
+        return Ok(false);
+    }
+    let unchanged: Vec<(&str, &str)> = diff
+        .entries()
+        .iter()
+        .filter(|e| e.is_unchanged())
+        .map(|e| (e.schema.as_str(), e.name.as_str()))
+        .collect();
+    let mismatches = pgview_core::verify_registered(conn, |view| {
+        // A view declared without a schema is in the connection's current schema.
+        unchanged.iter().any(|(schema, name)| {
+            *name == view.name().as_str() && view.schema().is_none_or(|s| s.as_str() == *schema)
+        })
+    })?;
+    for mismatch in &mismatches {
+        eprintln!(
+            "struct `{}` does not match its view {}: {}",
+            mismatch.type_name, mismatch.view, mismatch.error
+        );
+    }
+    Ok(!mismatches.is_empty())
 }
 
 /// The exit status when the database matches the declared views.
@@ -99,12 +141,17 @@ pub(crate) struct Args {
 /// views (`?` lines, not differences); exit status 0 when there are no differences, 1 when
 /// there are some.
 pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
-    let diff = args.source.diff(context)?;
+    let (diff, mut conn) = args.source.diff_on(context)?;
     // Both reports end with a newline.
     if args.stat {
         print!("{}", diff.stat());
     } else {
         print!("{diff}");
     }
-    Ok(if diff.is_empty() { SAME } else { DIFFERENT })
+    let mismatched = verify_structs(context, &diff, &mut conn)?;
+    Ok(if diff.is_empty() && !mismatched {
+        SAME
+    } else {
+        DIFFERENT
+    })
 }

@@ -114,8 +114,9 @@ even a declared one (neither compared, created, changed, recorded nor dropped)."
 /// The exit statuses of `pgview diff`.
 const DIFF_STATUS: &str = "\
 Exit status:
-  0  the database matches the folder (unmanaged views are not differences)
-  1  the database differs from the folder
+  0  the database matches the declared views (unmanaged views are not differences)
+  1  the database differs from them, or a derived struct does not match its (unchanged) view
+     (`PgView::verify`: each mismatch on standard error)
   2  usage or connection error";
 
 /// The exit statuses of `pgview generate`.

@@ -49,8 +49,8 @@ pub use definition::{
     NullsOrder, StorageParameter, View,
 };
 pub use diff::{
-    diff, diff_with, Change, DiffEntry, DiffOptions, DiffScope, DiffStatus, ViewDiff, ViewSet,
-    DEFAULT_BATCH_SIZE,
+    diff, diff_with, verify_registered, Change, DiffEntry, DiffOptions, DiffScope, DiffStatus,
+    StructMismatch, ViewDiff, ViewSet, DEFAULT_BATCH_SIZE,
 };
 pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
@@ -82,7 +82,7 @@ pub type DynamicTable = diesel_dynamic_schema::Table<String, String>;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::check;
-    pub use crate::diff::{definition_of, Registration};
+    pub use crate::diff::{definition_of, verify_of, Registration};
     pub use diesel;
     pub use inventory;
     pub use std::sync::OnceLock;

@@ -224,3 +224,31 @@ fn a_derived_view_and_its_sql_file_are_one_definition() {
     let diff = pgview::diff(conn, &declared, &pgview::DiffScope::declared_only()).unwrap();
     assert!(diff.is_empty(), "{diff}");
 }
+
+/// `diff` checks the program's structs against their views once the views are what the
+/// program declares: a mismatch is printed (struct, view, field, types) and the exit status is
+/// 1, though the definitions do not differ.
+#[test]
+fn diff_reports_a_struct_that_does_not_match_its_view() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let run = |args: &[&str]| run_program(env!("CARGO_BIN_EXE_mismatched"), url, args);
+    // Not in the database yet: a difference, nothing to verify.
+    let (code, out, err) = run(&["diff"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!err.contains("does not match"), "{err}");
+    let migrations = scratch("mismatched");
+    let dir = migrations.to_str().unwrap();
+    let (code, out, err) = run(&["generate", "--migrations", dir, "--name", "counts"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    run_sql_file(conn, &only_migration(&migrations).join("up.sql"));
+    let (code, out, err) = run(&["diff"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("1 unchanged"), "{out}");
+    assert!(
+        err.contains("struct `mismatched::MismatchedCounts` does not match its view"),
+        "{err}"
+    );
+    assert!(err.contains('n') && err.contains("integer"), "{err}");
+}

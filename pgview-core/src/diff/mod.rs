@@ -25,7 +25,7 @@ mod steps;
 
 pub use options::{DiffOptions, DEFAULT_BATCH_SIZE};
 #[doc(hidden)]
-pub use registry::{definition_of, Registration};
+pub use registry::{definition_of, verify_of, verify_registered, Registration, StructMismatch};
 pub(crate) use result::Target;
 pub use result::{Change, DiffEntry, DiffStatus, ViewDiff};
 pub(crate) use run::diff_async;

@@ -8,8 +8,11 @@
 //! `inventory` works on every platform Rust supports, and the cost is one pointer written per
 //! derived struct at start-up.
 
+use diesel::PgConnection;
+
 use crate::definition::AnyView;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::ident::QualifiedName;
 use crate::view_trait::PgView;
 
 use super::ViewSet;
@@ -20,17 +23,70 @@ use super::ViewSet;
 pub struct Registration {
     type_name: fn() -> &'static str,
     definition: fn() -> Result<AnyView>,
+    verify: fn(&mut PgConnection) -> Result<()>,
 }
 
 impl Registration {
     /// The registration of `V` (`type_name` is `core::any::type_name::<V>`, a function
-    /// because the name is not a constant on stable Rust).
-    pub const fn new(type_name: fn() -> &'static str, definition: fn() -> Result<AnyView>) -> Self {
+    /// because the name is not a constant on stable Rust; `verify` is [`verify_of`]).
+    pub const fn new(
+        type_name: fn() -> &'static str,
+        definition: fn() -> Result<AnyView>,
+        verify: fn(&mut PgConnection) -> Result<()>,
+    ) -> Self {
         Self {
             type_name,
             definition,
+            verify,
         }
     }
+}
+
+/// `V::verify` on a sync connection, for [`Registration::new`]. Not public API.
+#[doc(hidden)]
+pub fn verify_of<V: PgView>(conn: &mut PgConnection) -> Result<()> {
+    V::verify(conn)
+}
+
+/// A registered struct whose fields do not match its view (see [`verify_registered`]).
+#[derive(Debug)]
+pub struct StructMismatch {
+    /// The struct (`core::any::type_name`).
+    pub type_name: &'static str,
+    /// The view.
+    pub view: QualifiedName,
+    /// Why: [`Error::ViewMismatch`](crate::Error::ViewMismatch) listing every difference, or
+    /// the error of the check.
+    pub error: Error,
+}
+
+/// Runs [`PgView::verify`] for every registered struct whose view `check` accepts (the
+/// `pgview` command line mounted in a program checks those its comparison found unchanged:
+/// their views are what the program declares, so a mismatch is the struct's), and returns
+/// every mismatch, in view order.
+///
+/// # Errors
+/// The error of a definition that cannot be built.
+pub fn verify_registered(
+    conn: &mut PgConnection,
+    check: impl Fn(&QualifiedName) -> bool,
+) -> Result<Vec<StructMismatch>> {
+    let mut found = Vec::new();
+    for registration in inventory::iter::<Registration> {
+        let view = (registration.definition)()?.name().clone();
+        if !check(&view) {
+            continue;
+        }
+        if let Err(error) = (registration.verify)(conn) {
+            found.push(StructMismatch {
+                type_name: (registration.type_name)(),
+                view,
+                error,
+            });
+        }
+    }
+    found.sort_by(|a, b| (&a.view, a.type_name).cmp(&(&b.view, b.type_name)));
+    Ok(found)
 }
 
 /// `V`'s definition as an [`AnyView`], for [`Registration::new`]. Not public API.

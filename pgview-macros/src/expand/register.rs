@@ -18,6 +18,7 @@ pub(crate) fn expand_registration(model: &ViewModel<'_>) -> TokenStream {
             #krate::__private::Registration::new(
                 ::core::any::type_name::<#ident>,
                 #krate::__private::definition_of::<#ident>,
+                #krate::__private::verify_of::<#ident>,
             )
         }
     }
