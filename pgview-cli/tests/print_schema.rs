@@ -2,7 +2,6 @@
 //! that `pgview::diff` finds identical to the database, and each struct passes `verify`.
 
 use std::fmt::Write as _;
-use std::process::Command;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
@@ -11,17 +10,12 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 const SCHEMA: &str = include_str!("../../tests/fixtures/introspect_schema.sql");
 
 fn print_schema(url: &str, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pgview"))
-        .arg("print-schema")
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("cannot run pgview");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let args: Vec<&str> = std::iter::once("print-schema")
+        .chain(args.iter().copied())
+        .collect();
+    let (code, out, err) =
+        pgview_testkit::run_program(env!("CARGO_BIN_EXE_pgview"), Some(url), &args);
+    (code == 0, out, err)
 }
 
 fn setup() -> pgview_testkit::TestDatabase {

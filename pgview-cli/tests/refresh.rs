@@ -1,20 +1,11 @@
 //! `pgview refresh` against a real database.
 
-use std::process::Command;
-
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 fn pgview(url: &str, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pgview"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("cannot run pgview");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let (code, out, err) =
+        pgview_testkit::run_program(env!("CARGO_BIN_EXE_pgview"), Some(url), args);
+    (code == 0, out, err)
 }
 
 fn setup(url: &str) {

@@ -1,5 +1,5 @@
 //! [`AsyncPool`]: the connection pools parallel refresh and the
-//! [`AutoRefresher`](crate::AutoRefresher) run on, with implementations for diesel-async's
+//! [`AutoRefresher`](crate::aio::AutoRefresher) run on, with implementations for diesel-async's
 //! bb8 pool (feature `bb8`, on by default) and deadpool pool (feature `deadpool`).
 //!
 //! The trait is object safe (its futures are boxed): the refresher keeps its pool as
@@ -25,7 +25,7 @@ pub type PooledConnection = Box<dyn DerefMut<Target = AsyncPgConnection> + Send>
 
 /// A pool of [`AsyncPgConnection`]s that parallel refresh
 /// ([`aio::refresh_materialized_views`](crate::aio::refresh_materialized_views)) and the
-/// [`AutoRefresher`](crate::AutoRefresher) take connections from.
+/// [`AutoRefresher`](crate::aio::AutoRefresher) take connections from.
 ///
 /// Implemented for `diesel_async::pooled_connection::bb8::Pool<AsyncPgConnection>` (feature
 /// `bb8`) and `diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>` (feature

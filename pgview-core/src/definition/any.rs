@@ -7,10 +7,10 @@ use crate::ident::{Ident, QualifiedName};
 
 use super::{MaterializedView, View};
 
-/// A declared view of either kind: what a [`ViewSet`] holds.
+/// A declared view of either kind: what a [`ViewSet`](crate::ViewSet) holds.
 ///
 /// The [`Definition`](crate::Definition) trait describes one kind at compile time (it is the
-/// associated type of [`PgView`]); a set mixes both kinds at run time, hence this enum.
+/// associated type of [`PgView`](crate::PgView)); a set mixes both kinds at run time, hence this enum.
 /// `From<View>` and `From<MaterializedView>` build it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnyView {

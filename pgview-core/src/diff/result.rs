@@ -163,7 +163,7 @@ pub(crate) struct Target {
     pub(crate) rebuilt: Option<Box<ViewState>>,
 }
 
-/// The result of [`diff`]: every declared view and every view in scope, each
+/// The result of [`diff`](crate::diff()): every declared view and every view in scope, each
 /// [`Unchanged`](DiffStatus::Unchanged), [`Created`](DiffStatus::Created),
 /// [`Dropped`](DiffStatus::Dropped) or [`Changed`](DiffStatus::Changed) with what changed;
 /// [`plan`](Self::plan) turns it into a migration.

@@ -3,7 +3,7 @@
 //! quoted identifier, a dollar-quoted string or a comment begins and ends, and so where a
 //! statement ends. Everything that reads SQL text goes through it: the placeholder finder of
 //! the literal writer, the check that a view's query is exactly one statement
-//! ([`one_query`](query::one_query)), the comment stripper of the `pgview` command's `.sql`
+//! (`one_query`), the comment stripper of the `pgview` command's `.sql`
 //! files, and the names a definition mentions.
 //!
 //! # Why a lexer of our own, and not `pg_query`

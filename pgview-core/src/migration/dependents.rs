@@ -61,7 +61,7 @@ struct PinRow {
 /// [`restore_operation`](Self::restore_operation)) for code that writes migrations.
 ///
 /// What is captured and how it is restored is what a generated migration restores when it
-/// rebuilds a view (one snapshot, [`crate::snapshot`]): capturing costs the reverse
+/// rebuilds a view (one snapshot, the `snapshot` module): capturing costs the reverse
 /// dependencies, then the views' state between pinning and unpinning `search_path`, 250 views
 /// per query, each read in a subtransaction rolled back once read (so that the capture holds
 /// the locks of 250 views at most); dropping and restoring are one round trip each.
