@@ -1,11 +1,11 @@
 //! `pgview diff`: how the database differs from the declared views.
 
 use diesel::PgConnection;
-use pgview_core::{DiffScope, ViewDiff};
+use pgview_core::{DiffOptions, DiffScope, ViewDiff, ViewSet};
 
 use crate::connection::connect;
 use crate::declared::Declarations;
-use crate::{Context, Error};
+use crate::{output, Context, Error, DIFFERENT, SUCCESS};
 
 /// Where the definitions are and which views of the database they are compared with (shared
 /// by `diff` and `generate`).
@@ -70,22 +70,14 @@ impl Scope {
 }
 
 impl Source {
-    /// The comparison of the declared views with the database.
-    pub(crate) fn diff(&self, context: &Context<'_>) -> Result<ViewDiff, Error> {
-        Ok(self.diff_on(context)?.0)
-    }
-
-    /// The comparison, and the connection it ran on.
-    fn diff_on(&self, context: &Context<'_>) -> Result<(ViewDiff, PgConnection), Error> {
+    /// The declared views, read before connecting (an invalid file is reported first), and
+    /// the comparison's options.
+    pub(crate) fn prepare(&self, context: &Context<'_>) -> Result<(ViewSet, DiffOptions), Error> {
         let set = self.declared.required(context, "comparing")?;
         let scope = self.scope.to_scope()?.exclude(&self.exclude)?;
-        let mut conn = connect(context.url)?;
-        let options = pgview_core::DiffOptions::new().scope(scope).full(self.full);
-        let diff = pgview_core::diff_with(&mut conn, &set, &options)?;
-        Ok((diff, conn))
+        Ok((set, DiffOptions::new().scope(scope).full(self.full)))
     }
 }
-
 /// The program's derived structs checked against their views ([`PgView::verify`]), for the
 /// views the comparison found unchanged (their definitions are the program's, so a mismatch is
 /// the struct's, not a pending migration's): each mismatch printed on standard error; whether
@@ -121,11 +113,6 @@ fn verify_structs(
     Ok(!mismatches.is_empty())
 }
 
-/// The exit status when the database matches the declared views.
-const SAME: u8 = 0;
-/// The exit status when it differs (as `diff`).
-const DIFFERENT: u8 = 1;
-
 /// Arguments of `pgview diff`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -141,16 +128,18 @@ pub(crate) struct Args {
 /// views (`?` lines, not differences); exit status 0 when there are no differences, 1 when
 /// there are some.
 pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
-    let (diff, mut conn) = args.source.diff_on(context)?;
+    let (set, options) = args.source.prepare(context)?;
+    let mut conn = connect(context)?;
+    let diff = pgview_core::diff_with(&mut conn, &set, &options)?;
     // Both reports end with a newline.
     if args.stat {
-        print!("{}", diff.stat());
+        output::print_diff(&diff.stat().to_string());
     } else {
-        print!("{diff}");
+        output::print_diff(&diff.to_string());
     }
     let mismatched = verify_structs(context, &diff, &mut conn)?;
     Ok(if diff.is_empty() && !mismatched {
-        SAME
+        SUCCESS
     } else {
         DIFFERENT
     })

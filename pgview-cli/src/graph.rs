@@ -3,7 +3,7 @@
 use clap::ValueEnum;
 use pgview_core::{GraphScope, ViewFilter};
 
-use crate::connection::connect;
+use crate::connection::{connect, require_schema};
 use crate::declared::Declarations;
 use crate::{Context, Error};
 
@@ -22,7 +22,8 @@ pub(crate) struct Args {
     /// The output format.
     #[arg(long, value_enum, default_value = "dot")]
     format: Format,
-    /// Only the views of this schema and what they read.
+    /// Only the views of this schema and what they read (a schema that does not exist is an
+    /// error).
     #[arg(long, conflicts_with_all = ["around", "database"])]
     schema: Option<String>,
     /// Only this relation (`name` or `schema.name`), what it reads and what reads it.
@@ -65,7 +66,10 @@ impl Args {
 /// Prints the graph.
 pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
     let scope = args.scope(context)?;
-    let mut conn = connect(context.url)?;
+    let mut conn = connect(context)?;
+    if let Some(schema) = &args.schema {
+        require_schema(&mut conn, schema)?;
+    }
     let graph = match pgview_core::get_dependency_graph(&mut conn, &scope) {
         Err(error @ pgview_core::Error::NotFound { .. }) if args.draws_declared(context) => {
             return Err(format!(

@@ -14,12 +14,20 @@
 //! `--dir`, both when both are given (a name declared twice is an error naming both
 //! declarations). `diff` and `generate` compare them with the database; `graph` draws them and
 //! what they read (`--database` draws the whole database); `refresh` without view names
-//! refreshes the declared materialized views.
+//! refreshes the declared materialized views; `completions` prints a shell's completion
+//! script for the program (under its own name).
 //!
-//! The connection comes from `--database-url` or `DATABASE_URL`. Exit statuses: 0 when all
-//! went well (for `diff`: no difference), 1 when `diff` finds differences (like `diff`), 2 for
-//! a usage or connection error, or views that cannot be declared (one readable line on
-//! standard error), 3 when `generate` refuses to drop views that nothing declares.
+//! Settings are found as diesel's command line finds them: the database in `--database-url`,
+//! else `DATABASE_URL` in the environment, else in a `.env` file; the migrations directory
+//! of `generate` in `--migration-dir`, else `MIGRATION_DIRECTORY`, else `diesel.toml`'s
+//! `[migrations_directory] dir`, else the `migrations` directory found from the current
+//! directory upwards. Global flags: `-q`/`--quiet`, `-v`/`--verbose`,
+//! `--color auto|always|never`.
+//!
+//! Exit statuses: 0 success (for `diff`: no difference); 1 `diff` found differences; 2 a
+//! usage, configuration or connection error, or views that cannot be declared (one readable
+//! line on standard error); 3 refused: `generate` would drop views nothing declares, finds
+//! migrations not applied to the database, or `refresh` had views that failed.
 //!
 //! Implementation detail of `pgview`: use it as `pgview::cli`.
 
@@ -28,27 +36,62 @@
     reason = "the three-line binary an application writes is the example"
 )]
 
+mod config;
 mod connection;
 mod declared;
 mod diff;
 mod generate;
 mod graph;
+mod output;
+mod pending;
 mod print_schema;
 mod refresh;
 mod viewdir;
 
 use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use pgview_core::ViewSet;
+
+use config::DotEnv;
+use output::{ColorWhen, Verbosity};
 
 /// PostgreSQL views for Diesel: dependency graphs, view diffs and migrations, refresh.
 #[derive(Debug, Parser)]
-#[command(name = "pgview", version, about)]
+#[command(name = "pgview", version, about, after_help = EXIT_STATUS)]
 struct Cli {
-    /// The database to work on.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    /// The database to work on [default: `DATABASE_URL` of the environment, else of the first
+    /// `.env` file found from the current directory upwards].
+    #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
+
+    /// diesel's configuration file, read for its `[migrations_directory] dir` [default:
+    /// `DIESEL_CONFIG_FILE`, else the first diesel.toml found from the current directory
+    /// upwards].
+    #[arg(long, global = true, value_name = "FILE")]
+    config_file: Option<PathBuf>,
+
+    /// Print only errors, warnings and what the command is for (the diff, the graph, the
+    /// folder written, the plan of --dry-run): no notes, no progress bar, no refresh table.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Also print each SQL statement sent and the library's log on standard error (-vv: its
+    /// debug events too).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// When to colour the output: `auto` colours a terminal unless `NO_COLOR` is set.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    color: ColorWhen,
 
     #[command(subcommand)]
     command: Command,
@@ -65,13 +108,23 @@ enum Command {
     #[command(after_long_help = viewdir::help(&format!("{SCOPE_HELP}\n\n{DIFF_STATUS}")))]
     Diff(diff::Args),
     /// Write the Diesel migration that makes the database match the declared views.
-    #[command(after_long_help = viewdir::help(&format!("{SCOPE_HELP}\n\n{GENERATE_STATUS}")))]
+    #[command(after_long_help = viewdir::help(&format!(
+        "{SCOPE_HELP}\n\n{MIGRATIONS_HELP}\n\n{GENERATE_STATUS}"
+    )))]
     Generate(generate::Args),
     /// Refresh materialized views in dependency order, in parallel (progress bar, then a table
-    /// of durations; non-zero exit when a view failed).
+    /// of durations; exit status 3 when a view failed).
+    #[command(after_help = REFRESH_STATUS)]
     Refresh(refresh::Args),
     /// Print Rust for the views of the database: one `#[derive(PgView)]` struct per view.
     PrintSchema(print_schema::Args),
+    /// Print the completion script of a shell for this program (under the name it was run
+    /// as): `pgview completions bash > ~/.local/share/bash-completion/completions/pgview`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 impl Command {
@@ -82,19 +135,66 @@ impl Command {
             Self::Diff(args) => diff::run(context, args),
             Self::Generate(args) => generate::run(context, args),
             Self::Refresh(args) => refresh::run(context, args),
-            Self::PrintSchema(args) => print_schema::run(context.url, args).map(|()| 0),
+            Self::PrintSchema(args) => print_schema::run(context, args).map(|()| SUCCESS),
+            Self::Completions { shell } => {
+                let mut command = Cli::command();
+                clap_complete::generate(
+                    *shell,
+                    &mut command,
+                    context.bin_name.as_str(),
+                    &mut std::io::stdout(),
+                );
+                Ok(SUCCESS)
+            }
         }
     }
 }
 
-/// What every subcommand is given: the database and the views the program registered.
+/// What every subcommand is given: the settings and the views the program registered.
 #[derive(Debug)]
 pub(crate) struct Context<'a> {
-    /// `--database-url` or `DATABASE_URL`.
-    pub(crate) url: Option<&'a str>,
+    /// `--database-url`, else `DATABASE_URL` (environment, then `.env`).
+    pub(crate) url: Option<String>,
+    /// The variables of the `.env` file found, behind those of the environment.
+    pub(crate) env: DotEnv,
+    /// `--config-file`.
+    pub(crate) config_file: Option<&'a Path>,
+    /// `-q`, `-v`.
+    pub(crate) verbosity: Verbosity,
+    /// The program's name (`pgview`, or the application's binary).
+    pub(crate) bin_name: String,
     /// The program's derived views ([`ViewSet::registered`]; none for the `pgview` binary).
     pub(crate) registered: &'a ViewSet,
 }
+
+impl Context<'_> {
+    /// The database URL, or the error saying where it is looked for.
+    pub(crate) fn url(&self) -> Result<&str, Error> {
+        self.url.as_deref().ok_or_else(|| {
+            "no database: pass --database-url, set DATABASE_URL, or put DATABASE_URL=… in a \
+             .env file"
+                .into()
+        })
+    }
+}
+
+/// The exit status of success (for `diff`: no difference).
+pub(crate) const SUCCESS: u8 = 0;
+/// The exit status of `diff` when the database differs from the declared views.
+pub(crate) const DIFFERENT: u8 = 1;
+/// The exit status of an error: usage, configuration, connection, invalid declarations.
+pub(crate) const FAILED: u8 = 2;
+/// The exit status of a refusal: an unsafe plan, pending migrations, views that failed.
+pub(crate) const REFUSED: u8 = 3;
+
+/// The exit statuses of every command, shown by `--help`.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (diff: the database matches the declared views)
+  1  diff: the database differs from the declared views
+  2  usage, configuration or connection error, or views that cannot be declared
+  3  refused: generate would drop views nothing declares or finds migrations not applied to
+     the database; refresh had views that failed";
 
 /// Which views `diff` and `generate` compare, shown by their help.
 const SCOPE_HELP: &str = "\
@@ -111,6 +211,17 @@ SCHEMA (every view of these schemas), --all-schemas, --view VIEW (these views),
 --declared-only (no other view); --exclude VIEW leaves a view out of the comparison entirely,
 even a declared one (neither compared, created, changed, recorded nor dropped).";
 
+/// Where `generate` writes, shown by its help.
+const MIGRATIONS_HELP: &str = "\
+Migrations directory, as diesel finds it: --migration-dir DIR, else MIGRATION_DIRECTORY, else
+[migrations_directory] dir of diesel.toml (--config-file, DIESEL_CONFIG_FILE, else the first
+diesel.toml from the current directory upwards; dir is relative to the file), else the first
+`migrations` directory from the current directory upwards. A directory that does not exist is
+created only with --create (else exit status 2). While the directory holds migrations the
+database has not applied (their version is not in __diesel_schema_migrations), generate
+refuses (exit status 3, naming them): apply them first (diesel migration run), so that the new
+migration starts from what they do.";
+
 /// The exit statuses of `pgview diff`.
 const DIFF_STATUS: &str = "\
 Exit status:
@@ -126,11 +237,33 @@ rebuilt on the new definitions, is never dropped silently: the command names it 
 nothing and exits with status 3, unless --allow-drop VIEW or --allow-drop-any allows it.
 Exit status:
   0  the migration is written (or nothing differs)
+  2  usage or connection error, or a missing migrations directory without --create
+  3  refused: views nothing declares would be dropped, or migrations of the directory are not
+     applied to the database";
+
+/// The exit statuses of `pgview refresh`.
+const REFRESH_STATUS: &str = "\
+Exit status:
+  0  every view was refreshed (or, with --dry-run, planned)
   2  usage or connection error
-  3  refused: views nothing declares would be dropped";
+  3  a view failed (its readers were skipped): the table shows them, the last line names them";
 
 /// The error of a command: printed as one line.
 type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// An error that is a refusal (exit status 3): the command ran and would not go on, because
+/// going on would be unsafe or pointless (an unsafe plan, migrations not applied, views that
+/// failed).
+#[derive(Debug)]
+pub(crate) struct Refused(pub(crate) String);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// Runs the command line on the views `views` (the program's derived views, usually
 /// [`ViewSet::registered`]) and exits the process with the command's exit status.
@@ -146,6 +279,9 @@ pub fn main(views: pgview_core::Result<ViewSet>) -> ! {
 /// name, as [`std::env::args_os`] gives) and returns the exit status ([`main`] exits with it):
 /// for a program that does something before or after.
 ///
+/// The process environment is read, never changed (a `.env` file is read, not loaded), and
+/// `--color` sets `anstream`'s colour choice for the process.
+///
 /// # Examples
 /// ```no_run
 /// let status = pgview_cli::run(pgview_core::ViewSet::registered(), ["views", "diff"]);
@@ -156,17 +292,39 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // Before parsing, so that clap's help and usage errors follow `--color` too.
+    ColorWhen::from_raw_args(&args).unwrap_or_default().apply();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to standard output with status 0; usage errors exit with 2.
             let _ = error.print();
-            return u8::try_from(error.exit_code()).unwrap_or(2);
+            return u8::try_from(error.exit_code()).unwrap_or(FAILED);
         }
     };
+    cli.color.apply();
+    let verbosity = Verbosity::new(cli.quiet, cli.verbose);
+    verbosity.install_log();
+    let bin_name = args
+        .first()
+        .and_then(|arg0| Path::new(arg0).file_stem())
+        .map_or_else(|| "pgview".to_owned(), |s| s.to_string_lossy().into_owned());
     let outcome = views.map_err(Error::from).and_then(|registered| {
+        let env = match cli.command {
+            // Completions need no settings: a broken .env does not stop them.
+            Command::Completions { .. } => DotEnv::default(),
+            _ => DotEnv::find()?,
+        };
+        if let Some(file) = env.file() {
+            tracing::info!(file = %file.display(), "read .env");
+        }
         let context = Context {
-            url: cli.database_url.as_deref(),
+            url: cli.database_url.clone().or_else(|| env.var("DATABASE_URL")),
+            env,
+            config_file: cli.config_file.as_deref(),
+            verbosity,
+            bin_name,
             registered: &registered,
         };
         cli.command.run(&context)
@@ -174,8 +332,12 @@ where
     match outcome {
         Ok(status) => status,
         Err(error) => {
-            eprintln!("pgview: {}", one_line(error.as_ref()));
-            2
+            output::error(one_line(error.as_ref()));
+            if error.downcast_ref::<Refused>().is_some() {
+                REFUSED
+            } else {
+                FAILED
+            }
         }
     }
 }
@@ -192,5 +354,5 @@ fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
         }
         source = cause.source();
     }
-    line.replace('\n', " ")
+    line.trim_end().replace('\n', " ")
 }

@@ -16,15 +16,17 @@ mod types;
 
 use pgview_core::{ViewColumns, ViewFilter, ViewInfo};
 
-use crate::connection::connect;
-use crate::Error;
+use crate::connection::{connect, require_schema};
+use crate::output;
+use crate::{Context, Error};
 
 use names::Scope;
 
 /// Arguments of `pgview print-schema`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Only the views of this schema (default: every user schema).
+    /// Only the views of this schema (default: every user schema; a schema that does not
+    /// exist is an error).
     #[arg(short, long)]
     schema: Option<String>,
     /// Only the views whose name (or `schema.name`) matches one of these regular expressions.
@@ -45,14 +47,17 @@ pub(crate) struct Args {
 }
 
 /// Prints the structs.
-pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<(), Error> {
+pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<(), Error> {
     let only = regexes(&args.only_views)?;
     let except = regexes(&args.except_views)?;
     let mut filter = ViewFilter::new().include_materialized(!args.no_materialized);
     if let Some(schema) = &args.schema {
         filter = filter.schema(schema);
     }
-    let mut conn = connect(url)?;
+    let mut conn = connect(context)?;
+    if let Some(schema) = &args.schema {
+        require_schema(&mut conn, schema)?;
+    }
     let infos = pgview_core::get_all_views(&mut conn, &filter)?;
     let columns = pgview_core::get_all_view_columns(&mut conn, &filter)?;
     let wanted = |schema: &str, name: &str| {
@@ -73,7 +78,7 @@ pub(crate) fn run(url: Option<&str>, args: &Args) -> Result<(), Error> {
         .collect();
     let printed = render::Printed::new(&views, args.sql_types_path.as_deref());
     for warning in &printed.warnings {
-        eprintln!("pgview print-schema: warning: {warning}");
+        output::warning(warning);
     }
     print!("{}", printed.text);
     Ok(())

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use anstyle::Style;
 use clap::ValueEnum;
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
@@ -13,8 +14,10 @@ use pgview_core::{
     QualifiedName, Refresh, RefreshEvent, RefreshPlan, RefreshPolicy, RefreshReport, RefreshStatus,
 };
 
+use crate::connection::connect;
 use crate::declared::Declarations;
-use crate::{Context, Error};
+use crate::output::{count, status_style, Verbosity};
+use crate::{Context, Error, Refused, SUCCESS};
 
 /// The concurrency policy.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -65,12 +68,13 @@ pub(crate) struct Args {
     /// How many views are refreshed at once (the size of the connection pool).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
     concurrency: u32,
-    /// `lock_timeout` of each view's refresh (`500ms`, `5s`, `2min`, `1h`; a bare number is
-    /// milliseconds, as in PostgreSQL).
-    #[arg(long, value_parser = parse_duration)]
+    /// `lock_timeout` of each view's refresh: a duration with its unit (`500ms`, `5s`,
+    /// `2min`, `1h 30min`; `0s` turns it off, as in PostgreSQL). A bare number is refused.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     lock_timeout: Option<Duration>,
-    /// `statement_timeout` of each view's refresh (same units).
-    #[arg(long, value_parser = parse_duration)]
+    /// `statement_timeout` of each view's refresh (a duration with its unit, as
+    /// --lock-timeout).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     statement_timeout: Option<Duration>,
     /// Do not count the rows of each view after its refresh.
     #[arg(long)]
@@ -80,24 +84,21 @@ pub(crate) struct Args {
     dry_run: bool,
 }
 
-/// Parses `500ms`, `5s`, `2min`, `1h`, or a bare number of milliseconds.
+/// Parses a duration with its unit (`humantime`: `500ms`, `5s`, `2min`, `1h 30min`).
+///
+/// A bare number is refused rather than read in some unit: PostgreSQL reads `5` as 5 ms and
+/// pgview 0.1 did too, while a reader of `--lock-timeout 5` likely means seconds; either
+/// reading would be silently wrong for someone, so the message asks for the unit.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (such as 500ms, 5s, 2min, 1h)"))?;
-    let seconds = match unit.trim() {
-        "" | "ms" => value / 1000.0,
-        "s" => value,
-        "min" => value * 60.0,
-        "h" => value * 3600.0,
-        other => return Err(format!("unknown unit `{other}` (use ms, s, min or h)")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(format!(
+            "`{text}` has no unit: write {text}s for seconds or {text}ms for milliseconds"
+        ));
+    }
+    humantime::parse_duration(text).map_err(|e| {
+        format!("`{text}` is not a duration ({e}); write it with its unit: 500ms, 5s, 2min, 1h")
+    })
 }
 
 impl Args {
@@ -145,45 +146,57 @@ impl Args {
     }
 }
 
-/// Refreshes, prints the table; an error when a view failed.
+/// Refreshes and prints the table (not with `-q`); a view that failed is a refusal (exit
+/// status 3) naming the failed and skipped views.
+///
+/// One plain connection is made first: an unreachable database fails at once with the
+/// server's (libpq's) error, as the other subcommands do, instead of the pool's timeout
+/// after retrying. `--dry-run` plans on that connection.
 pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
     let refresh = args.refresh(context)?;
-    let url = (context.url).ok_or("no database: pass --database-url or set DATABASE_URL")?;
+    let mut conn = connect(context)?;
+    if args.dry_run {
+        let plan = pgview_core::plan_refresh(&mut conn, &refresh)?;
+        print!("{}", plan_table(&plan));
+        return Ok(SUCCESS);
+    }
+    drop(conn);
+    let url = context.url()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let report = runtime.block_on(async {
         let pool = Pool::builder()
             .max_size(args.concurrency)
             .connection_timeout(Duration::from_secs(10))
             .build(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
             .await
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
-        if args.dry_run {
-            let mut conn = pool
-                .get()
-                .await
-                .map_err(|e| format!("cannot connect to the database: {e}"))?;
-            let plan = pgview_core::aio::plan_refresh(&mut *conn, &refresh).await?;
-            print!("{}", plan_table(&plan));
-            return Ok(0);
-        }
-        let bar = progress_bar();
+        let bar = progress_bar(context.verbosity);
         let shown = bar.clone();
         let refresh = refresh.on_progress(move |event| show(&shown, event));
         let report = pgview_core::aio::refresh_materialized_views(&pool, &refresh).await;
         bar.finish_and_clear();
-        let report = report?;
-        print!("{}", report_table(&report));
-        report.into_result().map(drop)?;
-        Ok(0)
-    })
+        Ok::<_, Error>(report?)
+    })?;
+    if context.verbosity.chatty() {
+        anstream::print!("{}", report_table(&report));
+    }
+    match report.into_result() {
+        Ok(_) => Ok(SUCCESS),
+        Err(error) => Err(Refused(error.to_string()).into()),
+    }
 }
 
-/// A bar on standard error, drawn only when it is a terminal.
-fn progress_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+/// A bar on standard error, drawn only when it is a terminal (never with `-q`).
+fn progress_bar(verbosity: Verbosity) -> ProgressBar {
+    let target = if verbosity.chatty() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
     let style = ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
     )
@@ -254,11 +267,21 @@ fn report_table(report: &RefreshReport) -> String {
             rows_text,
         ]);
     }
-    let mut out = table(&rows, &[false, false, false, true, true, true]);
+    let mut out = table(
+        &rows,
+        &[false, false, false, true, true, true],
+        |column, cell| {
+            if column == 2 {
+                status_style(cell)
+            } else {
+                Style::new()
+            }
+        },
+    );
     let _ = writeln!(
         out,
-        "{} views in {:.2} s: {} refreshed, {} failed, {} skipped",
-        report.views().len(),
+        "{} in {:.2} s: {} refreshed, {} failed, {} skipped",
+        count(report.views().len(), "view", "views"),
         report.elapsed().as_secs_f64(),
         report.refreshed().count(),
         report.failed().count(),
@@ -278,13 +301,18 @@ fn plan_table(plan: &RefreshPlan) -> String {
         let after: Vec<String> = view.after.iter().map(ToString::to_string).collect();
         rows.push([view.view.fullname(), mode, after.join(", ")]);
     }
-    let mut out = table(&rows, &[false, false, false]);
-    let _ = writeln!(out, "{} views", plan.len());
+    let mut out = table(&rows, &[false, false, false], |_, _| Style::new());
+    let _ = writeln!(out, "{}", count(plan.len(), "view", "views"));
     out
 }
 
-/// Aligned columns (numbers to the right).
-fn table<const N: usize>(rows: &[[String; N]], right: &[bool; N]) -> String {
+/// Aligned columns (numbers to the right), each cell of a row after the first (the header)
+/// in the style `style(column, text)` gives.
+fn table<const N: usize>(
+    rows: &[[String; N]],
+    right: &[bool; N],
+    style: impl Fn(usize, &str) -> Style,
+) -> String {
     let mut widths = [0; N];
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -292,19 +320,21 @@ fn table<const N: usize>(rows: &[[String; N]], right: &[bool; N]) -> String {
         }
     }
     let mut out = String::new();
-    for row in rows {
+    for (r, row) in rows.iter().enumerate() {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
                 line.push_str("  ");
             }
-            let pad = widths[i] - cell.chars().count();
+            let pad = " ".repeat(widths[i] - cell.chars().count());
+            let cell_style = if r == 0 { Style::new() } else { style(i, cell) };
+            let styled = format!("{cell_style}{cell}{cell_style:#}");
             if right[i] {
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
+                line.push_str(&pad);
+                line.push_str(&styled);
             } else {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
+                line.push_str(&styled);
+                line.push_str(&pad);
             }
         }
         out.push_str(line.trim_end());
@@ -318,13 +348,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
+    fn durations_need_their_unit() {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("250"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
         assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_duration("1h 30min"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        let bare = parse_duration("5").unwrap_err();
+        assert!(bare.contains("5s") && bare.contains("5ms"), "{bare}");
+        assert!(parse_duration("1.5").unwrap_err().contains("no unit"));
+        assert!(parse_duration("5 parsecs")
+            .unwrap_err()
+            .contains("5 parsecs"));
         assert!(parse_duration("soon").is_err());
     }
 
@@ -334,6 +369,9 @@ mod tests {
             ["a".to_owned(), "1".to_owned()],
             ["long".to_owned(), "100".to_owned()],
         ];
-        assert_eq!(table(&rows, &[false, true]), "a       1\nlong  100\n");
+        assert_eq!(
+            table(&rows, &[false, true], |_, _| Style::new()),
+            "a       1\nlong  100\n"
+        );
     }
 }

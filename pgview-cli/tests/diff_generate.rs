@@ -6,7 +6,7 @@ use std::path::Path;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use pgview_testkit::{only_migration, run_program, run_sql_file, scratch, Scratch};
+use pgview_testkit::{only_migration, run_migrations, run_program, run_sql_file, scratch, Scratch};
 
 /// Runs `pgview`: exit code, stdout, stderr.
 fn pgview(url: Option<&str>, args: &[&str]) -> (i32, String, String) {
@@ -67,7 +67,9 @@ fn diff_then_generate_then_no_difference() {
         folder.to_str().unwrap().ends_with("_add_cli_views"),
         "{folder:?}"
     );
-    run_sql_file(conn, &folder.join("up.sql"));
+    // Applied as diesel applies it (recorded), so that `generate` finds nothing pending.
+    let applied = run_migrations(conn, &migrations);
+    assert_eq!(applied.len(), 1, "{applied:?}");
 
     let (code, out, err) = pgview(url, &["diff", "--dir", dir]);
     assert_eq!(code, 0, "{out}{err}");
@@ -352,8 +354,7 @@ fn generate_refuses_to_drop_a_hand_made_reader_unless_allowed() {
         "{err}"
     );
     assert!(
-        err.contains("pgview: unmanaged view cli own.reads \"base\"")
-            && err.contains("steps: drop"),
+        err.contains("note: unmanaged view cli own.reads \"base\"") && err.contains("steps: drop"),
         "{err}"
     );
     let folder = only_migration(&second);
@@ -418,7 +419,7 @@ fn an_unmanaged_view_is_reported_and_left_alone() {
     let folder = only_migration(&migrations);
     let up = fs::read_to_string(folder.join("up.sql")).unwrap();
     assert!(!up.contains("theirs"), "{up}");
-    run_sql_file(conn, &folder.join("up.sql"));
+    run_migrations(conn, &migrations);
     assert!(exists(conn, "cli_um.theirs"));
     assert_eq!(recorded(conn), "cli_um.mine");
 
@@ -467,7 +468,7 @@ fn an_unmanaged_view_is_reported_and_left_alone() {
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("(0 step(s) up, 0 down; it records"), "{out}");
+    assert!(out.contains("(0 steps up, 0 down; it records"), "{out}");
     assert!(!err.contains("left alone"), "{err}");
     run_sql_file(conn, &only_migration(&adopt).join("up.sql"));
     assert_eq!(recorded(conn), "cli_um.mine,cli_um.theirs");

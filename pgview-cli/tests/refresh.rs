@@ -76,7 +76,7 @@ fn refresh_prints_a_table_and_fails_in_one_line() {
     assert!(out.contains("FAILED") && out.contains("skipped"), "{out}");
     let last = err.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("pgview: refresh failed for public.cr_b"),
+        last.starts_with("error: refresh failed for public.cr_b"),
         "{err}"
     );
     assert!(

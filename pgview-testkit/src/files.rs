@@ -42,16 +42,47 @@ pub fn scratch(name: &str) -> Scratch {
     Scratch(dir)
 }
 
+/// The variables a command-line program of pgview reads besides `DATABASE_URL`, removed from
+/// its environment so that the caller's shell cannot change what a test sees.
+const PROGRAM_VARIABLES: [&str; 6] = [
+    "DATABASE_URL",
+    "MIGRATION_DIRECTORY",
+    "DIESEL_CONFIG_FILE",
+    "NO_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+];
+
 /// Runs the program `exe` with `args`, and `DATABASE_URL` set to `url` (or removed): its exit
-/// code, stdout and stderr.
+/// code, stdout and stderr. The other variables the programs read (`MIGRATION_DIRECTORY`,
+/// `DIESEL_CONFIG_FILE`, `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`) are removed.
 ///
 /// # Panics
 /// When it cannot be started.
 pub fn run_program(exe: &str, url: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    let env: Vec<(&str, &str)> = url.map(|url| ("DATABASE_URL", url)).into_iter().collect();
+    run_program_in(exe, None, &env, args)
+}
+
+/// Runs the program `exe` with `args` in the directory `dir` (else the test's), with the
+/// variables `env` and without the others of [`run_program`]: its exit code, stdout and stderr.
+///
+/// # Panics
+/// When it cannot be started.
+pub fn run_program_in(
+    exe: &str,
+    dir: Option<&Path>,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
     let mut command = Command::new(exe);
-    command.args(args).env_remove("DATABASE_URL");
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
+    command.args(args);
+    for name in PROGRAM_VARIABLES {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    if let Some(dir) = dir {
+        command.current_dir(dir);
     }
     let output = command
         .output()
@@ -61,6 +92,23 @@ pub fn run_program(exe: &str, url: Option<&str>, args: &[&str]) -> (i32, String,
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Runs the pending migrations of the directory `migrations` as `diesel migration run` does
+/// (diesel's own harness: each in a transaction, its version recorded in
+/// `__diesel_schema_migrations`); the versions run.
+///
+/// # Panics
+/// When one fails.
+pub fn run_migrations(conn: &mut PgConnection, migrations: &Path) -> Vec<String> {
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+    let source = FileBasedMigrations::from_path(migrations)
+        .unwrap_or_else(|e| panic!("{}: {e}", migrations.display()));
+    conn.run_pending_migrations(source)
+        .unwrap_or_else(|e| panic!("{}: {e}", migrations.display()))
+        .into_iter()
+        .map(|version| version.to_string())
+        .collect()
 }
 
 /// The only migration folder in `migrations`.

@@ -70,5 +70,7 @@ mod watchdog;
 pub use check::stale_materialized_views;
 pub use database::{fresh_database, shared_database_url, TestDatabase};
 pub use dedicated::{Cluster, DedicatedCluster};
-pub use files::{only_migration, run_program, run_sql_file, scratch, Scratch};
+pub use files::{
+    only_migration, run_migrations, run_program, run_program_in, run_sql_file, scratch, Scratch,
+};
 pub use server::server_url;

@@ -90,7 +90,7 @@ fn registered_views_diff_generate_graph_refresh() {
     let (code, out, err) = views(url, &["refresh", "--no-count"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("app_order_counts"), "{out}");
-    assert!(out.contains("1 views in"), "{out}");
+    assert!(out.contains("1 view in"), "{out}");
 
     conn.batch_execute("DROP VIEW app_not_declared").unwrap();
     run_sql_file(conn, &folder.join("down.sql"));
@@ -251,4 +251,50 @@ fn diff_reports_a_struct_that_does_not_match_its_view() {
         "{err}"
     );
     assert!(err.contains('n') && err.contains("integer"), "{err}");
+}
+
+/// A program mounting the command line completes under its own name (`views`), not
+/// `pgview`; its `--help` documents the exit statuses.
+#[test]
+fn completions_and_help_use_the_program_name() {
+    let (code, out, err) = views(None, &["completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("_views()") && out.contains("complete -F _views"),
+        "{out}"
+    );
+    assert!(!out.contains("pgview"), "{out}");
+    let (code, out, _) = views(None, &["completions", "zsh"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("#compdef views"), "{out}");
+    let (code, out, _) = views(None, &["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Usage: views "), "{out}");
+    assert!(out.contains("  3  refused"), "{out}");
+}
+
+/// Two `generate` in a row: the second refuses (exit status 3) while the first migration is
+/// not applied, instead of writing it again; applied, nothing differs.
+#[test]
+fn generate_twice_refuses_until_the_migration_is_applied() {
+    let db = pgview_testkit::fresh_database();
+    let url = Some(db.url());
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let migrations = scratch("twice");
+    let args = ["generate", "--migration-dir", text(&migrations)];
+    let (code, out, err) = views(url, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let folder = only_migration(&migrations);
+    let (code, out, err) = views(url, &args);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("not up to date"), "{err}");
+    assert!(
+        err.contains(folder.file_name().unwrap().to_str().unwrap()),
+        "{err}"
+    );
+    assert_eq!(fs::read_dir(&*migrations).unwrap().count(), 1);
+    pgview_testkit::run_migrations(conn, &migrations);
+    let (code, out, err) = views(url, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "no differences: no migration written\n");
 }
