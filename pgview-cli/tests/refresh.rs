@@ -3,9 +3,13 @@
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 fn pgview(url: &str, args: &[&str]) -> (bool, String, String) {
-    let (code, out, err) =
-        pgview_testkit::run_program(env!("CARGO_BIN_EXE_pgview"), Some(url), args);
+    let (code, out, err) = status(url, args);
     (code == 0, out, err)
+}
+
+/// Runs `pgview`: exit code, stdout, stderr.
+fn status(url: &str, args: &[&str]) -> (i32, String, String) {
+    pgview_testkit::run_program(env!("CARGO_BIN_EXE_pgview"), Some(url), args)
 }
 
 fn setup(url: &str) {
@@ -56,12 +60,13 @@ fn refresh_prints_a_table_and_fails_in_one_line() {
     );
     assert!(!out.contains("cr_d"), "{out}");
 
-    // cr_b divides by zero: it fails, cr_c is skipped, the others are refreshed.
+    // cr_b divides by zero: it fails, cr_c is skipped, the others are refreshed; a refusal
+    // (exit status 3), not a usage error.
     let mut conn = PgConnection::establish(db.url()).unwrap();
     diesel::sql_query("UPDATE cr_t SET x = 0")
         .execute(&mut conn)
         .unwrap();
-    let (ok, out, err) = pgview(
+    let (code, out, err) = status(
         db.url(),
         &[
             "refresh",
@@ -72,7 +77,7 @@ fn refresh_prints_a_table_and_fails_in_one_line() {
             "2s",
         ],
     );
-    assert!(!ok);
+    assert_eq!(code, 3, "{out}{err}");
     assert!(out.contains("FAILED") && out.contains("skipped"), "{out}");
     let last = err.lines().last().unwrap_or_default();
     assert!(
@@ -84,12 +89,12 @@ fn refresh_prints_a_table_and_fails_in_one_line() {
         "{err}"
     );
 
-    let (ok, _, err) = pgview(db.url(), &["refresh", "cr_nope"]);
-    assert!(!ok);
+    let (code, _, err) = status(db.url(), &["refresh", "cr_nope"]);
+    assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("cr_nope"), "{err}");
 
-    let (ok, _, err) = pgview(db.url(), &["refresh", "cr_a", "--lock-timeout", "soon"]);
-    assert!(!ok);
+    let (code, _, err) = status(db.url(), &["refresh", "cr_a", "--lock-timeout", "soon"]);
+    assert_eq!(code, 2, "{err}");
     assert!(err.contains("soon"), "{err}");
 }
