@@ -64,23 +64,23 @@ use output::{ColorWhen, Verbosity};
 struct Cli {
     /// The database to work on [default: `DATABASE_URL` of the environment, else of the first
     /// `.env` file found from the current directory upwards].
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
     database_url: Option<String>,
 
     /// diesel's configuration file, read for its `[migrations_directory] dir` [default:
     /// `DIESEL_CONFIG_FILE`, else the first diesel.toml found from the current directory
     /// upwards].
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     config_file: Option<PathBuf>,
 
     /// Print only errors, warnings and what the command is for (the diff, the graph, the
     /// folder written, the plan of --dry-run): no notes, no progress bar, no refresh table.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     quiet: bool,
 
     /// Also print each SQL statement sent and the library's log on standard error (-vv: its
     /// debug events too).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     verbose: u8,
 
     /// When to colour the output: `auto` colours a terminal unless `NO_COLOR` is set.
@@ -96,6 +96,9 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// The heading of the options every subcommand takes, in the help.
+const GLOBAL: &str = "Global Options";
 
 /// The subcommands: one variant each, run by [`Command::run`].
 #[derive(Debug, Subcommand)]
