@@ -89,7 +89,7 @@ impl Verbosity {
     /// Sends the library's tracing events to standard error from this level on (warnings by
     /// default, errors only with `-q`, info with `-v`, debug with `-vv`, trace with `-vvv`),
     /// and with `-v` every SQL statement the connections send (diesel's instrumentation, as
-    /// `INFO sql:` lines). Does nothing when the program already installed a subscriber.
+    /// `INFO sql:` lines). A program that already installed a subscriber keeps it.
     pub(crate) fn install_log(self) {
         let level = match self {
             Self::Quiet => tracing::Level::ERROR,
@@ -100,14 +100,14 @@ impl Verbosity {
         };
         let colored =
             anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
-        let installed = tracing_subscriber::fmt()
+        // A program that installed its own subscriber keeps it (and receives the events).
+        let _ = tracing_subscriber::fmt()
             .with_max_level(level)
             .with_writer(std::io::stderr)
             .with_ansi(colored)
             .without_time()
-            .try_init()
-            .is_ok();
-        if installed && matches!(self, Self::Verbose(_)) {
+            .try_init();
+        if matches!(self, Self::Verbose(_)) {
             // Every connection made from now on (the plain one and the pool's) logs what it
             // sends. The only error is a poisoned lock, which nothing else takes.
             let _ = diesel::connection::set_default_instrumentation(sql_log);

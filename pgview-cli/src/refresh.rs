@@ -167,8 +167,11 @@ pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
         .enable_all()
         .build()?;
     let report = runtime.block_on(async {
+        // Without retries, a connection the pool cannot open later fails with its error too,
+        // not with the pool's timeout.
         let pool = Pool::builder()
             .max_size(args.concurrency)
+            .retry_connection(false)
             .connection_timeout(Duration::from_secs(10))
             .build(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
             .await
