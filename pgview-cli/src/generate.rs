@@ -73,7 +73,15 @@ pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
         context.config_file,
         &context.env,
     )?;
-    let missing = !dir.is_dir();
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "the migrations directory {}{} is not a directory",
+            dir.display(),
+            origin.describe()
+        )
+        .into());
+    }
+    let missing = !dir.exists();
     if missing && !args.create {
         return Err(format!(
             "the migrations directory {}{} does not exist: pass --create to create it, or \
@@ -118,7 +126,7 @@ pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
     } else {
         ""
     };
-    anstream::println!(
+    println!(
         "wrote {} ({} up, {} down{record_only})",
         folder.display(),
         count(plan.steps.len(), "step", "steps"),

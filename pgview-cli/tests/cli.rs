@@ -247,6 +247,13 @@ fn the_migrations_directory_comes_from_the_flag_or_diesel_toml() {
         "{err}"
     );
     assert!(!project.join("typo").exists());
+    let file = project.join("views/cli_cfg.sql");
+    let (code, _, err) = generate(
+        &url,
+        &["--migration-dir", file.to_str().unwrap(), "--create"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a directory"), "{err}");
     let (code, out, err) = generate(&url, &["--migration-dir", missing_arg, "--create"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
