@@ -311,7 +311,7 @@ impl RecordChange {
             sql.push(format!(
                 "INSERT INTO pgview.managed_views \
                  (schema_name, view_name, kind, view_oid, declared_hash, stamp, recorded_at) \
-                 SELECT v.s, v.n, v.k, coalesce(v.o, c.oid), v.h, coalesce(v.st, {STAMP}), \
+                 SELECT v.s, v.n, v.k, coalesce(v.o, c.oid), v.h, coalesce(v.st, {stamp}), \
                  coalesce(v.at, pg_catalog.now()) \
                  FROM (VALUES {}) AS v (s, n, k, o, h, st, at) \
                  LEFT JOIN pg_catalog.pg_namespace ns ON ns.nspname = v.s \
@@ -319,7 +319,8 @@ impl RecordChange {
                  ON CONFLICT (schema_name, view_name) DO UPDATE SET kind = EXCLUDED.kind, \
                  view_oid = EXCLUDED.view_oid, declared_hash = EXCLUDED.declared_hash, \
                  stamp = EXCLUDED.stamp, recorded_at = EXCLUDED.recorded_at",
-                rows.join(", ")
+                rows.join(", "),
+                stamp = *STAMP
             ));
         }
         sql

@@ -197,3 +197,57 @@ fn chains_over_a_changed_view_give_the_same_result_in_every_batch() {
         );
     }
 }
+
+/// The stamp a migration records (a subquery per view) and the one the comparison's selection
+/// computes (each part grouped for every view at once) are the same text for every part of
+/// it: a view with a comment, a column comment, a trigger, a rule and a column default, and a
+/// materialized view with indexes, applied by pgview, are proven unchanged afterwards.
+#[test]
+fn the_selection_stamp_is_the_recorded_stamp() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    conn.batch_execute(
+        "CREATE SCHEMA stamp;
+         CREATE TABLE stamp.log (note text);
+         CREATE VIEW stamp.v AS SELECT id, name FROM users;
+         COMMENT ON VIEW stamp.v IS 'the view';
+         COMMENT ON COLUMN stamp.v.name IS 'a name';
+         ALTER VIEW stamp.v ALTER COLUMN id SET DEFAULT 42;
+         CREATE FUNCTION stamp.on_insert() RETURNS trigger LANGUAGE plpgsql
+           AS $$BEGIN INSERT INTO stamp.log VALUES ('insert'); RETURN NEW; END$$;
+         CREATE TRIGGER v_insert INSTEAD OF INSERT ON stamp.v
+           FOR EACH ROW EXECUTE FUNCTION stamp.on_insert();
+         CREATE RULE v_delete AS ON DELETE TO stamp.v DO INSTEAD INSERT INTO stamp.log VALUES ('delete');
+         CREATE MATERIALIZED VIEW stamp.m AS SELECT id, name FROM stamp.v;
+         CREATE UNIQUE INDEX m_id ON stamp.m (id);
+         CREATE INDEX m_name ON stamp.m (name);",
+    )
+    .unwrap();
+    let set = ViewSet::new()
+        .with_view(
+            View::from_sql("v", "SELECT id, name FROM users")
+                .unwrap()
+                .schema("stamp")
+                .unwrap()
+                .comment("the view")
+                .unwrap()
+                .column_comment("name", "a name")
+                .unwrap(),
+        )
+        .with_materialized(
+            MaterializedView::from_sql("m", "SELECT id, name FROM stamp.v")
+                .unwrap()
+                .schema("stamp")
+                .unwrap()
+                .index(Index::unique(["id"]).unwrap().named("m_id").unwrap())
+                .unwrap()
+                .index(Index::new(["name"]).unwrap().named("m_name").unwrap())
+                .unwrap(),
+        );
+    let first = compare(conn, &set);
+    assert_eq!(first.proven_unchanged(), 0);
+    apply(conn, &first.plan().unwrap().up_sql()).unwrap();
+    let again = compare(conn, &set);
+    assert!(again.is_empty(), "{again}");
+    assert_eq!(again.proven_unchanged(), 2, "{again}");
+}

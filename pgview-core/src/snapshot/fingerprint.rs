@@ -93,6 +93,81 @@ pub(crate) const DEPENDENTS: &str = "ARRAY(SELECT x.dependent FROM (SELECT DISTI
 pub(crate) static FINGERPRINT: LazyLock<String> =
     LazyLock::new(|| fingerprint("pg_catalog.pg_get_viewdef(c.oid)"));
 
+/// One part of a view's stamp read from another catalog: `value` aggregated over the rows of
+/// `from` whose `owner` is the view and that pass `filter`. Written once and rendered two
+/// ways: as a subquery per view ([`STAMP`], for a few views) and grouped for a whole
+/// selection ([`STAMP_PARTS`] in `sql/select.sql`, for 100,000 views a few scans of each
+/// catalog instead of a million index probes). Both give the same text (the integration test
+/// `migrate_record::the_selection_stamp_is_the_recorded_stamp` checks it on every part).
+struct StampPart {
+    from: &'static str,
+    owner: &'static str,
+    filter: &'static str,
+    value: &'static str,
+}
+
+/// The parts of the stamp read from other catalogs, in order (see [`STAMP`]).
+const PARTS: [StampPart; 7] = [
+    // The transaction that last wrote the view's query (one `_RETURN` rule: `min` is it).
+    StampPart {
+        from: "pg_catalog.pg_rewrite r",
+        owner: "r.ev_class",
+        filter: "r.rulename = '_RETURN'",
+        value: "pg_catalog.min(r.xmin::text)",
+    },
+    StampPart {
+        from: "pg_catalog.pg_attribute a",
+        owner: "a.attrelid",
+        filter: "a.attnum > 0 AND NOT a.attisdropped",
+        value: "pg_catalog.string_agg(a.attnum::text || ':' || a.attname::text || ':' \
+                || a.atttypid::text || ':' || a.atttypmod::text || ':' || a.attcollation::text, \
+                ',' ORDER BY a.attnum)",
+    },
+    StampPart {
+        from: "pg_catalog.pg_description d",
+        owner: "d.objoid",
+        filter: "d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass",
+        value: "pg_catalog.string_agg(d.objsubid::text || ':' || d.xmin::text, ',' \
+                ORDER BY d.objsubid)",
+    },
+    StampPart {
+        from: "pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid",
+        owner: "i.indrelid",
+        filter: "true",
+        value: "pg_catalog.string_agg(ic.relname::text || ':' || i.xmin::text, ',' \
+                ORDER BY ic.relname)",
+    },
+    StampPart {
+        from: "pg_catalog.pg_trigger t",
+        owner: "t.tgrelid",
+        filter: "NOT t.tgisinternal",
+        value: "pg_catalog.string_agg(t.xmin::text, ',' ORDER BY t.oid)",
+    },
+    StampPart {
+        from: "pg_catalog.pg_rewrite rr",
+        owner: "rr.ev_class",
+        filter: "rr.rulename <> '_RETURN'",
+        value: "pg_catalog.string_agg(rr.xmin::text, ',' ORDER BY rr.oid)",
+    },
+    StampPart {
+        from: "pg_catalog.pg_attrdef ad",
+        owner: "ad.adrelid",
+        filter: "true",
+        value: "pg_catalog.string_agg(ad.adnum::text || ':' || ad.xmin::text, ',' \
+                ORDER BY ad.adnum)",
+    },
+];
+
+/// The stamp of `c` from its own columns and the parts (each an expression).
+fn stamp(parts: impl Iterator<Item = String>) -> String {
+    let parts: Vec<String> = parts.collect();
+    format!(
+        "pg_catalog.md5(pg_catalog.concat_ws('|', \
+         c.relkind, c.relowner, c.relacl::text, c.reloptions::text, c.reltablespace, {}))",
+        parts.join(", ")
+    )
+}
+
 /// The stamp of the view `c`: what changes when the view is changed in any way, read from
 /// catalog rows only, so that it costs no lock and little time (no `pg_get_viewdef`): its
 /// kind, owner, privileges, options and tablespace, the transaction that last wrote its
@@ -100,26 +175,51 @@ pub(crate) static FINGERPRINT: LazyLock<String> =
 /// indexes, triggers, other rules and column defaults. A refresh changes none of it. The
 /// ownership record keeps the stamp a migration left; an equal stamp means the view is still
 /// exactly what that migration made.
-pub(crate) const STAMP: &str = "pg_catalog.md5(pg_catalog.concat_ws('|', \
-     c.relkind, c.relowner, c.relacl::text, c.reloptions::text, c.reltablespace, \
-     (SELECT r.xmin::text FROM pg_catalog.pg_rewrite r \
-      WHERE r.ev_class = c.oid AND r.rulename = '_RETURN'), \
-     (SELECT pg_catalog.string_agg(a.attnum::text || ':' || a.attname::text || ':' || a.atttypid::text \
-                                   || ':' || a.atttypmod::text || ':' || a.attcollation::text, ',' \
-                                   ORDER BY a.attnum) \
-      FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), \
-     (SELECT pg_catalog.string_agg(d.objsubid::text || ':' || d.xmin::text, ',' ORDER BY d.objsubid) \
-      FROM pg_catalog.pg_description d \
-      WHERE d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass), \
-     (SELECT pg_catalog.string_agg(ic.relname::text || ':' || i.xmin::text, ',' ORDER BY ic.relname) \
-      FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
-      WHERE i.indrelid = c.oid), \
-     (SELECT pg_catalog.string_agg(t.xmin::text, ',' ORDER BY t.oid) FROM pg_catalog.pg_trigger t \
-      WHERE t.tgrelid = c.oid AND NOT t.tgisinternal), \
-     (SELECT pg_catalog.string_agg(rr.xmin::text, ',' ORDER BY rr.oid) FROM pg_catalog.pg_rewrite rr \
-      WHERE rr.ev_class = c.oid AND rr.rulename <> '_RETURN'), \
-     (SELECT pg_catalog.string_agg(ad.adnum::text || ':' || ad.xmin::text, ',' ORDER BY ad.adnum) \
-      FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = c.oid)))";
+pub(crate) static STAMP: LazyLock<String> = LazyLock::new(|| {
+    stamp(PARTS.iter().map(|p| {
+        format!(
+            "(SELECT {} FROM {} WHERE {} = c.oid AND {})",
+            p.value, p.from, p.owner, p.filter
+        )
+    }))
+});
+
+/// The same stamp for every view of `sel_class` at once (`sql/select.sql`): `{parts}` are
+/// the grouped parts (`stamp_1` … as common table expressions, each `(oid, x)`), `{joins}`
+/// join them to `c`, `{stamp}` is the expression.
+struct GroupedStamp {
+    parts: String,
+    joins: String,
+    stamp: String,
+}
+
+static GROUPED_STAMP: LazyLock<GroupedStamp> = LazyLock::new(|| {
+    let parts = PARTS
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "stamp_{i} AS (\n    SELECT {owner} AS oid, {value} AS x\n    FROM {from}\n    \
+                 JOIN sel_class sc ON sc.oid = {owner}\n    WHERE {filter}\n    GROUP BY {owner}\n)",
+                owner = p.owner,
+                value = p.value,
+                from = p.from,
+                filter = p.filter
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let joins = (0..PARTS.len())
+        .map(|i| format!("LEFT JOIN stamp_{i} ON stamp_{i}.oid = c.oid"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let stamp = stamp((0..PARTS.len()).map(|i| format!("stamp_{i}.x")));
+    GroupedStamp {
+        parts,
+        joins,
+        stamp,
+    }
+});
 
 /// `sql/state.sql` with its expressions in place.
 pub(crate) static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -129,8 +229,12 @@ pub(crate) static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// `sql/select.sql` with its expressions in place.
-pub(crate) static SELECT_SQL: LazyLock<String> =
-    LazyLock::new(|| include_str!("sql/select.sql").replace("{stamp}", STAMP));
+pub(crate) static SELECT_SQL: LazyLock<String> = LazyLock::new(|| {
+    include_str!("sql/select.sql")
+        .replace("{stamp_parts}", &GROUPED_STAMP.parts)
+        .replace("{stamp_joins}", &GROUPED_STAMP.joins)
+        .replace("{stamp}", &GROUPED_STAMP.stamp)
+});
 
 #[cfg(test)]
 mod tests {
