@@ -55,6 +55,26 @@ impl Nullability for diesel::sql_types::is_nullable::NotNull {
     const NULLABLE: bool = false;
 }
 
+/// The SQL type of column `N` of the query type `Q`: the SQL type `#[derive(PgView)]` gives a
+/// field that neither its Rust type nor `sql_type = …` types, when the view has `query = f`
+/// (`f` names the query's type too when declared with `#[diesel::dsl::auto_type]`).
+pub type QueryColumn<Q, const N: usize> = <Q as QueryColumnOf<N>>::SqlType;
+
+/// See [`QueryColumn`].
+pub trait QueryColumnOf<const N: usize> {
+    /// The SQL type of the column.
+    type SqlType;
+}
+
+impl<Q, const N: usize> QueryColumnOf<N> for Q
+where
+    Q: Query,
+    Q::SqlType: Columns,
+    <Q::SqlType as Columns>::Tuple: Nth<N>,
+{
+    type SqlType = <<Q::SqlType as Columns>::Tuple as Nth<N>>::Out;
+}
+
 /// The SQL type of a query value, from the value.
 pub fn query_sql_type<Q: Query>(_query: &Q) -> PhantomData<Q::SqlType> {
     PhantomData

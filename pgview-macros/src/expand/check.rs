@@ -16,17 +16,18 @@ pub(crate) fn expand_check(model: &ViewModel<'_>) -> TokenStream {
     let krate = &model.krate;
     let check = quote!(#krate::__private::check);
     let path = &query.value;
-    let declared = model.fields.iter().filter_map(|f| f.sql_type.as_ref());
+    let declared = model.fields.iter().map(|f| &f.alias);
     let arity_span = model.ident.span();
     let arity = quote_spanned! {arity_span=>
         #check::same_arity::<_, (#(#declared,)*)>(columns);
     };
-    let fields = model.fields.iter().enumerate().map(|(i, field)| {
-        let sql_type = field.sql_type.clone().unwrap_or_else(|| quote!(()));
+    // A field whose SQL type is the query's own column needs no check: only the others.
+    let fields = model.fields.iter().enumerate().filter_map(|(i, field)| {
+        let sql_type = field.sql_type.given()?;
         let span = field.field.ty.span();
-        quote_spanned! {span=>
+        Some(quote_spanned! {span=>
             #check::same_sql_type::<#sql_type, _>(#check::nth::<#i, _>(columns));
-        }
+        })
     });
     quote! {
         #[allow(dead_code, clippy::all, clippy::pedantic)]
