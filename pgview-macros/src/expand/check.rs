@@ -21,13 +21,22 @@ pub(crate) fn expand_check(model: &ViewModel<'_>) -> TokenStream {
     let arity = quote_spanned! {arity_span=>
         #check::same_arity::<_, (#(#declared,)*)>(columns);
     };
-    // A field whose SQL type is the query's own column needs no check: only the others.
-    let fields = model.fields.iter().enumerate().filter_map(|(i, field)| {
-        let sql_type = field.sql_type.given()?;
+    // A field whose SQL type is the query's own column has the right SQL type: its Rust type
+    // must read it.
+    let fields = model.fields.iter().enumerate().map(|(i, field)| {
         let span = field.field.ty.span();
-        Some(quote_spanned! {span=>
-            #check::same_sql_type::<#sql_type, _>(#check::nth::<#i, _>(columns));
-        })
+        match field.sql_type.given() {
+            Some(sql_type) => quote_spanned! {span=>
+                #check::same_sql_type::<#sql_type, _>(#check::nth::<#i, _>(columns));
+            },
+            None => {
+                // The query's column, or `NoSuchColumn` past its end (the count check fails).
+                let (ty, alias) = (&field.field.ty, &field.alias);
+                quote_spanned! {span=>
+                    #check::reads_column::<#ty, #alias>();
+                }
+            }
+        }
     });
     quote! {
         #[allow(dead_code, clippy::all, clippy::pedantic)]

@@ -48,34 +48,7 @@ pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
     let fields = fields(model);
     let qualified_name = qualified_name(model, &name);
     let comments = comment_statements(model);
-    let (indexes, add_indexes, refresh) = if model.is_materialized() {
-        let parts = model
-            .attrs
-            .indexes
-            .iter()
-            .map(|index| index_expr(model, index));
-        (
-            quote! {
-                fn __pgview_indexes() -> #krate::Result<::std::vec::Vec<#private::Index>> {
-                    ::core::result::Result::Ok(::std::vec![#(#parts),*])
-                }
-            },
-            quote! {
-                for index in __pgview_indexes()? {
-                    definition = definition.index(index)?;
-                }
-            },
-            quote! {
-                fn refresh() -> #krate::Result<#private::RefreshMaterializedView> {
-                    let name = <Self as #krate::PgView>::qualified_name()?.clone();
-                    let indexes = __pgview_indexes().ok();
-                    ::core::result::Result::Ok(#private::refresh_declared(name, indexes.as_deref()))
-                }
-            },
-        )
-    } else {
-        (quote!(), quote!(), quote!())
-    };
+    let (indexes, add_indexes, refresh) = materialized_items(model);
     quote! {
         #indexes
 
@@ -105,6 +78,40 @@ pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
             #fields
         }
     }
+}
+
+/// For a materialized view: the function building its declared indexes, the loop adding them
+/// to the definition, and `refresh()` from the name and those indexes. Nothing for a view.
+fn materialized_items(model: &ViewModel<'_>) -> (TokenStream, TokenStream, TokenStream) {
+    if !model.is_materialized() {
+        return (quote!(), quote!(), quote!());
+    }
+    let krate = &model.krate;
+    let private = quote!(#krate::__private);
+    let parts = model
+        .attrs
+        .indexes
+        .iter()
+        .map(|index| index_expr(model, index));
+    (
+        quote! {
+            fn __pgview_indexes() -> #krate::Result<::std::vec::Vec<#private::Index>> {
+                ::core::result::Result::Ok(::std::vec![#(#parts),*])
+            }
+        },
+        quote! {
+            for index in __pgview_indexes()? {
+                definition = definition.index(index)?;
+            }
+        },
+        quote! {
+            fn refresh() -> #krate::Result<#private::RefreshMaterializedView> {
+                let name = <Self as #krate::PgView>::qualified_name()?.clone();
+                let indexes = __pgview_indexes().ok();
+                ::core::result::Result::Ok(#private::refresh_declared(name, indexes.as_deref()))
+            }
+        },
+    )
 }
 
 /// `comment_statements()` from the attributes, without the definition.
