@@ -96,16 +96,14 @@ pub(crate) fn select_item(sql: &str, offset: usize) -> Option<usize> {
                 if state == State::Start {
                     state = State::Item(1);
                 }
-                continue;
             }
             (")", _) => {
                 depth = depth.saturating_sub(1);
                 if state == State::DistinctOn && depth == 0 {
                     state = State::Start;
                 }
-                continue;
             }
-            _ if depth > 0 => continue,
+            _ if depth > 0 => {}
             (_, Some("select")) if state == State::Outside => state = State::Start,
             (_, Some("distinct" | "all")) if state == State::Start => {}
             (_, Some("on")) if state == State::Start => state = State::DistinctOn,

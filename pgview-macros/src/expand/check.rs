@@ -25,16 +25,15 @@ pub(crate) fn expand_check(model: &ViewModel<'_>) -> TokenStream {
     // must read it.
     let fields = model.fields.iter().enumerate().map(|(i, field)| {
         let span = field.field.ty.span();
-        match field.sql_type.given() {
-            Some(sql_type) => quote_spanned! {span=>
+        if let Some(sql_type) = field.sql_type.given() {
+            quote_spanned! {span=>
                 #check::same_sql_type::<#sql_type, _>(#check::nth::<#i, _>(columns));
-            },
-            None => {
-                // The query's column, or `NoSuchColumn` past its end (the count check fails).
-                let (ty, alias) = (&field.field.ty, &field.alias);
-                quote_spanned! {span=>
-                    #check::reads_column::<#ty, #alias>();
-                }
+            }
+        } else {
+            // The query's column, or `NoSuchColumn` past its end (the count check fails).
+            let (ty, alias) = (&field.field.ty, &field.alias);
+            quote_spanned! {span=>
+                #check::reads_column::<#ty, #alias>();
             }
         }
     });

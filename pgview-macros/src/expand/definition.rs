@@ -123,13 +123,7 @@ fn comment_statements(model: &ViewModel<'_>) -> TokenStream {
     } else {
         quote!(View)
     };
-    let comment = match &model.attrs.comment {
-        Some(comment) => {
-            let comment = &comment.value;
-            quote!(::core::option::Option::Some(#comment))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let comment = optional(model.attrs.comment.as_ref().map(|c| &c.value));
     let columns = model.fields.iter().filter_map(|field| {
         let comment = &field.attrs.comment.as_ref()?.value;
         let column = &field.column;
@@ -147,17 +141,19 @@ fn comment_statements(model: &ViewModel<'_>) -> TokenStream {
     }
 }
 
+/// `Some(value)` or `None`, as an expression.
+fn optional(value: Option<&syn::LitStr>) -> TokenStream {
+    value.map_or_else(
+        || quote!(::core::option::Option::None),
+        |value| quote!(::core::option::Option::Some(#value)),
+    )
+}
+
 /// `qualified_name()` from the attributes (checked at compile time), without the definition.
 fn qualified_name(model: &ViewModel<'_>, name: &str) -> TokenStream {
     let krate = &model.krate;
     let private = quote!(#krate::__private);
-    let schema = match &model.attrs.schema {
-        Some(schema) => {
-            let schema = &schema.value;
-            quote!(::core::option::Option::Some(#schema))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    let schema = optional(model.attrs.schema.as_ref().map(|s| &s.value));
     quote! {
         fn qualified_name() -> #krate::Result<&'static #private::QualifiedName> {
             static NAME: #private::OnceLock<#private::QualifiedName> = #private::OnceLock::new();
