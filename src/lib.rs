@@ -37,8 +37,9 @@ pub use pgview_core::{
     ConcurrentRefreshPrecondition, CreateIndex, CreateMaterializedView, CreateView, DropKind,
     DropMaterializedView, DropRelation, DropView, DynamicTable, Error, Ident, Index, IndexKey,
     IndexMethod, IndexPart, MaterializedView, MaterializedViewKind, NoData, NotConcurrent,
-    NullsOrder, QualifiedName, RefreshMaterializedView, RefreshOption, RelationKind, RelationName,
-    Result, StorageParameter, View, ViewFilter, ViewInfo, ViewKind, WithData, MAX_IDENTIFIER_BYTES,
+    NullsOrder, QualifiedName, QueryValue, RefreshMaterializedView, RefreshOption, RelationKind,
+    RelationName, Result, StorageParameter, View, ViewFilter, ViewInfo, ViewKind, WithData,
+    MAX_IDENTIFIER_BYTES,
 };
 pub use pgview_core::{
     Grant, Grantee, Privilege, RenameMaterializedView, RenameRelation, RenameView,

@@ -105,18 +105,25 @@ pub enum Error {
         reason: String,
     },
 
-    /// A bind value of a type that pgview cannot write as a SQL literal. `CREATE VIEW` takes
-    /// no bind parameters, so every value of a view's query must be written into its SQL.
-    #[error("cannot write a value of SQL type `{type_name}` as a literal in a view definition")]
+    /// A value of a view's query whose SQL type pgview cannot write as a literal. `CREATE
+    /// VIEW` takes no bind parameters, so every value of a view's query is written into its
+    /// SQL (the types pgview writes are listed in the README). Reported when the definition is
+    /// built (`View::new`, `MaterializedView::new`, the first `definition()` or `create()` of a
+    /// `#[derive(PgView)]` struct), naming the view and where the value is.
+    #[error("{value}: pgview cannot write a value of SQL type `{type_name}` as a literal, and a view's query takes no parameters")]
     UnsupportedLiteralType {
+        /// Where the value is: the view, its number among the query's values, its column.
+        value: Box<QueryValue>,
         /// The SQL type of the value (its name, or `oid <n>` when the type is not known).
         type_name: String,
     },
 
-    /// A bind value whose serialized form could not be turned into a literal (for example text
-    /// containing a NUL byte, which PostgreSQL cannot store).
-    #[error("cannot write a value of SQL type `{type_name}` as a literal: {reason}")]
+    /// A value of a view's query whose serialized form could not be turned into a literal (for
+    /// example text containing a NUL byte, which PostgreSQL cannot store).
+    #[error("{value}: cannot write it as a literal of SQL type `{type_name}`: {reason}")]
     InvalidLiteral {
+        /// Where the value is: the view, its number among the query's values, its column.
+        value: Box<QueryValue>,
         /// The SQL type of the value.
         type_name: String,
         /// What is wrong with the value.
@@ -380,6 +387,70 @@ pub enum Error {
     /// Any other error from Diesel or the server.
     #[error(transparent)]
     Diesel(diesel::result::Error),
+}
+
+/// Where a value of a view's query is, in [`Error::UnsupportedLiteralType`] and
+/// [`Error::InvalidLiteral`]: the view, the value's number among the query's values, and the
+/// column it is in when it is in the query's select list.
+///
+/// # Examples
+/// ```
+/// use diesel::data_types::PgMoney;
+/// use diesel::prelude::*;
+/// use diesel::sql_types::{Integer, Money};
+/// use pgview_core::{Error, View};
+///
+/// let query = diesel::select((1.into_sql::<Integer>(), PgMoney(100).into_sql::<Money>()));
+/// let Err(Error::UnsupportedLiteralType { value, type_name }) = View::new("prices", query) else {
+///     panic!("money is not written as a literal");
+/// };
+/// assert_eq!((value.view.as_str(), value.number, value.select_item), ("prices", 2, Some(2)));
+/// assert_eq!(type_name, "money");
+/// assert_eq!(
+///     value.to_string(),
+///     "the value $2 in the query of view prices (select item 2, after `SELECT $1, `)"
+/// );
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueryValue {
+    /// The view, as far as its name is known where its query is written: `View::new` and
+    /// `MaterializedView::new` give the name they are given (the schema is set after them);
+    /// `#[derive(PgView)]` gives the schema-qualified name.
+    pub view: String,
+    /// [`RelationKind::View`] or [`RelationKind::MaterializedView`].
+    pub kind: RelationKind,
+    /// The value's number among the query's values, from 1: its placeholder `$n` in the SQL
+    /// Diesel renders for the query (`diesel::debug_query` shows it, with the values).
+    pub number: usize,
+    /// The position, from 1, of the item of the query's select list that holds the value, when
+    /// it is in the select list of the query's top-level `SELECT` (or of one of its `UNION`,
+    /// `INTERSECT` or `EXCEPT` arms): the view's column of that position.
+    pub select_item: Option<usize>,
+    /// The name of that column, when known: `#[derive(PgView)]` gives it (the column of the
+    /// struct's field at that position).
+    pub column: Option<String>,
+    /// The end of the query's SQL text before the value, on one line (at most 40 characters,
+    /// starting with `…` when cut), to find it in the query; other values are their
+    /// placeholders there.
+    pub after: String,
+}
+
+impl fmt::Display for QueryValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the value ${} in the query of {} {} (",
+            self.number, self.kind, self.view
+        )?;
+        match (&self.column, self.select_item) {
+            (Some(column), _) => write!(f, "column {column:?}, ")?,
+            (None, Some(item)) => write!(f, "select item {item}, ")?,
+            (None, None) => {}
+        }
+        write!(f, "after `{}`)", self.after)
+    }
 }
 
 /// `Result` with pgview's [`Error`].

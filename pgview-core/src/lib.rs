@@ -8,6 +8,7 @@ mod catalog;
 pub mod check;
 mod ddl;
 mod definition;
+mod derived;
 mod diff;
 mod error;
 mod ident;
@@ -52,7 +53,7 @@ pub use diff::{
     diff, diff_with, verify_registered, Change, DiffEntry, DiffOptions, DiffScope, DiffStatus,
     StructMismatch, ViewDiff, ViewSet, DEFAULT_BATCH_SIZE,
 };
-pub use error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
+pub use error::{ConcurrentRefreshPrecondition, Error, QueryValue, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
 pub use lock::{DEFAULT_LOCK_WAIT, LOCK_KEY};
 pub use migration::{
@@ -82,7 +83,12 @@ pub type DynamicTable = diesel_dynamic_schema::Table<String, String>;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::check;
+    pub use crate::ddl::{CommentOn, RefreshMaterializedView};
+    pub use crate::definition::Index;
+    pub use crate::derived::{comments_declared, in_derived_view, refresh_declared};
     pub use crate::diff::{definition_of, verify_of, Registration};
+    pub use crate::error::RelationKind;
+    pub use crate::ident::QualifiedName;
     pub use diesel;
     pub use inventory;
     pub use std::sync::OnceLock;

@@ -25,6 +25,11 @@ pub trait Definition: Send + Sync + 'static {
     fn create_statement(&self) -> Self::Create<'_>;
     /// The `DROP` statement.
     fn drop_statement(&self) -> Self::Drop;
+    /// The `DROP` statement of this kind for the view `name`: what
+    /// [`PgView::drop`] gives from the name alone.
+    fn drop_named(name: QualifiedName) -> Self::Drop
+    where
+        Self: Sized;
     /// The `COMMENT ON` statements.
     fn comment_statements(&self) -> Vec<CommentOn>;
 }
@@ -41,6 +46,9 @@ impl Definition for View {
     }
     fn drop_statement(&self) -> DropView {
         self.drop()
+    }
+    fn drop_named(name: QualifiedName) -> DropView {
+        DropView::new(name)
     }
     fn comment_statements(&self) -> Vec<CommentOn> {
         View::comment_statements(self)
@@ -59,6 +67,9 @@ impl Definition for MaterializedView {
     }
     fn drop_statement(&self) -> DropMaterializedView {
         self.drop()
+    }
+    fn drop_named(name: QualifiedName) -> DropMaterializedView {
+        DropMaterializedView::new(name)
     }
     fn comment_statements(&self) -> Vec<CommentOn> {
         MaterializedView::comment_statements(self)
@@ -85,8 +96,13 @@ impl Refreshable for MaterializedView {
 /// A Rust type that is a view: its definition, and a Diesel table to query it.
 ///
 /// Implemented by `#[derive(PgView)]`; see the derive's documentation for the attributes. The
-/// statements are built from the definition, which is built once (its query's values are
-/// inlined then) and kept for the life of the program.
+/// definition is built once, when first asked for (its query's values are inlined then), and
+/// kept for the life of the program. What needs only the view's name does not build it: the
+/// derive gives [`qualified_name`](PgView::qualified_name) from its attributes, and
+/// [`drop`](PgView::drop), [`refresh`](PgView::refresh) and [`verify`](PgView::verify) use
+/// the name alone, so they work even when the query cannot be written (a value of a type
+/// pgview cannot write as a literal makes `definition()` and `create()` fail, naming the view
+/// and the value's column).
 ///
 /// # Examples
 /// ```no_run
@@ -105,14 +121,18 @@ pub trait PgView {
     /// The definition, with every option the attributes declare.
     ///
     /// # Errors
-    /// A value of the query that cannot be written as a literal (the first call builds the
-    /// definition; identifiers were checked at compile time).
+    /// A value of the query that cannot be written as a literal
+    /// ([`Error::UnsupportedLiteralType`](crate::Error::UnsupportedLiteralType) or
+    /// [`Error::InvalidLiteral`](crate::Error::InvalidLiteral), naming the view and, for a
+    /// value of the select list, its column); a query whose SQL is not one query (the first
+    /// call builds the definition; identifiers were checked at compile time).
     fn definition() -> Result<&'static Self::Definition>;
 
-    /// The schema-qualified name.
+    /// The schema-qualified name. The derive gives it from its attributes, without building
+    /// the definition; this default (for a hand-written impl) takes the definition's.
     ///
     /// # Errors
-    /// As [`PgView::definition`].
+    /// None from the derive. The default: as [`PgView::definition`].
     fn qualified_name() -> Result<&'static QualifiedName> {
         Ok(Self::definition()?.qualified_name())
     }
@@ -125,18 +145,24 @@ pub trait PgView {
         Ok(Self::definition()?.create_statement())
     }
 
-    /// The `DROP VIEW` or `DROP MATERIALIZED VIEW` statement.
+    /// The `DROP VIEW` or `DROP MATERIALIZED VIEW` statement, from the name alone.
     ///
     /// # Errors
-    /// As [`PgView::definition`].
+    /// As [`PgView::qualified_name`]: none from the derive.
     fn drop() -> Result<<Self::Definition as Definition>::Drop> {
-        Ok(Self::definition()?.drop_statement())
+        Ok(<Self::Definition as Definition>::drop_named(
+            Self::qualified_name()?.clone(),
+        ))
     }
 
-    /// The `COMMENT ON` statements of the definition.
+    /// The `COMMENT ON` statements of the definition. The derive gives them from its
+    /// attributes, without building the definition; this default (for a hand-written impl)
+    /// takes the definition's.
     ///
     /// # Errors
-    /// As [`PgView::definition`].
+    /// From the derive, a comment holding a NUL byte
+    /// ([`Error::InvalidDefinition`](crate::Error::InvalidDefinition)). The default: as
+    /// [`PgView::definition`].
     fn comment_statements() -> Result<Vec<CommentOn>> {
         Ok(Self::definition()?.comment_statements())
     }
@@ -180,10 +206,14 @@ pub trait PgView {
     }
 
     /// `REFRESH MATERIALIZED VIEW` (materialized views only: on a plain view this does not
-    /// compile).
+    /// compile). A concurrent refresh of a view that declares no unique index on plain columns
+    /// is refused before anything is sent
+    /// ([`Error::ConcurrentRefresh`](crate::Error::ConcurrentRefresh)). The derive builds it
+    /// from the name and the declared indexes, without the query; this default (for a
+    /// hand-written impl) from the definition.
     ///
     /// # Errors
-    /// As [`PgView::definition`].
+    /// None from the derive. The default: as [`PgView::definition`].
     fn refresh() -> Result<RefreshMaterializedView>
     where
         Self::Definition: Refreshable,

@@ -24,12 +24,35 @@ pub(crate) struct FieldModel<'a> {
     pub(crate) ident: &'a Ident,
     /// The SQL name of the column.
     pub(crate) column: String,
-    /// The Diesel SQL type of the column, when known, as written in the struct's scope.
-    pub(crate) sql_type: Option<TokenStream>,
+    /// Where the Diesel SQL type of the column comes from.
+    pub(crate) sql_type: FieldSqlType,
     /// A hidden type alias of `sql_type` in the struct's scope, so that the table module can
     /// name types that the user wrote relative to that scope.
     pub(crate) alias: Ident,
     pub(crate) attrs: FieldAttrs,
+}
+
+/// Where a field's SQL type comes from.
+pub(crate) enum FieldSqlType {
+    /// `sql_type = …`, or the field's Rust type is one pgview maps (as written in the struct's
+    /// scope).
+    Given(TokenStream),
+    /// Nothing on the field tells, and the view has `query = path`: the query's column at the
+    /// field's position (through the type `path` names, which `#[diesel::dsl::auto_type]`
+    /// declares next to the function).
+    FromQuery,
+    /// Nothing tells (a view of `sql = "…"`): an error on the field.
+    Unknown,
+}
+
+impl FieldSqlType {
+    /// The SQL type as written, when given.
+    pub(crate) fn given(&self) -> Option<&TokenStream> {
+        match self {
+            Self::Given(ty) => Some(ty),
+            Self::FromQuery | Self::Unknown => None,
+        }
+    }
 }
 
 impl ViewModel<'_> {
@@ -70,9 +93,10 @@ pub(crate) fn model<'a>(input: &'a DeriveInput, errors: &mut Errors) -> syn::Res
         .krate
         .as_ref()
         .map_or_else(|| syn::parse_quote!(::pgview), |k| k.value.clone());
+    let has_query = attrs.query.is_some();
     let fields = named
         .iter()
-        .map(|field| field_model(&input.ident, field, &krate, errors))
+        .map(|field| field_model(&input.ident, field, &krate, has_query, errors))
         .collect();
     Ok(ViewModel {
         ident: &input.ident,
@@ -94,6 +118,7 @@ fn field_model<'a>(
     owner: &Ident,
     field: &'a Field,
     krate: &Path,
+    has_query: bool,
     errors: &mut Errors,
 ) -> FieldModel<'a> {
     let attrs = attr::parse_field(&field.attrs, errors);
@@ -105,9 +130,13 @@ fn field_model<'a>(
     let sql_type = match &attrs.sql_type {
         Some(setting) => {
             let ty = &setting.value;
-            Some(quote!(#ty))
+            FieldSqlType::Given(quote!(#ty))
         }
-        None => sql_type::infer(&field.ty, krate),
+        None => match sql_type::infer(&field.ty, krate) {
+            Some(ty) => FieldSqlType::Given(ty),
+            None if has_query => FieldSqlType::FromQuery,
+            None => FieldSqlType::Unknown,
+        },
     };
     let alias = quote::format_ident!(
         "__pgview_sql_type_{}_{}",

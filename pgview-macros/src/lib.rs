@@ -16,7 +16,8 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(PgView, attributes(pgview))]
 pub fn derive_pg_view(input: TokenStream) -> TokenStream {
     syn::parse2(input.into())
-        .and_then(|input| expand::derive(&input))
-        .unwrap_or_else(syn::Error::into_compile_error)
+        .map_or_else(syn::Error::into_compile_error, |input| {
+            expand::derive(&input)
+        })
         .into()
 }

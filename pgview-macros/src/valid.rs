@@ -2,7 +2,6 @@
 //! that breaks the rule.
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{Ident, LitStr};
 
 use crate::ast::ViewModel;
@@ -15,7 +14,6 @@ pub(crate) fn validate(model: &ViewModel<'_>, errors: &mut Errors) {
     kind_specific(model, errors);
     identifiers(model, errors);
     columns_exist(model, errors);
-    sql_types_known(model, errors);
     module_name(model, errors);
     temporary_without_schema(model, errors);
     check_option_value(model, errors);
@@ -193,15 +191,6 @@ fn columns_exist(model: &ViewModel<'_>, errors: &mut Errors) {
         for column in &pk.value {
             unknown_column(model, column, errors);
         }
-    }
-}
-
-fn sql_types_known(model: &ViewModel<'_>, errors: &mut Errors) {
-    for field in model.fields.iter().filter(|f| f.sql_type.is_none()) {
-        errors.push(syn::Error::new(
-            field.field.ty.span(),
-            "cannot tell the SQL type of this field's type: add `#[pgview(sql_type = diesel::sql_types::…)]`",
-        ));
     }
 }
 

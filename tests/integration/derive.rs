@@ -355,3 +355,145 @@ fn derived_indexes_are_those_the_builder_makes_and_the_server_takes() {
         6
     );
 }
+
+#[test]
+fn statements_from_the_attributes_are_the_definitions() {
+    use diesel::debug_query;
+    use diesel::pg::Pg;
+    let sql = |statements: &[pgview::CommentOn]| -> Vec<String> {
+        statements
+            .iter()
+            .map(|s| debug_query::<Pg, _>(s).to_string())
+            .collect()
+    };
+    let definition = UserStats::definition().unwrap();
+    let by_name = UserStats::comment_statements().unwrap();
+    assert_eq!(by_name.len(), 2);
+    assert_eq!(sql(&by_name), sql(&definition.comment_statements()));
+    assert_eq!(
+        debug_query::<Pg, _>(&UserStats::drop().unwrap()).to_string(),
+        debug_query::<Pg, _>(&definition.drop()).to_string()
+    );
+    assert_eq!(
+        debug_query::<Pg, _>(&UserStats::refresh().unwrap().concurrently()).to_string(),
+        debug_query::<Pg, _>(&definition.refresh().concurrently()).to_string()
+    );
+    assert_eq!(UserStats::qualified_name().unwrap(), definition.name());
+    assert!(Revenue::comment_statements().unwrap().is_empty());
+}
+
+/// An enum field without `sql_type`: its SQL type is the query's column's.
+mod sql_type_from_the_query {
+    use diesel::prelude::*;
+    use pgview::{Error, PgView};
+
+    use crate::literals::Mood;
+    use crate::support::{conn, relkind, sql};
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use crate::literals::MoodType;
+
+        derive_people (id) {
+            id -> Integer,
+            mood -> MoodType,
+            last_mood -> Nullable<MoodType>,
+        }
+    }
+
+    /// The query fixes the SQL types of `mood` (`MoodType`) and `last_mood`
+    /// (`Nullable<MoodType>`); `#[diesel::dsl::auto_type]` declares its type as
+    /// `not_sad_people`, which the derive reads them from.
+    #[diesel::dsl::auto_type]
+    fn not_sad_people() -> _ {
+        let sad: Mood = Mood::Sad;
+        derive_people::table
+            .filter(derive_people::mood.ne(sad))
+            .select((
+                derive_people::id,
+                derive_people::mood,
+                derive_people::last_mood,
+            ))
+    }
+
+    #[derive(PgView, Queryable, Debug, PartialEq)]
+    #[pgview(name = "derive_not_sad", materialized, query = not_sad_people)]
+    #[pgview(unique_index(id, mood))]
+    struct NotSad {
+        id: i32,
+        mood: Mood,
+        last_mood: Option<Mood>,
+    }
+
+    #[test]
+    fn an_enum_view_without_sql_type_works_end_to_end() {
+        let conn = &mut conn();
+        sql(
+            conn,
+            "CREATE TABLE derive_people (id int PRIMARY KEY, mood mood NOT NULL, last_mood mood)",
+        );
+        sql(
+            conn,
+            "INSERT INTO derive_people VALUES (1, 'happy', NULL), (2, 'sad', 'ok'), (3, 'ok', 'sad')",
+        );
+        assert_eq!(
+            NotSad::definition().unwrap().query_sql(),
+            r#"SELECT "derive_people"."id", "derive_people"."mood", "derive_people"."last_mood" FROM "derive_people" WHERE ("derive_people"."mood" != 'sad'::"mood")"#
+        );
+        NotSad::create().unwrap().execute(conn).unwrap();
+        NotSad::verify(conn).unwrap();
+
+        let all: Vec<NotSad> = derive_not_sad::table
+            .order(derive_not_sad::id)
+            .load(conn)
+            .unwrap();
+        assert_eq!(
+            all,
+            [
+                NotSad {
+                    id: 1,
+                    mood: Mood::Happy,
+                    last_mood: None
+                },
+                NotSad {
+                    id: 3,
+                    mood: Mood::Ok,
+                    last_mood: Some(Mood::Sad)
+                },
+            ]
+        );
+        // Filters and `find` (the primary key is the unique index) take the enum's values.
+        let happy: Vec<i32> = derive_not_sad::table
+            .filter(derive_not_sad::mood.eq(Mood::Happy))
+            .select(derive_not_sad::id)
+            .load(conn)
+            .unwrap();
+        assert_eq!(happy, [1]);
+        let found: NotSad = derive_not_sad::table
+            .find((3, Mood::Ok))
+            .first(conn)
+            .unwrap();
+        assert_eq!(found.last_mood, Some(Mood::Sad));
+        let once_sad: i64 = derive_not_sad::table
+            .filter(derive_not_sad::last_mood.eq(Mood::Sad))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(once_sad, 1);
+
+        sql(conn, "UPDATE derive_people SET mood = 'happy' WHERE id = 2");
+        NotSad::refresh()
+            .unwrap()
+            .concurrently()
+            .execute(conn)
+            .unwrap();
+        let count: i64 = derive_not_sad::table.count().get_result(conn).unwrap();
+        assert_eq!(count, 3);
+
+        NotSad::drop().unwrap().execute(conn).unwrap();
+        assert_eq!(relkind(conn, "public", "derive_not_sad"), None);
+        // `verify` reads the view by name: it is gone.
+        let err = NotSad::verify(conn).unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    }
+}

@@ -1,14 +1,15 @@
 //! Bad input: each gets a clear pgview error, and nothing wrong reaches the server.
 
 use diesel::data_types::PgMoney;
+use diesel::dsl;
 use diesel::prelude::*;
-use diesel::sql_types::Money;
+use diesel::sql_types::{Bool, Money};
 use pgview::{
     ConcurrentRefreshPrecondition, DropMaterializedView, DropView, Error, Index, MaterializedView,
     QualifiedName, RefreshMaterializedView, RelationKind, View,
 };
 
-use crate::support::{conn, relkind, sql};
+use crate::support::{conn, relkind, sql, users};
 
 #[test]
 fn invalid_identifiers_are_refused_before_any_sql() {
@@ -33,17 +34,43 @@ fn invalid_identifiers_are_refused_before_any_sql() {
 }
 
 #[test]
-fn unsupported_value_types_are_named() {
+fn unsupported_value_types_are_named_with_the_view_and_the_value() {
     let err = View::new(
         "money_view",
         diesel::select(PgMoney(100).into_sql::<Money>()),
     )
     .unwrap_err();
     assert!(
-        matches!(&err, Error::UnsupportedLiteralType { type_name } if type_name == "money"),
-        "{err}"
+        matches!(&err, Error::UnsupportedLiteralType { value, type_name }
+            if type_name == "money" && value.view == "money_view" && value.number == 1
+                && value.select_item == Some(1) && value.column.is_none()),
+        "{err:?}"
     );
-    assert!(err.to_string().contains("`money`"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "the value $1 in the query of view money_view (select item 1, after `SELECT `): pgview \
+         cannot write a value of SQL type `money` as a literal, and a view's query takes no \
+         parameters"
+    );
+    // A value outside the select list: its number and the text before it place it.
+    let err = MaterializedView::new(
+        "money_filter",
+        users::table
+            .filter(users::id.gt(1))
+            .filter(
+                dsl::sql::<Bool>("1 = 1 AND ")
+                    .bind::<Money, _>(PgMoney(5))
+                    .sql(" > '0'"),
+            )
+            .select(users::id),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the value $2 in the query of materialized view money_filter (after `…((\"users\".\"id\" > $1) AND 1 = 1 AND `): \
+         pgview cannot write a value of SQL type `money` as a literal, and a view's query takes \
+         no parameters"
+    );
 }
 
 #[test]
@@ -378,5 +405,141 @@ mod on_async {
                 .unwrap();
             assert_dependents(&err, schema, target, kind);
         }
+    }
+}
+
+/// A derived view whose query holds a value pgview cannot write: the error names the view and
+/// the column, and what needs only the name works.
+mod derived_view_values {
+    use diesel::data_types::PgMoney;
+    use diesel::dsl;
+    use diesel::prelude::*;
+    use diesel::sql_types::{Integer, Money, Nullable, Text};
+    use pgview::{ConcurrentRefreshPrecondition, Error, PgView};
+
+    use crate::support::{conn, relkind, seed, sql, users};
+
+    /// Users with a price: the price is a `money` value, which pgview does not write.
+    fn priced_users() -> users::BoxedQuery<'static, diesel::pg::Pg, (Integer, Money)> {
+        users::table
+            .select((users::id, PgMoney(1250).into_sql::<Money>()))
+            .into_boxed()
+    }
+
+    #[derive(PgView, Queryable, Debug, PartialEq)]
+    #[pgview(name = "errors_prices", schema = "reporting", materialized, query = priced_users)]
+    #[pgview(unique_index(user_id), comment = "what each user pays")]
+    struct Price {
+        user_id: i32,
+        #[pgview(sql_type = Money, comment = "in dollars")]
+        price: PgMoney,
+    }
+
+    #[derive(PgView, Queryable, Debug, PartialEq)]
+    #[pgview(name = "errors_prices_unindexed", materialized, query = priced_users)]
+    struct UnindexedPrice {
+        user_id: i32,
+        #[pgview(sql_type = Money)]
+        price: PgMoney,
+    }
+
+    const MESSAGE: &str = "the value $1 in the query of materialized view reporting.errors_prices \
+        (column \"price\", after `SELECT \"users\".\"id\", `): pgview cannot write a value of SQL \
+        type `money` as a literal, and a view's query takes no parameters";
+
+    #[test]
+    fn the_error_names_the_view_and_the_column() {
+        let err = Price::create().unwrap_err();
+        assert_eq!(err.to_string(), MESSAGE);
+        let Error::UnsupportedLiteralType { value, type_name } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(type_name, "money");
+        assert_eq!(value.view, "reporting.errors_prices");
+        assert_eq!(value.column.as_deref(), Some("price"));
+        assert_eq!((value.number, value.select_item), (1, Some(2)));
+        // Every use that needs the definition says the same.
+        assert_eq!(Price::definition().unwrap_err().to_string(), MESSAGE);
+    }
+
+    #[test]
+    fn what_needs_only_the_name_works() {
+        let conn = &mut conn();
+        seed(conn);
+        // The view as another tool made it.
+        sql(
+            conn,
+            "CREATE MATERIALIZED VIEW reporting.errors_prices (user_id, price) AS \
+               SELECT id, 12.50::money FROM users",
+        );
+        sql(
+            conn,
+            "CREATE UNIQUE INDEX ON reporting.errors_prices (user_id)",
+        );
+        assert_eq!(
+            Price::qualified_name().unwrap().fullname(),
+            "reporting.errors_prices"
+        );
+        Price::refresh().unwrap().execute(conn).unwrap();
+        Price::refresh()
+            .unwrap()
+            .concurrently()
+            .execute(conn)
+            .unwrap();
+        Price::verify(conn).unwrap();
+        for comment in Price::comment_statements().unwrap() {
+            comment.execute(conn).unwrap();
+        }
+        let comments: (Option<String>, Option<String>) = diesel::select((
+            dsl::sql::<Nullable<Text>>("obj_description('reporting.errors_prices'::regclass)"),
+            dsl::sql::<Nullable<Text>>("col_description('reporting.errors_prices'::regclass, 2)"),
+        ))
+        .get_result(conn)
+        .unwrap();
+        assert_eq!(
+            comments,
+            (
+                Some("what each user pays".into()),
+                Some("in dollars".into())
+            )
+        );
+        let prices: Vec<Price> = errors_prices::table
+            .order(errors_prices::user_id)
+            .load(conn)
+            .unwrap();
+        assert!(!prices.is_empty());
+        assert!(prices.iter().all(|p| p.price == PgMoney(1250)));
+        Price::drop().unwrap().execute(conn).unwrap();
+        assert_eq!(relkind(conn, "reporting", "errors_prices"), None);
+    }
+
+    #[test]
+    fn a_concurrent_refresh_without_a_declared_unique_index_is_refused_before_sending() {
+        let conn = &mut conn();
+        sql(
+            conn,
+            "CREATE MATERIALIZED VIEW errors_prices_unindexed (user_id, price) AS \
+               SELECT id, 12.50::money FROM users",
+        );
+        let err = Error::from(
+            UnindexedPrice::refresh()
+                .unwrap()
+                .concurrently()
+                .execute(conn)
+                .unwrap_err(),
+        );
+        assert!(
+            matches!(
+                &err,
+                Error::ConcurrentRefresh {
+                    name: Some(name),
+                    precondition: ConcurrentRefreshPrecondition::MissingUniqueIndex
+                } if name == "errors_prices_unindexed"
+            ),
+            "{err}"
+        );
+        // Nothing was sent: the transaction is still usable.
+        UnindexedPrice::refresh().unwrap().execute(conn).unwrap();
+        UnindexedPrice::drop().unwrap().execute(conn).unwrap();
     }
 }

@@ -20,10 +20,11 @@ use proptest::prelude::*;
 
 use crate::support::{conn, server_major};
 
-/// The `mood` enum of the migrations.
+/// The `mood` enum of the migrations (`pub`: a `diesel::table!` column has it).
 #[derive(Debug, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
 #[diesel(postgres_type(name = "mood"))]
-pub(crate) struct MoodType;
+#[allow(unreachable_pub)]
+pub struct MoodType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
 #[diesel(sql_type = MoodType)]

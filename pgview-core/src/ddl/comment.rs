@@ -55,8 +55,22 @@ impl CommentOn {
 
     /// The statements for a definition's comments.
     pub(crate) fn for_definition(common: &Common, kind: RelationKind) -> Vec<Self> {
-        let name = &common.name;
-        let on_view = common.comment.as_deref().map(|text| {
+        let columns = common
+            .column_comments
+            .iter()
+            .map(|c| (&c.column, c.comment.as_str()));
+        Self::for_parts(&common.name, kind, common.comment.as_deref(), columns)
+    }
+
+    /// The statements of a view `name` of `kind` with the comment `comment` and the column
+    /// comments `columns`: the view's first, then the columns' in order.
+    pub(crate) fn for_parts<'a>(
+        name: &QualifiedName,
+        kind: RelationKind,
+        comment: Option<&str>,
+        columns: impl IntoIterator<Item = (&'a Ident, &'a str)>,
+    ) -> Vec<Self> {
+        let on_view = comment.map(|text| {
             let target = if kind == RelationKind::MaterializedView {
                 CommentTarget::MaterializedView(name.clone())
             } else {
@@ -64,10 +78,10 @@ impl CommentOn {
             };
             Self::new(target, Some(text))
         });
-        let on_columns = common.column_comments.iter().map(|c| {
+        let on_columns = columns.into_iter().map(|(column, text)| {
             Self::new(
-                CommentTarget::Column(name.clone(), c.column.clone()),
-                Some(&c.comment),
+                CommentTarget::Column(name.clone(), column.clone()),
+                Some(text),
             )
         });
         on_view.into_iter().chain(on_columns).collect()

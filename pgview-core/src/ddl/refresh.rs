@@ -90,6 +90,17 @@ impl RefreshMaterializedView {
         }
     }
 
+    /// Refreshes the materialized view `name`, whose definition declares a unique index that
+    /// serves a concurrent refresh (`Some(true)`), declares none (`Some(false)`: a concurrent
+    /// refresh is refused before anything is sent), or is not known (`None`).
+    pub(crate) fn declared(name: QualifiedName, unique_index_declared: Option<bool>) -> Self {
+        Self {
+            name,
+            unique_index_declared,
+            options: PhantomData,
+        }
+    }
+
     /// `CONCURRENTLY`: readers are not blocked. Needs a unique index on plain columns and a
     /// populated view.
     pub fn concurrently(self) -> RefreshMaterializedView<Concurrent, WithData> {

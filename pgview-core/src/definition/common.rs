@@ -47,14 +47,15 @@ impl PartialEq for Origin {
 impl Eq for Origin {}
 
 impl Common {
-    /// From a Diesel query: its binds are inlined as literals; the text must be one query.
+    /// From a Diesel query: its binds are inlined as literals (a value that cannot be is an
+    /// error naming the view and where the value is); the text must be one query.
     pub(crate) fn from_query<Q: QueryFragment<Pg> + ?Sized>(
         name: &str,
         kind: RelationKind,
         query: &Q,
     ) -> Result<Self> {
         let name = QualifiedName::new(None, name)?;
-        let sql = inline_query(query)?;
+        let sql = inline_query(query).map_err(|error| error.in_view(&name, kind))?;
         let query = checked_query(&name, kind, &sql)?;
         Ok(Self::with_query(name, query))
     }

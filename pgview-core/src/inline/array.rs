@@ -2,7 +2,7 @@
 
 use super::literal::{self, CustomTypes, Kind, Scalar};
 use super::types::invalid;
-use crate::error::Error;
+use super::LiteralError;
 
 /// The most dimensions a PostgreSQL array has (`MAXDIM`).
 const MAX_DIMENSIONS: usize = 6;
@@ -14,7 +14,7 @@ pub(crate) fn write_array(
     element: Scalar<'_>,
     value: Option<&[u8]>,
     custom: &dyn CustomTypes,
-) -> Result<(), Error> {
+) -> Result<(), LiteralError> {
     let type_name = format!("{}[]", element.display_name());
     let err = |reason: String| invalid(&type_name, reason);
     let Some(bytes) = value else {
@@ -99,7 +99,7 @@ fn write_dimension(
     reader: &mut Reader<'_>,
     element: Scalar<'_>,
     type_name: &str,
-) -> Result<(), Error> {
+) -> Result<(), LiteralError> {
     let Some((&length, inner)) = lengths.split_first() else {
         return Ok(());
     };
@@ -194,7 +194,7 @@ mod tests {
     }
 
     /// An `int4` array literal from its binary form.
-    fn int4s(dims: &[(i32, i32)], values: &[Option<i32>]) -> Result<String, Error> {
+    fn int4s(dims: &[(i32, i32)], values: &[Option<i32>]) -> Result<String, LiteralError> {
         let values: Vec<_> = values.iter().map(|v| v.map(i32::to_be_bytes)).collect();
         let values: Vec<_> = values.iter().map(|v| v.as_ref().map(|b| &b[..])).collect();
         render(1007, Some(&array(INT4, dims, &values)))
@@ -276,7 +276,7 @@ mod tests {
         let inets = array(869, &[(1, 1)], &[Some(&[2, 32, 0, 4, 1, 2, 3, 4])]);
         let unsupported = render(1041, Some(&inets));
         assert!(
-            matches!(unsupported, Err(Error::UnsupportedLiteralType { type_name }) if type_name == "inet")
+            matches!(unsupported, Err(LiteralError::Unsupported { type_name }) if type_name == "inet")
         );
     }
 

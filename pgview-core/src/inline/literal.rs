@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::array;
 use super::types::{self, Builtin, BuiltinOid, Decoded};
-use crate::error::Error;
+use super::LiteralError;
 use crate::sql_text::push_string_constant;
 
 /// A type that is not built in: registered by name through diesel's `PgMetadataLookup`
@@ -57,7 +57,7 @@ pub(crate) fn write_literal(
     oid: u32,
     value: Option<&[u8]>,
     custom: &dyn CustomTypes,
-) -> Result<(), Error> {
+) -> Result<(), LiteralError> {
     match kind(oid, custom)? {
         Kind::Scalar(ty) => write_scalar(out, ty, value),
         Kind::Array(element) => array::write_array(out, element, value, custom),
@@ -66,7 +66,7 @@ pub(crate) fn write_literal(
 
 /// What `oid` stands for: a custom type first (the inliner's fake OIDs are authoritative), else a
 /// built-in type; an unknown OID is an error.
-pub(crate) fn kind(oid: u32, custom: &dyn CustomTypes) -> Result<Kind<'_>, Error> {
+pub(crate) fn kind(oid: u32, custom: &dyn CustomTypes) -> Result<Kind<'_>, LiteralError> {
     if let Some(resolved) = custom.resolve(oid) {
         return Ok(match resolved {
             Resolved::Custom(ty) => Kind::Scalar(Scalar::Custom(check_custom(ty)?)),
@@ -76,14 +76,14 @@ pub(crate) fn kind(oid: u32, custom: &dyn CustomTypes) -> Result<Kind<'_>, Error
     match types::lookup(oid) {
         Some(BuiltinOid::Scalar(ty)) => Ok(Kind::Scalar(Scalar::Builtin(ty))),
         Some(BuiltinOid::ArrayOf(ty)) => Ok(Kind::Array(Scalar::Builtin(ty))),
-        None => Err(Error::UnsupportedLiteralType {
+        None => Err(LiteralError::Unsupported {
             type_name: format!("oid {oid}"),
         }),
     }
 }
 
 /// A custom type whose name can be written as quoted identifiers.
-fn check_custom(ty: CustomType<'_>) -> Result<CustomType<'_>, Error> {
+fn check_custom(ty: CustomType<'_>) -> Result<CustomType<'_>, LiteralError> {
     let parts = ty.schema.into_iter().chain([ty.name]);
     for part in parts {
         if part.is_empty() || part.contains('\0') {
@@ -127,7 +127,7 @@ pub(crate) fn write_scalar(
     out: &mut String,
     ty: Scalar<'_>,
     value: Option<&[u8]>,
-) -> Result<(), Error> {
+) -> Result<(), LiteralError> {
     let Some(bytes) = value else {
         out.push_str("NULL");
         write_cast(out, ty);
@@ -153,7 +153,7 @@ pub(crate) fn write_scalar(
 /// The text of a custom type's value. Its binary form is taken as its text, which is right for
 /// enums (and domains over text); control characters, never seen in labels but common in other
 /// binary formats, are refused.
-fn custom_text<'b>(ty: Scalar<'_>, bytes: &'b [u8]) -> Result<&'b str, Error> {
+fn custom_text<'b>(ty: Scalar<'_>, bytes: &'b [u8]) -> Result<&'b str, LiteralError> {
     let name = ty.display_name();
     let text = types::text(&name, bytes)?;
     if text.chars().any(char::is_control) {
@@ -290,7 +290,7 @@ pub(crate) mod tests {
     }
 
     /// The literal for a value of type `oid`.
-    pub(crate) fn render(oid: u32, value: Option<&[u8]>) -> Result<String, Error> {
+    pub(crate) fn render(oid: u32, value: Option<&[u8]>) -> Result<String, LiteralError> {
         let mut out = String::new();
         write_literal(&mut out, oid, value, &Types).map(|()| out)
     }
@@ -306,17 +306,17 @@ pub(crate) mod tests {
     }
 
     /// The type name of an `InvalidLiteral` error (panics on anything else).
-    pub(crate) fn invalid_type(result: Result<String, Error>) -> String {
+    pub(crate) fn invalid_type(result: Result<String, LiteralError>) -> String {
         match result {
-            Err(Error::InvalidLiteral { type_name, .. }) => type_name,
+            Err(LiteralError::Invalid { type_name, .. }) => type_name,
             other => panic!("expected InvalidLiteral, got {other:?}"),
         }
     }
 
     /// The type name of an `UnsupportedLiteralType` error (panics on anything else).
-    pub(crate) fn unsupported_type(result: Result<String, Error>) -> String {
+    pub(crate) fn unsupported_type(result: Result<String, LiteralError>) -> String {
         match result {
-            Err(Error::UnsupportedLiteralType { type_name }) => type_name,
+            Err(LiteralError::Unsupported { type_name }) => type_name,
             other => panic!("expected UnsupportedLiteralType, got {other:?}"),
         }
     }

@@ -9,6 +9,7 @@
 
 mod array;
 mod literal;
+mod place;
 mod types;
 
 use std::collections::HashMap;
@@ -17,26 +18,97 @@ use diesel::pg::{Pg, PgMetadataLookup, PgQueryBuilder, PgTypeMetadata};
 use diesel::query_builder::bind_collector::RawBytesBindCollector;
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, QueryValue, RelationKind, Result};
+use crate::ident::QualifiedName;
 use crate::lexer::pieces::{split, Piece};
 use literal::{CustomType, CustomTypes, Resolved};
+
+/// Why one value cannot be written as a literal; [`InlineError::in_view`] says where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LiteralError {
+    /// A SQL type pgview does not write (its name, or `oid <n>`).
+    Unsupported { type_name: String },
+    /// A value of its type that cannot be written, and why.
+    Invalid { type_name: String, reason: String },
+}
+
+/// Why a query could not be written with its values as literals.
+#[derive(Debug)]
+pub(crate) enum InlineError {
+    /// Diesel could not render the query or collect its values.
+    Diesel(diesel::result::Error),
+    /// The value `$number` cannot be written.
+    Value {
+        /// Its number among the query's values, from 1.
+        number: usize,
+        /// The select-list item holding it, from 1 (see [`place::select_item`]).
+        select_item: Option<usize>,
+        /// The end of the SQL text before it (see [`place::text_before`]).
+        after: String,
+        /// Why it cannot be written.
+        error: LiteralError,
+    },
+}
+
+impl InlineError {
+    /// The error of this one for the query of `view`, a view of `kind`.
+    pub(crate) fn in_view(self, view: &QualifiedName, kind: RelationKind) -> Error {
+        let (number, select_item, after, error) = match self {
+            Self::Diesel(error) => return Error::from(error),
+            Self::Value {
+                number,
+                select_item,
+                after,
+                error,
+            } => (number, select_item, after, error),
+        };
+        let value = Box::new(QueryValue {
+            view: view.fullname(),
+            kind,
+            number,
+            select_item,
+            column: None,
+            after,
+        });
+        match error {
+            LiteralError::Unsupported { type_name } => {
+                Error::UnsupportedLiteralType { value, type_name }
+            }
+            LiteralError::Invalid { type_name, reason } => Error::InvalidLiteral {
+                value,
+                type_name,
+                reason,
+            },
+        }
+    }
+}
 
 /// Renders `query` as SQL text with its bind values inlined as literals.
 ///
 /// # Errors
-/// [`Error::UnsupportedLiteralType`] or [`Error::InvalidLiteral`] when a value cannot be
-/// written as a literal; Diesel's own error when the query cannot be built.
-pub(crate) fn inline_query<Q: QueryFragment<Pg> + ?Sized>(query: &Q) -> Result<String> {
-    let sql = render(query)?;
+/// [`InlineError::Value`] for the first value that cannot be written as a literal,
+/// [`InlineError::Diesel`] when Diesel cannot build the query.
+pub(crate) fn inline_query<Q: QueryFragment<Pg> + ?Sized>(
+    query: &Q,
+) -> std::result::Result<String, InlineError> {
+    let sql = render_sql(query).map_err(InlineError::Diesel)?;
     let mut binds = RawBytesBindCollector::<Pg>::new();
     let mut lookup = FakeOids::default();
-    query.collect_binds(&mut binds, &mut lookup, &Pg)?;
+    query
+        .collect_binds(&mut binds, &mut lookup, &Pg)
+        .map_err(InlineError::Diesel)?;
     let pieces = split(&sql);
     let mut out = String::with_capacity(sql.len());
+    // The byte offset in `sql` of the piece at hand, to say where a value is.
+    let mut offset = 0;
     for (i, piece) in pieces.iter().enumerate() {
         match piece {
-            Piece::Text(text) => out.push_str(text),
+            Piece::Text(text) => {
+                out.push_str(text);
+                offset += text.len();
+            }
             Piece::Param(number) => {
+                let placeholder = place::placeholder_len(&sql, offset);
                 let next = match pieces.get(i + 1) {
                     Some(Piece::Text(text)) => text.trim_start().chars().next(),
                     _ => None,
@@ -47,10 +119,19 @@ pub(crate) fn inline_query<Q: QueryFragment<Pg> + ?Sized>(query: &Q) -> Result<S
                 if wrap {
                     out.push('(');
                 }
-                write_bind(&mut out, &binds, &lookup, *number)?;
+                write_bind(&mut out, &binds, &lookup, *number).map_err(|error| match error {
+                    BindError::Diesel(error) => InlineError::Diesel(error),
+                    BindError::Literal(error) => InlineError::Value {
+                        number: *number,
+                        select_item: place::select_item(&sql, offset),
+                        after: place::text_before(&sql, offset),
+                        error,
+                    },
+                })?;
                 if wrap {
                     out.push(')');
                 }
+                offset += placeholder;
             }
         }
     }
@@ -59,9 +140,19 @@ pub(crate) fn inline_query<Q: QueryFragment<Pg> + ?Sized>(query: &Q) -> Result<S
 
 /// Renders a query fragment to SQL text as Diesel would send it (placeholders included).
 pub(crate) fn render<Q: QueryFragment<Pg> + ?Sized>(query: &Q) -> Result<String> {
+    Ok(render_sql(query)?)
+}
+
+fn render_sql<Q: QueryFragment<Pg> + ?Sized>(query: &Q) -> diesel::QueryResult<String> {
     let mut builder = PgQueryBuilder::default();
     query.to_sql(&mut builder, &Pg)?;
     Ok(builder.finish())
+}
+
+/// Why [`write_bind`] failed.
+enum BindError {
+    Diesel(diesel::result::Error),
+    Literal(LiteralError),
 }
 
 fn write_bind(
@@ -69,20 +160,22 @@ fn write_bind(
     binds: &RawBytesBindCollector<Pg>,
     lookup: &FakeOids,
     number: usize,
-) -> Result<()> {
+) -> std::result::Result<(), BindError> {
     let index = number.checked_sub(1);
     let (Some(metadata), Some(value)) = (
         index.and_then(|i| binds.metadata.get(i)),
         index.and_then(|i| binds.binds.get(i)),
     ) else {
-        return Err(Error::Diesel(diesel::result::Error::QueryBuilderError(
+        return Err(BindError::Diesel(diesel::result::Error::QueryBuilderError(
             format!("the query has the placeholder ${number} but no value for it").into(),
         )));
     };
-    let oid = metadata.oid().map_err(|e| Error::UnsupportedLiteralType {
-        type_name: e.to_string(),
+    let oid = metadata.oid().map_err(|e| {
+        BindError::Literal(LiteralError::Unsupported {
+            type_name: e.to_string(),
+        })
     })?;
-    literal::write_literal(out, oid, value.as_deref(), lookup)
+    literal::write_literal(out, oid, value.as_deref(), lookup).map_err(BindError::Literal)
 }
 
 /// The first fake OID handed out for types looked up by name; real OIDs of user types start at

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::error::Error;
+use super::LiteralError;
 
 /// `bool`.
 pub(crate) const BOOL: u32 = 16;
@@ -128,15 +128,15 @@ pub(crate) enum Decoded<'a> {
 }
 
 /// The error for a value of type `type_name` that cannot be written because of `reason`.
-pub(crate) fn invalid(type_name: &str, reason: impl Into<String>) -> Error {
-    Error::InvalidLiteral {
+pub(crate) fn invalid(type_name: &str, reason: impl Into<String>) -> LiteralError {
+    LiteralError::Invalid {
         type_name: type_name.to_owned(),
         reason: reason.into(),
     }
 }
 
 /// Text of type `type_name` that PostgreSQL can hold: UTF-8 without NUL bytes.
-pub(crate) fn text<'a>(type_name: &str, bytes: &'a [u8]) -> Result<&'a str, Error> {
+pub(crate) fn text<'a>(type_name: &str, bytes: &'a [u8]) -> Result<&'a str, LiteralError> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| invalid(type_name, format!("not UTF-8: {e}")))?;
     if text.contains('\0') {
@@ -146,7 +146,7 @@ pub(crate) fn text<'a>(type_name: &str, bytes: &'a [u8]) -> Result<&'a str, Erro
 }
 
 /// Decodes `bytes`, the binary wire format of a value of type `ty`.
-pub(crate) fn decode(ty: Builtin, bytes: &[u8]) -> Result<Decoded<'_>, Error> {
+pub(crate) fn decode(ty: Builtin, bytes: &[u8]) -> Result<Decoded<'_>, LiteralError> {
     let err = |reason: String| invalid(ty.name, reason);
     match ty.oid {
         BOOL => match fixed::<1>(bytes).map_err(err)? {
@@ -163,7 +163,7 @@ pub(crate) fn decode(ty: Builtin, bytes: &[u8]) -> Result<Decoded<'_>, Error> {
         },
         oid => match input_text(oid, bytes) {
             Some(text) => text.map(|text| Decoded::Text(text.into())).map_err(err),
-            None => Err(Error::UnsupportedLiteralType {
+            None => Err(LiteralError::Unsupported {
                 type_name: ty.name.to_owned(),
             }),
         },

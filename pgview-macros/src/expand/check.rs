@@ -16,16 +16,25 @@ pub(crate) fn expand_check(model: &ViewModel<'_>) -> TokenStream {
     let krate = &model.krate;
     let check = quote!(#krate::__private::check);
     let path = &query.value;
-    let declared = model.fields.iter().filter_map(|f| f.sql_type.as_ref());
+    let declared = model.fields.iter().map(|f| &f.alias);
     let arity_span = model.ident.span();
     let arity = quote_spanned! {arity_span=>
         #check::same_arity::<_, (#(#declared,)*)>(columns);
     };
+    // A field whose SQL type is the query's own column has the right SQL type: its Rust type
+    // must read it.
     let fields = model.fields.iter().enumerate().map(|(i, field)| {
-        let sql_type = field.sql_type.clone().unwrap_or_else(|| quote!(()));
         let span = field.field.ty.span();
-        quote_spanned! {span=>
-            #check::same_sql_type::<#sql_type, _>(#check::nth::<#i, _>(columns));
+        if let Some(sql_type) = field.sql_type.given() {
+            quote_spanned! {span=>
+                #check::same_sql_type::<#sql_type, _>(#check::nth::<#i, _>(columns));
+            }
+        } else {
+            // The query's column, or `NoSuchColumn` past its end (the count check fails).
+            let (ty, alias) = (&field.field.ty, &field.alias);
+            quote_spanned! {span=>
+                #check::reads_column::<#ty, #alias>();
+            }
         }
     });
     quote! {

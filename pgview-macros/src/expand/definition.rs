@@ -6,9 +6,11 @@ use quote::quote;
 use crate::ast::ViewModel;
 use crate::attr::{IndexAttr, IndexPartAttr, PartKey};
 
-/// The `PgView` impl.
+/// The `PgView` impl, and the declared indexes of a materialized view (built by one function
+/// that the definition and `refresh()` share).
 pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
     let krate = &model.krate;
+    let private = quote!(#krate::__private);
     let ident = model.ident;
     let kind = if model.is_materialized() {
         quote!(#krate::MaterializedView)
@@ -21,10 +23,20 @@ pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
         .as_ref()
         .map(|n| n.value.value())
         .unwrap_or_default();
+    let columns = model.fields.iter().map(|f| &f.column);
+    // A value of the query that cannot be written is reported with the view's qualified name
+    // and its column.
     let source = match (&model.attrs.query, &model.attrs.sql) {
         (Some(query), _) => {
             let path = &query.value;
-            quote!(#kind::new(#name, #path())?)
+            quote! {
+                {
+                    let name = <Self as #krate::PgView>::qualified_name()?;
+                    #kind::new(#name, #path()).map_err(|error| {
+                        #private::in_derived_view(error, name, &[#(#columns),*])
+                    })?
+                }
+            }
         }
         (None, Some(sql)) => {
             let sql = &sql.value;
@@ -34,23 +46,122 @@ pub(crate) fn expand_definition(model: &ViewModel<'_>) -> TokenStream {
     };
     let options = options(model);
     let fields = fields(model);
+    let qualified_name = qualified_name(model, &name);
+    let comments = comment_statements(model);
+    let (indexes, add_indexes, refresh) = materialized_items(model);
     quote! {
+        #indexes
+
         #[automatically_derived]
         impl #krate::PgView for #ident {
             type Definition = #kind;
 
+            #qualified_name
+
             fn definition() -> #krate::Result<&'static #kind> {
-                static DEFINITION: #krate::__private::OnceLock<#kind> = #krate::__private::OnceLock::new();
+                static DEFINITION: #private::OnceLock<#kind> = #private::OnceLock::new();
                 if let ::core::option::Option::Some(definition) = DEFINITION.get() {
                     return ::core::result::Result::Ok(definition);
                 }
                 // Marked as this type's: a migration that runs later refuses to follow it.
-                let definition = #source #(#options)*
+                #[allow(unused_mut)]
+                let mut definition = #source #(#options)*
                     .__of_type(::core::any::type_name::<Self>());
+                #add_indexes
                 ::core::result::Result::Ok(DEFINITION.get_or_init(|| definition))
             }
 
+            #refresh
+
+            #comments
+
             #fields
+        }
+    }
+}
+
+/// For a materialized view: the function building its declared indexes, the loop adding them
+/// to the definition, and `refresh()` from the name and those indexes. Nothing for a view.
+fn materialized_items(model: &ViewModel<'_>) -> (TokenStream, TokenStream, TokenStream) {
+    if !model.is_materialized() {
+        return (quote!(), quote!(), quote!());
+    }
+    let krate = &model.krate;
+    let private = quote!(#krate::__private);
+    let parts = model
+        .attrs
+        .indexes
+        .iter()
+        .map(|index| index_expr(model, index));
+    (
+        quote! {
+            fn __pgview_indexes() -> #krate::Result<::std::vec::Vec<#private::Index>> {
+                ::core::result::Result::Ok(::std::vec![#(#parts),*])
+            }
+        },
+        quote! {
+            for index in __pgview_indexes()? {
+                definition = definition.index(index)?;
+            }
+        },
+        quote! {
+            fn refresh() -> #krate::Result<#private::RefreshMaterializedView> {
+                let name = <Self as #krate::PgView>::qualified_name()?.clone();
+                let indexes = __pgview_indexes().ok();
+                ::core::result::Result::Ok(#private::refresh_declared(name, indexes.as_deref()))
+            }
+        },
+    )
+}
+
+/// `comment_statements()` from the attributes, without the definition.
+fn comment_statements(model: &ViewModel<'_>) -> TokenStream {
+    let krate = &model.krate;
+    let private = quote!(#krate::__private);
+    let kind = if model.is_materialized() {
+        quote!(MaterializedView)
+    } else {
+        quote!(View)
+    };
+    let comment = optional(model.attrs.comment.as_ref().map(|c| &c.value));
+    let columns = model.fields.iter().filter_map(|field| {
+        let comment = &field.attrs.comment.as_ref()?.value;
+        let column = &field.column;
+        Some(quote!((#column, #comment)))
+    });
+    quote! {
+        fn comment_statements() -> #krate::Result<::std::vec::Vec<#private::CommentOn>> {
+            #private::comments_declared(
+                <Self as #krate::PgView>::qualified_name()?,
+                #private::RelationKind::#kind,
+                #comment,
+                &[#(#columns),*],
+            )
+        }
+    }
+}
+
+/// `Some(value)` or `None`, as an expression.
+fn optional(value: Option<&syn::LitStr>) -> TokenStream {
+    value.map_or_else(
+        || quote!(::core::option::Option::None),
+        |value| quote!(::core::option::Option::Some(#value)),
+    )
+}
+
+/// `qualified_name()` from the attributes (checked at compile time), without the definition.
+fn qualified_name(model: &ViewModel<'_>, name: &str) -> TokenStream {
+    let krate = &model.krate;
+    let private = quote!(#krate::__private);
+    let schema = optional(model.attrs.schema.as_ref().map(|s| &s.value));
+    quote! {
+        fn qualified_name() -> #krate::Result<&'static #private::QualifiedName> {
+            static NAME: #private::OnceLock<#private::QualifiedName> = #private::OnceLock::new();
+            if let ::core::option::Option::Some(name) = NAME.get() {
+                return ::core::result::Result::Ok(name);
+            }
+            let name = #private::QualifiedName::new(#schema, #name)?;
+            ::core::result::Result::Ok(NAME.get_or_init(|| name))
         }
     }
 }
@@ -115,9 +226,6 @@ fn options(model: &ViewModel<'_>) -> Vec<TokenStream> {
         let (name, value) = (&parameter.name, &parameter.value);
         calls.push(quote!(.storage_parameter(#name, #value)?));
     }
-    for index in &a.indexes {
-        calls.push(index_call(model, index));
-    }
     if let Some(comment) = &a.comment {
         let comment = &comment.value;
         calls.push(quote!(.comment(#comment)?));
@@ -131,8 +239,8 @@ fn options(model: &ViewModel<'_>) -> Vec<TokenStream> {
     calls
 }
 
-/// `.index(Index::on([parts])? .named(…)? .using(…)? .include([…])? .where_sql(…)?)?`.
-fn index_call(model: &ViewModel<'_>, index: &IndexAttr) -> TokenStream {
+/// `Index::on([parts])? .named(…)? .using(…)? .include([…])? .where_sql(…)?`.
+fn index_expr(model: &ViewModel<'_>, index: &IndexAttr) -> TokenStream {
     let krate = &model.krate;
     let parts = index.parts.iter().map(|part| index_part(model, part));
     let constructor = if index.unique {
@@ -150,7 +258,7 @@ fn index_call(model: &ViewModel<'_>, index: &IndexAttr) -> TokenStream {
         quote!(.include([#(#columns),*])?)
     });
     let predicate = index.predicate.as_ref().map(|p| quote!(.where_sql(#p)?));
-    quote!(.index(#krate::Index::#constructor([#(#parts),*])? #named #using #include #predicate)?)
+    quote!(#krate::__private::Index::#constructor([#(#parts),*])? #named #using #include #predicate)
 }
 
 /// `IndexPart::column(…)?` or `IndexPart::expression(…)?`, with its options.

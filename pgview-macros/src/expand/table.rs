@@ -138,24 +138,37 @@ pub(crate) fn expand_table(model: &ViewModel<'_>, module: &syn::Ident) -> TokenS
 /// The table's primary key for Diesel: `primary_key(...)`, else the first unique index, else
 /// the first column. A view has no real key; this only serves `find` and `joinable!`.
 fn primary_key(model: &ViewModel<'_>) -> TokenStream {
-    let keys: Vec<syn::Ident> = if let Some(pk) = &model.attrs.primary_key {
-        pk.value.clone()
-    } else if let Some(columns) = model
-        .attrs
-        .indexes
-        .iter()
-        .filter(|i| i.unique)
-        .find_map(crate::attr::IndexAttr::plain_columns)
-    {
-        columns
-    } else {
-        model
-            .fields
-            .iter()
-            .take(1)
-            .map(|f| f.ident.clone())
-            .collect()
+    // Fields that do not exist are reported by `valid.rs`; the table leaves them out, so that
+    // they give no second error.
+    let known = |columns: Vec<syn::Ident>| -> Option<Vec<syn::Ident>> {
+        let columns: Vec<syn::Ident> = columns
+            .into_iter()
+            .filter(|c| model.field(c).is_some())
+            .collect();
+        (!columns.is_empty()).then_some(columns)
     };
+    let keys: Vec<syn::Ident> = model
+        .attrs
+        .primary_key
+        .as_ref()
+        .and_then(|pk| known(pk.value.clone()))
+        .or_else(|| {
+            model
+                .attrs
+                .indexes
+                .iter()
+                .filter(|i| i.unique)
+                .find_map(crate::attr::IndexAttr::plain_columns)
+                .and_then(known)
+        })
+        .unwrap_or_else(|| {
+            model
+                .fields
+                .iter()
+                .take(1)
+                .map(|f| f.ident.clone())
+                .collect()
+        });
     match keys.as_slice() {
         [single] => quote!(#single),
         many => quote!((#(#many,)*)),
@@ -441,7 +454,7 @@ fn expand_column(field: &FieldModel<'_>, v2: &TokenStream) -> TokenStream {
     let sql_name = &field.column;
     let alias = &field.alias;
     let sql_type = quote!(super::super::#alias);
-    let operators = operators(field.sql_type.as_ref().unwrap_or(&TokenStream::new()))
+    let operators = operators(field.sql_type.given().unwrap_or(&TokenStream::new()))
         .iter()
         .map(|op| expand_operator(op, column));
     let doc = format!("The column `{sql_name}`.");
@@ -497,16 +510,17 @@ fn expand_column(field: &FieldModel<'_>, v2: &TokenStream) -> TokenStream {
             type Output = diesel::expression::is_contained_in_group_by::Yes;
         }
 
-        impl<T> diesel::EqAll<T> for #column
+        impl<T, E> diesel::EqAll<T> for #column
         where
-            T: diesel::expression::AsExpression<#sql_type>,
-            diesel::dsl::Eq<#column, T::Expression>: diesel::Expression<SqlType = diesel::sql_types::Bool>,
+            T: diesel::expression::AsExpression<#sql_type, Expression = E>,
+            E: diesel::Expression<SqlType = #sql_type>,
+            diesel::dsl::Eq<#column, E>: diesel::Expression<SqlType = diesel::sql_types::Bool>,
         {
-            type Output = diesel::dsl::Eq<Self, T::Expression>;
+            type Output = diesel::dsl::Eq<Self, E>;
 
             fn eq_all(self, rhs: T) -> Self::Output {
                 use diesel::expression_methods::ExpressionMethods;
-                self.eq(rhs)
+                self.eq(rhs.as_expression())
             }
         }
 
