@@ -3,7 +3,7 @@
 use diesel::PgConnection;
 use pgview_core::{DiffOptions, DiffScope, ViewDiff, ViewSet};
 
-use crate::connection::connect;
+use crate::connection::{connect, require_schema};
 use crate::declared::Declarations;
 use crate::{output, Context, Error, DIFFERENT, SUCCESS};
 
@@ -77,6 +77,16 @@ impl Source {
         let scope = self.scope.to_scope()?.exclude(&self.exclude)?;
         Ok((set, DiffOptions::new().scope(scope).full(self.full)))
     }
+
+    /// Refuses a `--schema` that does not exist, naming it: the comparison would look at
+    /// nothing there, silently (and a view declared in it is refused by the server, since
+    /// pgview creates no schema).
+    pub(crate) fn require_schemas(&self, conn: &mut PgConnection) -> Result<(), Error> {
+        for schema in &self.scope.schema {
+            require_schema(conn, schema)?;
+        }
+        Ok(())
+    }
 }
 /// The program's derived structs checked against their views ([`PgView::verify`]), for the
 /// views the comparison found unchanged (their definitions are the program's, so a mismatch is
@@ -130,6 +140,7 @@ pub(crate) struct Args {
 pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
     let (set, options) = args.source.prepare(context)?;
     let mut conn = connect(context)?;
+    args.source.require_schemas(&mut conn)?;
     let diff = pgview_core::diff_with(&mut conn, &set, &options)?;
     // Both reports end with a newline.
     if args.stat {

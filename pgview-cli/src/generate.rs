@@ -93,6 +93,7 @@ pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
     }
     let mut conn = connect(context)?;
     refuse_pending(&mut conn, &dir, &origin)?;
+    args.source.require_schemas(&mut conn)?;
     let diff = pgview_core::diff_with(&mut conn, &set, &diff_options)?;
     let plan = match diff.plan_with(&options) {
         Ok(plan) => plan,

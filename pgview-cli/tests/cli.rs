@@ -113,6 +113,26 @@ fn a_schema_that_does_not_exist_is_an_error() {
         assert_eq!(err, "error: schema nope not found\n", "{command}");
         assert_eq!(out, "", "{command}");
     }
+    // `diff` and `generate` too.
+    let views = scratch("schema-nope");
+    write(&views.join("v.sql"), "SELECT 1 AS a\n");
+    let dir = views.to_str().unwrap();
+    for args in [
+        &["diff", "--dir", dir, "--schema", "nope"][..],
+        &[
+            "generate",
+            "--dir",
+            dir,
+            "--migration-dir",
+            dir,
+            "--schema",
+            "nope",
+        ],
+    ] {
+        let (code, out, err) = pgview(Some(db.url()), args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert_eq!(err, "error: schema nope not found\n", "{args:?}");
+    }
     let mut conn = PgConnection::establish(db.url()).unwrap();
     conn.batch_execute("CREATE SCHEMA cli_empty").unwrap();
     let (code, out, err) = pgview(Some(db.url()), &["graph", "--schema", "cli_empty"]);
