@@ -1,8 +1,14 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use pgview_core::aio;
 pub use pgview_core::{Definition, PgView, Refreshable};
 
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use pgview_core::with_dependent_views_async;
 pub use pgview_core::{
     diff, diff_with, verify_registered, write_migration, AllowDrop, AnyView, Change, DiffEntry,
     DiffOptions, DiffScope, DiffStatus, MigrationPlan, PlanOptions, Source, Step, StepKind,
@@ -27,10 +33,12 @@ pub use pgview_core::{
     AUTO_REFRESH_SCHEMA,
 };
 pub use pgview_core::{
-    with_dependent_views, with_dependent_views_async, DependentViews, FolderOperation,
-    MigrationChain, MigrationFolder, MigrationTarget, Operation, OptionChange, RuntimeOperation,
-    StructOperation, ViewMigration, ViewMigrations,
+    with_dependent_views, DependentViews, FolderOperation, MigrationChain, MigrationFolder,
+    MigrationTarget, Operation, OptionChange, RuntimeOperation, StructOperation, ViewMigration,
+    ViewMigrations,
 };
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use pgview_core::{AsyncPool, PoolFuture, PooledConnection};
 pub use pgview_core::{
     CheckOption, ColumnComment, CommentOn, CommentTarget, Concurrent,
@@ -52,6 +60,7 @@ pub use pgview_macros::PgView;
 /// its derived views in a three-line binary,
 /// `fn main() { pgview::cli::main(pgview::ViewSet::registered()) }` (see the README).
 #[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub use pgview_cli as cli;
 
 /// pgview's SQL lexer, for the `pgview` command (its `.sql` files). Not public API.

@@ -2,12 +2,15 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+#[cfg(feature = "async")]
 use diesel_async::SimpleAsyncConnection;
 use pgview::{
     CheckOption, Error, Index, MaterializedView, RelationKind, View, ViewFilter, ViewInfo,
 };
 
-use crate::support::{async_conn, conn, has_security_invoker};
+#[cfg(feature = "async")]
+use crate::support::async_conn;
+use crate::support::{conn, has_security_invoker};
 
 #[test]
 fn lists_views_and_materialized_views() {
@@ -164,6 +167,7 @@ fn current_user(conn: &mut PgConnection) -> String {
         .name
 }
 
+#[cfg(feature = "async")]
 async fn current_user_async(conn: &mut diesel_async::AsyncPgConnection) -> String {
     diesel_async::RunQueryDsl::get_result::<User>(diesel::sql_query(CURRENT_USER), conn)
         .await
@@ -182,6 +186,7 @@ fn columns_options_comments_and_indexes() {
     assert_eq!(one, views[2]);
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn columns_options_comments_and_indexes_async() {
     let conn = &mut async_conn().await;
@@ -339,6 +344,7 @@ fn catalog_functions_leave_the_jit_setting_as_it_was() {
     assert_eq!(jit(conn), "off");
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn catalog_functions_leave_the_jit_setting_as_it_was_async() {
     let conn = &mut async_conn().await;

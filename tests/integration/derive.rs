@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Numeric};
 use pgview::{MaterializedView, PgView, View};
 
-use crate::support::{async_conn, conn, orders, seed, users, SEED};
+use crate::support::{conn, orders, seed, users};
 
 /// The query of [`UserStats`]: a left join with a count.
 #[diesel::dsl::auto_type]
@@ -223,10 +223,12 @@ fn custom_sql_types_and_schemas() {
     assert_eq!(moods[0].past, vec![crate::literals::Mood::Sad]);
 }
 
+#[cfg(feature = "async")]
 mod on_async_connections {
     use diesel_async::RunQueryDsl;
 
     use super::*;
+    use crate::support::{async_conn, SEED};
 
     #[tokio::test]
     async fn derived_views_on_async_connections() {

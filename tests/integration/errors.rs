@@ -343,6 +343,7 @@ fn drop_of_a_view_with_over_100_dependents_counts_those_not_listed() {
 }
 
 /// On an async connection (a module of its own: `diesel_async::RunQueryDsl` is imported).
+#[cfg(feature = "async")]
 mod on_async {
     use diesel_async::RunQueryDsl;
     use pgview::{DropMaterializedView, DropView, Error, QualifiedName, RelationKind};

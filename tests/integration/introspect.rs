@@ -3,7 +3,9 @@
 use diesel::RunQueryDsl;
 use pgview::{Error, PgView};
 
-use crate::support::{async_conn, conn, sql};
+#[cfg(feature = "async")]
+use crate::support::async_conn;
+use crate::support::{conn, sql};
 
 /// The varied schema of these tests and of `pgview print-schema`'s.
 const SCHEMA: &str = include_str!("../fixtures/introspect_schema.sql");
@@ -208,6 +210,7 @@ fn verify_of_a_missing_view_is_not_found() {
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn verify_async() {
     let conn = &mut async_conn().await;

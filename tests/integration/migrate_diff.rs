@@ -370,11 +370,13 @@ fn scopes() {
     assert!(all.contains(&"mg_scope_b.other".to_owned()), "{all:?}");
 }
 
+#[cfg(feature = "async")]
 fn is_send<T: Send>(future: T) -> T {
     future
 }
 
 /// The async form gives the same result, and its future is `Send`.
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn async_diff_is_the_same() {
     use diesel_async::SimpleAsyncConnection;

@@ -615,6 +615,7 @@ fn view_migration_up_and_down_report_the_drift_as_the_failed_step() {
     migration.down(conn).unwrap();
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn view_migration_up_async_reports_the_drift() {
     use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
@@ -830,6 +831,7 @@ fn a_held_lock_makes_comparisons_and_migrations_busy() {
     assert_eq!(text(conn, "current_setting('lock_timeout')"), "7s");
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn an_async_comparison_waits_for_the_lock_the_same_way() {
     use diesel_async::{AsyncConnection, AsyncPgConnection};

@@ -621,6 +621,7 @@ fn a_hand_made_reader_is_refused_through_view_migration() {
 }
 
 /// The same on an `AsyncPgConnection`: `pgview::aio::diff`, `up_async`, `down_async`.
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn a_hand_made_reader_is_refused_through_view_migration_async() {
     use diesel_async::{AsyncConnection, AsyncPgConnection};

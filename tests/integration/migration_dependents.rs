@@ -303,6 +303,7 @@ fn the_number_of_queries_does_not_depend_on_the_number_of_views() {
 }
 
 /// On an async connection (a module of its own: `diesel_async::RunQueryDsl` is imported).
+#[cfg(feature = "async")]
 mod on_async {
     use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
     use pgview::{DependentViews, Error};

@@ -341,6 +341,7 @@ fn the_harness_runs_and_reverts_view_migrations_with_the_table_migrations() {
 }
 
 /// On an async connection (a module of its own: `diesel_async::RunQueryDsl` is imported).
+#[cfg(feature = "async")]
 mod on_async {
     use diesel::QueryableByName;
     use diesel_async::{AsyncPgConnection, RunQueryDsl};

@@ -5,8 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::prelude::*;
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::bb8::Pool;
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+#[cfg(feature = "bb8")]
 use diesel_async::AsyncPgConnection;
 use pgview::{
     ConcurrentRefreshPrecondition, Error, Refresh, RefreshEvent, RefreshMode, RefreshPolicy,
@@ -306,6 +309,7 @@ fn refresh_after_writes_commits_both_or_neither() {
     assert_eq!(count(conn, "SELECT n FROM rfw_orders"), 6);
 }
 
+#[cfg(feature = "bb8")]
 async fn pool(url: &str, size: u32) -> Pool<AsyncPgConnection> {
     Pool::builder()
         .max_size(size)
@@ -314,6 +318,7 @@ async fn pool(url: &str, size: u32) -> Pool<AsyncPgConnection> {
         .unwrap()
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test]
 async fn parallel_on_a_pool_starts_views_when_what_they_read_is_done() {
     let db = pgview_testkit::fresh_database();
@@ -360,6 +365,7 @@ CREATE MATERIALIZED VIEW rfq_6 AS SELECT n FROM rfq_5",
     check_failure_report(report);
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test]
 async fn lock_timeout_per_view() {
     let db = pgview_testkit::fresh_database();

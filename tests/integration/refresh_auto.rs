@@ -2,14 +2,21 @@
 //! and not after rollback, downstream order, recovery after a lost listening connection; every
 //! way the refresher's task can be stopped or killed, and its status telling the truth.
 
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
 use std::time::Duration;
 
 use diesel::prelude::*;
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::bb8::Pool;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use diesel_async::AsyncPgConnection;
-use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherState, RefresherStatus};
-use pgview::{Error, Refresh, RelationKind};
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
+use diesel_async::{pooled_connection::AsyncDieselConnectionManager, AsyncPgConnection};
+#[cfg(feature = "bb8")]
+use pgview::aio::RefresherState;
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
+use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
+use pgview::Refresh;
+use pgview::{Error, RelationKind};
 
 use crate::support::{count, sql};
 
@@ -118,6 +125,7 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
     assert_eq!(leftovers(conn), 0);
 }
 
+#[cfg(feature = "bb8")]
 async fn start(
     url: &str,
     configure: impl FnOnce(AutoRefresher) -> AutoRefresher,
@@ -131,6 +139,7 @@ async fn start(
 }
 
 /// [`start`] on `pool`.
+#[cfg(feature = "bb8")]
 async fn start_on(
     pool: Pool<AsyncPgConnection>,
     configure: impl FnOnce(AutoRefresher) -> AutoRefresher,
@@ -147,6 +156,7 @@ async fn start_on(
     refresher
 }
 
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
 async fn wait(
     refresher: &AutoRefreshHandle,
     until: impl FnMut(&RefresherStatus) -> bool,
@@ -156,6 +166,7 @@ async fn wait(
         .unwrap_or_else(|_| panic!("the refresher did not get there: {:?}", refresher.status()))
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refreshes_after_commit_not_after_rollback_downstream_last() {
     let db = pgview_testkit::fresh_database();
@@ -201,6 +212,7 @@ async fn refreshes_after_commit_not_after_rollback_downstream_last() {
     refresher.shutdown().await.unwrap();
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recovers_after_its_connection_is_terminated() {
     let db = pgview_testkit::fresh_database();
@@ -234,6 +246,7 @@ async fn recovers_after_its_connection_is_terminated() {
     refresher.shutdown().await.unwrap();
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_are_retried_and_the_refresher_goes_on() {
     let db = pgview_testkit::fresh_database();
@@ -272,6 +285,7 @@ CREATE MATERIALIZED VIEW rb_m AS SELECT 10 / max(x) AS q FROM rb_t",
 /// is owed a refresh that never comes (the status says so, and that it listens); a lost
 /// connection is retried never, and the status says it is reconnecting; `shutdown` still ends
 /// the task at once.
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durations_of_duration_max_saturate_and_the_status_tells_the_truth() {
     let db = pgview_testkit::fresh_database();
@@ -314,6 +328,7 @@ async fn durations_of_duration_max_saturate_and_the_status_tells_the_truth() {
 }
 
 /// `heartbeat(Duration::MAX)` with a normal debounce: it refreshes as usual.
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_heartbeat_of_duration_max_still_refreshes() {
     let db = pgview_testkit::fresh_database();
@@ -335,6 +350,7 @@ async fn a_heartbeat_of_duration_max_still_refreshes() {
 /// A panic in the task (here in the pool's connection setup, which runs in the task when it
 /// reconnects): the status says failed, with the panic's message; `wait_for` returns rather
 /// than wait for ever; `shutdown` returns the failure.
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_the_task_is_reported() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -392,6 +408,7 @@ async fn a_panic_in_the_task_is_reported() {
 
 /// The database of the pool dropped (its sessions ended): the status says reconnecting, with
 /// why; `shutdown` ends it at once, stopped.
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_gone_is_reported() {
     let db = pgview_testkit::fresh_database();
@@ -425,6 +442,7 @@ async fn the_database_gone_is_reported() {
 
 /// The task cancelled with its runtime: the status says failed (cancelled), and so does
 /// `shutdown`.
+#[cfg(feature = "bb8")]
 #[tokio::test]
 async fn a_cancelled_task_is_reported() {
     let db = pgview_testkit::fresh_database();
@@ -456,6 +474,7 @@ async fn a_cancelled_task_is_reported() {
 
 /// The same refresher and the parallel refresh on a deadpool pool: refreshes after commit,
 /// downstream last, and the listening connection is its own (not one of the pool's).
+#[cfg(feature = "deadpool")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deadpool_pool_refreshes_like_a_bb8_one() {
     use diesel_async::pooled_connection::deadpool::Pool as Deadpool;

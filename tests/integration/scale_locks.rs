@@ -11,13 +11,18 @@
 //! must be a fixed set of catalog relations, not one lock per view.
 
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+#[cfg(feature = "bb8")]
 use std::time::Duration;
 
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::bb8::Pool;
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+#[cfg(feature = "bb8")]
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+#[cfg(feature = "bb8")]
 use pgview::aio::RefresherStatus;
 use pgview::{Error, GraphScope, Refresh, RefreshMode, RelationKind, ViewFilter, ViewInfo};
 use pgview_testkit::DedicatedCluster;
@@ -148,6 +153,7 @@ fn locks(conn: &mut PgConnection) -> i64 {
         .n
 }
 
+#[cfg(feature = "bb8")]
 async fn locks_async(conn: &mut AsyncPgConnection) -> i64 {
     diesel_async::RunQueryDsl::get_result::<Count>(diesel::sql_query(LOCKS_SQL), conn)
         .await
@@ -238,6 +244,7 @@ fn run<T>(
     result.unwrap_or_else(|err| panic!("{what}: {err}"))
 }
 
+#[cfg(feature = "bb8")]
 /// The async [`in_transaction`]: with diesel-async's transaction manager, so that pgview's
 /// chunks become savepoints of it.
 async fn locks_after_async(conn: &mut AsyncPgConnection, what: &str) {
@@ -471,6 +478,7 @@ fn catalog_functions_inside_a_transaction() {
     });
 }
 
+#[cfg(feature = "bb8")]
 async fn async_catalog(conn: &mut AsyncPgConnection) {
     let all = pgview::aio::get_all_views(conn, &ViewFilter::new())
         .await
@@ -500,6 +508,7 @@ async fn async_catalog(conn: &mut AsyncPgConnection) {
     assert_eq!(transitive.len(), 1 + CHAIN);
 }
 
+#[cfg(feature = "bb8")]
 /// Runs `future` to completion, on the test's thread (which holds its turn).
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -509,12 +518,14 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+#[cfg(feature = "bb8")]
 #[test]
 fn async_catalog_functions() {
     let (_turn, _) = serial();
     block_on(async_catalog_functions_on(cluster().url()));
 }
 
+#[cfg(feature = "bb8")]
 async fn async_catalog_functions_on(url: &str) {
     // Autocommit, on a bb8 pool.
     let pool = pool(url, 2).await;
@@ -528,6 +539,7 @@ async fn async_catalog_functions_on(url: &str) {
     locks_after_async(&mut conn, "async catalog functions").await;
 }
 
+#[cfg(feature = "bb8")]
 async fn pool(url: &str, size: u32) -> Pool<AsyncPgConnection> {
     Pool::builder()
         .max_size(size)
@@ -609,12 +621,14 @@ fn refresh_on_a_connection() {
     assert_eq!(report.refreshed().count(), MATERIALIZED);
 }
 
+#[cfg(feature = "bb8")]
 #[test]
 fn refresh_on_a_pool() {
     let (_turn, mut sync) = serial();
     block_on(refresh_on_a_pool_with(&mut sync, cluster().url()));
 }
 
+#[cfg(feature = "bb8")]
 async fn refresh_on_a_pool_with(sync: &mut PgConnection, url: &str) {
     let pool = pool(url, 3).await;
     {
@@ -651,10 +665,7 @@ async fn refresh_on_a_pool_with(sync: &mut PgConnection, url: &str) {
 #[test]
 fn auto_refresh_install_and_list() {
     let (_turn, mut conn) = serial();
-    block_on(auto_refresh_install_and_list_on(&mut conn));
-}
-
-async fn auto_refresh_install_and_list_on(conn: &mut PgConnection) {
+    let conn = &mut conn;
     let base = pgview::Relation::new("scale_a", "base", RelationKind::Table);
     let info = pgview::install_auto_refresh(conn, "scale_b.m_6_0").unwrap();
     assert_eq!(info.tables, std::slice::from_ref(&base));
@@ -666,6 +677,16 @@ async fn auto_refresh_install_and_list_on(conn: &mut PgConnection) {
     let views: Vec<String> = listed.iter().map(|i| i.view.fullname()).collect();
     assert_eq!(views, ["scale_b.m_6_0", "scale_b.m_7_0"]);
 
+    #[cfg(feature = "bb8")]
+    block_on(auto_refresh_on_a_pool(conn, base));
+    let installed = if cfg!(feature = "bb8") { 2 } else { 1 };
+    assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), installed);
+}
+
+/// The async install and list, and the refresher, with the views installed by
+/// [`auto_refresh_install_and_list`].
+#[cfg(feature = "bb8")]
+async fn auto_refresh_on_a_pool(conn: &mut PgConnection, base: pgview::Relation) {
     let pool = pool(cluster().url(), 1).await;
     let mut pooled = pool.get().await.unwrap();
     let info = pgview::aio::install_auto_refresh(&mut pooled, "scale_b.m_8_0")
@@ -720,7 +741,6 @@ async fn auto_refresh_install_and_list_on(conn: &mut PgConnection) {
     assert_eq!(status.failures, 0, "{status:?}");
     assert!(status.refreshed >= wanted, "{status:?}");
     refresher.shutdown().await.unwrap();
-    assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), 2);
 }
 
 /// The declared set of every view of the cluster, from their catalog definitions (with the
