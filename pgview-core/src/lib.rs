@@ -96,7 +96,11 @@ pub type DynamicTable = diesel_dynamic_schema::Table<String, String>;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::check;
+    // The generated code names these through `__private` (not the facade's modules), so that
+    // where the facade shows them can change without touching the derive.
+    pub use crate::definition::{CheckOption, Index, IndexPart};
     pub use crate::diff::{definition_of, verify_of, Registration};
+    pub use crate::verify::FieldColumn;
     pub use diesel;
     pub use inventory;
     pub use std::sync::OnceLock;

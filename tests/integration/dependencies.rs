@@ -7,8 +7,12 @@ use diesel::PgConnection;
 #[cfg(feature = "async")]
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use pgview::{
-    DependencyGraph, DependencyOrder, Error, GraphScope, MaterializedView, QualifiedName,
-    RelationKind, RelationName, ReverseDependency, View, ViewDependency, ViewFilter,
+    catalog::{
+        DependencyGraph, DependencyOrder, GraphScope, RelationKind, ReverseDependency,
+        ViewDependency, ViewFilter,
+    },
+    ddl::{QualifiedName, RelationName},
+    Error, MaterializedView, View,
 };
 
 #[cfg(feature = "async")]
@@ -50,7 +54,7 @@ impl Catalog {
         name: &N,
     ) -> pgview::Result<Vec<ViewDependency>> {
         match self {
-            Self::Sync(conn) => pgview::get_view_dependencies(conn, name),
+            Self::Sync(conn) => pgview::catalog::get_view_dependencies(conn, name),
             #[cfg(feature = "async")]
             Self::Async(conn, rt) => {
                 rt.block_on(pgview::aio::get_view_dependencies(&mut **conn, name))
@@ -63,7 +67,7 @@ impl Catalog {
         name: &N,
     ) -> pgview::Result<Vec<ViewDependency>> {
         match self {
-            Self::Sync(conn) => pgview::get_view_dependencies_transitive(conn, name),
+            Self::Sync(conn) => pgview::catalog::get_view_dependencies_transitive(conn, name),
             #[cfg(feature = "async")]
             Self::Async(conn, rt) => rt.block_on(pgview::aio::get_view_dependencies_transitive(
                 &mut **conn,
@@ -77,7 +81,7 @@ impl Catalog {
         name: &N,
     ) -> pgview::Result<Vec<ReverseDependency>> {
         match self {
-            Self::Sync(conn) => pgview::get_reverse_dependencies(conn, name),
+            Self::Sync(conn) => pgview::catalog::get_reverse_dependencies(conn, name),
             #[cfg(feature = "async")]
             Self::Async(conn, rt) => {
                 rt.block_on(pgview::aio::get_reverse_dependencies(&mut **conn, name))
@@ -87,7 +91,7 @@ impl Catalog {
 
     fn order(&mut self, filter: &ViewFilter) -> pgview::Result<DependencyOrder> {
         match self {
-            Self::Sync(conn) => pgview::get_dependency_order(conn, filter),
+            Self::Sync(conn) => pgview::catalog::get_dependency_order(conn, filter),
             #[cfg(feature = "async")]
             Self::Async(conn, rt) => {
                 rt.block_on(pgview::aio::get_dependency_order(&mut **conn, filter))
@@ -97,7 +101,7 @@ impl Catalog {
 
     fn graph(&mut self, scope: &GraphScope) -> pgview::Result<DependencyGraph> {
         match self {
-            Self::Sync(conn) => pgview::get_dependency_graph(conn, scope),
+            Self::Sync(conn) => pgview::catalog::get_dependency_graph(conn, scope),
             #[cfg(feature = "async")]
             Self::Async(conn, rt) => {
                 rt.block_on(pgview::aio::get_dependency_graph(&mut **conn, scope))
@@ -129,10 +133,12 @@ fn dependents(found: &[ReverseDependency]) -> Vec<(String, RelationKind, u32)> {
         .collect()
 }
 
-fn fullnames<'a>(relations: impl IntoIterator<Item = &'a pgview::Relation>) -> Vec<String> {
+fn fullnames<'a>(
+    relations: impl IntoIterator<Item = &'a pgview::catalog::Relation>,
+) -> Vec<String> {
     relations
         .into_iter()
-        .map(pgview::Relation::fullname)
+        .map(pgview::catalog::Relation::fullname)
         .collect()
 }
 
@@ -441,7 +447,10 @@ fn hostile(db: &mut Catalog, suffix: &str) {
     .unwrap();
     let mut ddl = String::new();
     for statement in [
-        format!("CREATE SCHEMA {}", pgview::Ident::new(&schema).unwrap()),
+        format!(
+            "CREATE SCHEMA {}",
+            pgview::ddl::Ident::new(&schema).unwrap()
+        ),
         diesel::debug_query::<diesel::pg::Pg, _>(&view.create()).to_string(),
         diesel::debug_query::<diesel::pg::Pg, _>(&mv.create()).to_string(),
     ] {

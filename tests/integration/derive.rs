@@ -188,7 +188,7 @@ fn derived_definitions_carry_every_option() {
     let columns: Vec<_> = stats
         .column_names()
         .iter()
-        .map(pgview::Ident::as_str)
+        .map(pgview::ddl::Ident::as_str)
         .collect();
     assert_eq!(columns, ["user_id", "name", "order_count"]);
     assert!(stats.can_refresh_concurrently());
@@ -293,7 +293,7 @@ struct RentalCategory {
 
 #[test]
 fn derived_indexes_are_those_the_builder_makes_and_the_server_takes() {
-    use pgview::{Index, IndexPart};
+    use pgview::ddl::{Index, IndexPart};
     let mv: &MaterializedView = RentalCategory::definition().unwrap();
     let expected = [
         Index::unique_on([IndexPart::expression("user_id + 0").unwrap()])

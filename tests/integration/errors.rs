@@ -4,8 +4,10 @@ use diesel::data_types::PgMoney;
 use diesel::prelude::*;
 use diesel::sql_types::Money;
 use pgview::{
-    ConcurrentRefreshPrecondition, DropMaterializedView, DropView, Error, Index, MaterializedView,
-    QualifiedName, RefreshMaterializedView, RelationKind, View,
+    catalog::RelationKind,
+    ddl::{DropMaterializedView, DropView, Index, QualifiedName, RefreshMaterializedView},
+    refresh::ConcurrentRefreshPrecondition,
+    Error, MaterializedView, View,
 };
 
 use crate::support::{conn, relkind, sql};
@@ -194,7 +196,7 @@ fn drop_of_the_wrong_kind_names_the_actual_kind() {
 #[test]
 fn unknown_views_are_not_found() {
     let conn = &mut conn();
-    let err = pgview::get_view_definition(conn, "no_such_view").unwrap_err();
+    let err = pgview::catalog::get_view_definition(conn, "no_such_view").unwrap_err();
     assert!(
         matches!(&err, Error::NotFound { name, .. } if name == "no_such_view"),
         "{err}"
@@ -346,7 +348,11 @@ fn drop_of_a_view_with_over_100_dependents_counts_those_not_listed() {
 #[cfg(feature = "async")]
 mod on_async {
     use diesel_async::RunQueryDsl;
-    use pgview::{DropMaterializedView, DropView, Error, QualifiedName, RelationKind};
+    use pgview::{
+        catalog::RelationKind,
+        ddl::{DropMaterializedView, DropView, QualifiedName},
+        Error,
+    };
 
     use super::{assert_dependents, dependents_setup};
     use crate::support::async_conn;

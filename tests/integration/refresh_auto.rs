@@ -15,8 +15,8 @@ use pgview::aio::RefresherState;
 #[cfg(any(feature = "bb8", feature = "deadpool"))]
 use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
 #[cfg(any(feature = "bb8", feature = "deadpool"))]
-use pgview::Refresh;
-use pgview::{Error, RelationKind};
+use pgview::refresh::Refresh;
+use pgview::{catalog::RelationKind, Error};
 
 use crate::support::{count, sql};
 
@@ -53,8 +53,12 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
     );
     assert_eq!(leftovers(conn), 0);
 
-    let info = pgview::install_auto_refresh(conn, "ra_a").unwrap();
-    let tables: Vec<String> = info.tables.iter().map(pgview::Relation::fullname).collect();
+    let info = pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    let tables: Vec<String> = info
+        .tables
+        .iter()
+        .map(pgview::catalog::Relation::fullname)
+        .collect();
     assert_eq!(
         tables,
         ["public.ra_t", "public.ra_u"],
@@ -62,13 +66,13 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
     );
     assert!(info.tables.iter().all(|t| t.kind == RelationKind::Table));
     // Again: same function, same triggers.
-    let again = pgview::install_auto_refresh(conn, "public.ra_a").unwrap();
+    let again = pgview::refresh::install_auto_refresh(conn, "public.ra_a").unwrap();
     assert_eq!(again, info);
-    pgview::install_auto_refresh(conn, long.as_str()).unwrap();
+    pgview::refresh::install_auto_refresh(conn, long.as_str()).unwrap();
     // ra_b reads ra_a, a materialized view: no trigger (the refresher follows it).
-    let downstream = pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    let downstream = pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
     assert!(downstream.tables.is_empty());
-    let listed = pgview::list_auto_refresh(conn).unwrap();
+    let listed = pgview::refresh::list_auto_refresh(conn).unwrap();
     let views: Vec<String> = listed.iter().map(|i| i.view.fullname()).collect();
     assert_eq!(views.len(), 3, "{views:?}");
     assert!(views.contains(&format!("public.{long}")));
@@ -81,9 +85,9 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
     );
 
     // Errors: unknown, plain view, table.
-    let error = pgview::install_auto_refresh(conn, "ra_nope").unwrap_err();
+    let error = pgview::refresh::install_auto_refresh(conn, "ra_nope").unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
-    let error = pgview::install_auto_refresh(conn, "ra_v").unwrap_err();
+    let error = pgview::refresh::install_auto_refresh(conn, "ra_v").unwrap_err();
     assert!(
         matches!(
             error,
@@ -94,28 +98,31 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
         ),
         "{error:?}"
     );
-    let error = pgview::install_auto_refresh(conn, "ra_t").unwrap_err();
+    let error = pgview::refresh::install_auto_refresh(conn, "ra_t").unwrap_err();
     assert!(matches!(error, Error::WrongKind { .. }), "{error:?}");
 
-    assert!(pgview::uninstall_auto_refresh(conn, "ra_a").unwrap());
+    assert!(pgview::refresh::uninstall_auto_refresh(conn, "ra_a").unwrap());
     assert!(
-        !pgview::uninstall_auto_refresh(conn, "ra_a").unwrap(),
+        !pgview::refresh::uninstall_auto_refresh(conn, "ra_a").unwrap(),
         "idempotent"
     );
-    let error = pgview::uninstall_auto_refresh(conn, "ra_nope").unwrap_err();
+    let error = pgview::refresh::uninstall_auto_refresh(conn, "ra_nope").unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
-    assert!(pgview::uninstall_auto_refresh(conn, long.as_str()).unwrap());
-    assert!(pgview::uninstall_auto_refresh(conn, "ra_b").unwrap());
+    assert!(pgview::refresh::uninstall_auto_refresh(conn, long.as_str()).unwrap());
+    assert!(pgview::refresh::uninstall_auto_refresh(conn, "ra_b").unwrap());
     assert_eq!(leftovers(conn), 0, "no trigger, function or schema left");
 
     // Uninstall everything at once.
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
-    pgview::install_auto_refresh(conn, "ra_b").unwrap();
-    assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), 2);
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
+    assert_eq!(
+        pgview::refresh::uninstall_all_auto_refresh(conn).unwrap(),
+        2
+    );
     assert_eq!(leftovers(conn), 0);
     // Installing is transactional: nothing stays after a rollback.
     conn.transaction::<(), Error, _>(|conn| {
-        pgview::install_auto_refresh(conn, "ra_a")?;
+        pgview::refresh::install_auto_refresh(conn, "ra_a")?;
         Err(Error::InvalidDefinition {
             name: "test".into(),
             reason: "roll back".into(),
@@ -172,8 +179,8 @@ async fn refreshes_after_commit_not_after_rollback_downstream_last() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
-    pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
     let refresher = start(db.url(), |r| r).await;
     let before = refresher.status();
 
@@ -218,7 +225,7 @@ async fn recovers_after_its_connection_is_terminated() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let refresher = start(db.url(), |r| {
         r.reconnect_backoff(Duration::from_millis(800), Duration::from_secs(2))
     })
@@ -257,7 +264,7 @@ async fn failures_are_retried_and_the_refresher_goes_on() {
 INSERT INTO rb_t VALUES (1);
 CREATE MATERIALIZED VIEW rb_m AS SELECT 10 / max(x) AS q FROM rb_t",
     );
-    pgview::install_auto_refresh(conn, "rb_m").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "rb_m").unwrap();
     let refresher = start(db.url(), |r| r).await;
     let before = refresher.status();
     // Division by zero: the refresh fails and is retried with backoff.
@@ -291,7 +298,7 @@ async fn durations_of_duration_max_saturate_and_the_status_tells_the_truth() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let refresher = start(db.url(), |r| {
         r.debounce(Duration::MAX)
             .heartbeat(Duration::MAX)
@@ -334,7 +341,7 @@ async fn a_heartbeat_of_duration_max_still_refreshes() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let refresher = start(db.url(), |r| r.heartbeat(Duration::MAX)).await;
     let before = refresher.status();
     sql(conn, "INSERT INTO ra_t VALUES (1, 10)");
@@ -362,7 +369,7 @@ async fn a_panic_in_the_task_is_reported() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let broken = Arc::new(AtomicBool::new(false));
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     let setup_broken = Arc::clone(&broken);
@@ -414,7 +421,7 @@ async fn the_database_gone_is_reported() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let refresher = start(db.url(), |r| {
         r.reconnect_backoff(Duration::from_millis(50), Duration::from_millis(200))
     })
@@ -448,7 +455,7 @@ async fn a_cancelled_task_is_reported() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let url = db.url().to_owned();
     let refresher = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -499,8 +506,8 @@ async fn a_deadpool_pool_refreshes_like_a_bb8_one() {
     assert_eq!(report.views().len(), 2);
     assert_eq!(count(conn, "SELECT n10 AS n FROM ra_b"), 10);
 
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
-    pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
     let refresher = AutoRefresher::new(pool.clone())
         .debounce(Duration::from_millis(50))
         .refresh_options(Refresh::all().count_rows(false))

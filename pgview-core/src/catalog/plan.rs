@@ -1,8 +1,8 @@
 //! How a catalog function runs: a plan of queries whose rows one function turns into the
 //! result, executed by a sync or an async connection.
 //!
-//! Every public catalog function builds its plan once; `pgview::get_…` runs it with `run`,
-//! `pgview::aio::get_…` with `run_async`. The SQL, the sequence of queries and the
+//! Every public catalog function builds its plan once; `pgview::catalog::get_…` runs it with
+//! `run`, `pgview::aio::get_…` with `run_async`. The SQL, the sequence of queries and the
 //! post-processing are therefore written once.
 //!
 //! - [`Plan`]: one query, one round trip. For queries that read catalog tables only: they lock

@@ -62,11 +62,11 @@ fn fields(model: &ViewModel<'_>) -> TokenStream {
         let alias = &f.alias;
         let field = f.ident.to_string().trim_start_matches("r#").to_owned();
         let column = &f.column;
-        quote!(#krate::FieldColumn::new::<#alias>(#field, #column))
+        quote!(#krate::__private::FieldColumn::new::<#alias>(#field, #column))
     });
     quote! {
-        fn fields() -> &'static [#krate::FieldColumn] {
-            const FIELDS: &[#krate::FieldColumn] = &[#(#entries),*];
+        fn fields() -> &'static [#krate::__private::FieldColumn] {
+            const FIELDS: &[#krate::__private::FieldColumn] = &[#(#entries),*];
             FIELDS
         }
     }
@@ -89,7 +89,7 @@ fn options(model: &ViewModel<'_>) -> Vec<TokenStream> {
         } else {
             quote!(Cascaded)
         };
-        calls.push(quote!(.check_option(#krate::CheckOption::#option)));
+        calls.push(quote!(.check_option(#krate::__private::CheckOption::#option)));
     }
     if a.security_barrier.is_some() {
         calls.push(quote!(.security_barrier(true)));
@@ -150,7 +150,7 @@ fn index_call(model: &ViewModel<'_>, index: &IndexAttr) -> TokenStream {
         quote!(.include([#(#columns),*])?)
     });
     let predicate = index.predicate.as_ref().map(|p| quote!(.where_sql(#p)?));
-    quote!(.index(#krate::Index::#constructor([#(#parts),*])? #named #using #include #predicate)?)
+    quote!(.index(#krate::__private::Index::#constructor([#(#parts),*])? #named #using #include #predicate)?)
 }
 
 /// `IndexPart::column(…)?` or `IndexPart::expression(…)?`, with its options.
@@ -163,9 +163,9 @@ fn index_part(model: &ViewModel<'_>, part: &IndexPartAttr) -> TokenStream {
                 .field(field)
                 .map(|f| f.column.clone())
                 .unwrap_or_default();
-            quote!(#krate::IndexPart::column(#column)?)
+            quote!(#krate::__private::IndexPart::column(#column)?)
         }
-        PartKey::Expression(sql) => quote!(#krate::IndexPart::expression(#sql)?),
+        PartKey::Expression(sql) => quote!(#krate::__private::IndexPart::expression(#sql)?),
     };
     let collate = part.collate.as_ref().map(|c| quote!(.collate(#c)?));
     let opclass = part.opclass.as_ref().map(|o| quote!(.opclass(#o)?));
