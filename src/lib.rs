@@ -32,6 +32,25 @@ pub use pgview_macros::PgView;
 ///
 /// The [`PgView`] trait (its methods, `UserStats::create()`) and derive, [`View`],
 /// [`MaterializedView`] and [`Index`](crate::ddl::Index).
+///
+/// # Examples
+/// ```
+/// use pgview::prelude::*;
+///
+/// #[derive(PgView)]
+/// #[pgview(name = "order_totals", materialized, sql = "SELECT 1 AS id")]
+/// #[pgview(unique_index(id))]
+/// struct OrderTotals {
+///     id: i32,
+/// }
+///
+/// # fn main() -> pgview::Result<()> {
+/// let created = OrderTotals::create()?; // a `PgView` method
+/// let at_run_time = MaterializedView::from_sql("totals", "SELECT 1 AS id")?
+///     .index(Index::unique(["id"])?)?;
+/// let plain = View::from_sql("ids", "SELECT id FROM totals")?;
+/// # let _ = (created, at_run_time, plain); Ok(()) }
+/// ```
 pub mod prelude {
     pub use pgview_core::{Index, MaterializedView, PgView, View};
     pub use pgview_macros::PgView;
