@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
-use pgview::{GraphScope, ViewFilter};
+use pgview::catalog::{GraphScope, ViewFilter};
 use serde_json::{json, Value};
 
 const SCHEMAS: usize = 10;
@@ -135,18 +135,20 @@ type Call = fn(&mut PgConnection) -> pgview::Result<usize>;
 /// The functions measured.
 const FUNCTIONS: [(&str, Call); 4] = [
     ("get_all_views", |c| {
-        Ok(pgview::get_all_views(c, &ViewFilter::new())?.len())
+        Ok(pgview::catalog::get_all_views(c, &ViewFilter::new())?.len())
     }),
     ("get_dependency_order", |c| {
-        Ok(pgview::get_dependency_order(c, &ViewFilter::new())?
-            .creation_order()
-            .len())
+        Ok(
+            pgview::catalog::get_dependency_order(c, &ViewFilter::new())?
+                .creation_order()
+                .len(),
+        )
     }),
     ("get_reverse_dependencies", |c| {
-        Ok(pgview::get_reverse_dependencies(c, "bench_s0.base")?.len())
+        Ok(pgview::catalog::get_reverse_dependencies(c, "bench_s0.base")?.len())
     }),
     ("get_dependency_graph", |c| {
-        Ok(pgview::get_dependency_graph(c, &GraphScope::database())?.len())
+        Ok(pgview::catalog::get_dependency_graph(c, &GraphScope::database())?.len())
     }),
 ];
 

@@ -24,7 +24,7 @@ use diesel::{
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
-use pgview::{PgView, View, ViewFilter};
+use pgview::{catalog::ViewFilter, PgView, View};
 
 /// The tables of the workspace migrations (only the columns the quickstart uses).
 mod schema {
@@ -200,7 +200,7 @@ fn run_sync(url: &str) -> Result<(), Error> {
     println!("  big_orders (built at run time): {names:?}");
 
     println!("== get_all_views");
-    for view in pgview::get_all_views(&mut conn, &ViewFilter::new())? {
+    for view in pgview::catalog::get_all_views(&mut conn, &ViewFilter::new())? {
         let kind = if view.is_materialized {
             "materialized view"
         } else {

@@ -2,7 +2,7 @@
 //! error when two structs declare one view. A binary of its own: the registry is the whole
 //! program's.
 
-use pgview::{PgView, ViewSet};
+use pgview::{diff::ViewSet, PgView};
 
 mod reporting {
     use pgview::PgView;

@@ -6,7 +6,7 @@
 //! ```no_run
 //! // src/bin/views.rs of the application (pgview with `features = ["cli"]`)
 //! fn main() {
-//!     pgview_cli::main(pgview_core::ViewSet::registered()) // `pgview::cli::main(pgview::ViewSet::registered())`
+//!     pgview_cli::main(pgview_core::ViewSet::registered()) // `pgview::cli::main(pgview::diff::ViewSet::registered())`
 //! }
 //! ```
 //!

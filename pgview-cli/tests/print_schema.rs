@@ -1,5 +1,5 @@
 //! `pgview print-schema` on a varied schema: the output compiles, its structs declare views
-//! that `pgview::diff` finds identical to the database, and each struct passes `verify`.
+//! that `pgview::diff::diff` finds identical to the database, and each struct passes `verify`.
 
 use std::fmt::Write as _;
 
@@ -83,9 +83,9 @@ fn printed_structs_compile_match_the_database_and_verify() {
         "{out}\nfn main() {{\n    use diesel::Connection;\n    \
          let url = std::env::var(\"PGVIEW_PRINTED_URL\").unwrap();\n    \
          let conn = &mut diesel::PgConnection::establish(&url).unwrap();\n    \
-         let declared = pgview::ViewSet::new(){with};\n    \
-         let scope = pgview::DiffScope::schemas([\"intro Spect\"]).unwrap();\n    \
-         let diff = pgview::diff(conn, &declared, &scope).unwrap();\n    \
+         let declared = pgview::diff::ViewSet::new(){with};\n    \
+         let scope = pgview::diff::DiffScope::schemas([\"intro Spect\"]).unwrap();\n    \
+         let diff = pgview::diff::diff(conn, &declared, &scope).unwrap();\n    \
          assert!(diff.is_empty(), \"{{diff}}\");\n{verify}}}\n"
     );
     let path = dir.join("printed.rs");

@@ -1,7 +1,15 @@
 //! Runtime of [`pgview`](https://docs.rs/pgview): view definitions, identifiers, literal
 //! inlining, DDL statements and catalog queries. Implementation detail of `pgview`; use the
 //! `pgview` crate.
+//!
+//! Features (the facade's, see its README): `async` gates everything async (the [`aio`]
+//! module, [`AsyncPool`], the `*_async` methods); `bb8` and `deadpool` add the [`AsyncPool`]
+//! implementation of their pool and imply `async`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub mod aio;
 mod catalog;
 #[doc(hidden)]
@@ -18,6 +26,7 @@ pub mod lexer;
 mod lock;
 mod migration;
 mod plan;
+#[cfg(feature = "async")]
 mod pool;
 mod record;
 mod refresh;
@@ -56,12 +65,17 @@ pub use diff::{
 pub use error::{ConcurrentRefreshPrecondition, Error, QueryValue, RelationKind, Result};
 pub use ident::{Ident, QualifiedName, MAX_IDENTIFIER_BYTES};
 pub use lock::{DEFAULT_LOCK_WAIT, LOCK_KEY};
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use migration::with_dependent_views_async;
 pub use migration::{
-    with_dependent_views, with_dependent_views_async, write_migration, DependentViews,
-    FolderOperation, MigrationChain, MigrationFolder, MigrationTarget, Operation, OptionChange,
-    RuntimeOperation, StructOperation, ViewMigration, ViewMigrations,
+    with_dependent_views, write_migration, DependentViews, FolderOperation, MigrationChain,
+    MigrationFolder, MigrationTarget, Operation, OptionChange, RuntimeOperation, StructOperation,
+    ViewMigration, ViewMigrations,
 };
 pub use plan::{AllowDrop, MigrationPlan, PlanOptions, Step, StepKind};
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use pool::{AsyncPool, PoolFuture, PooledConnection};
 pub use record::{RECORD_SCHEMA, RECORD_TABLE};
 pub use refresh::{
@@ -84,11 +98,14 @@ pub type DynamicTable = diesel_dynamic_schema::Table<String, String>;
 pub mod __private {
     pub use crate::check;
     pub use crate::ddl::{CommentOn, RefreshMaterializedView};
-    pub use crate::definition::Index;
+    // The generated code names these through `__private` (not the facade's modules), so that
+    // where the facade shows them can change without touching the derive.
+    pub use crate::definition::{CheckOption, Index, IndexPart};
     pub use crate::derived::{comments_declared, in_derived_view, refresh_declared};
     pub use crate::diff::{definition_of, verify_of, Registration};
     pub use crate::error::RelationKind;
     pub use crate::ident::QualifiedName;
+    pub use crate::verify::FieldColumn;
     pub use diesel;
     pub use inventory;
     pub use std::sync::OnceLock;

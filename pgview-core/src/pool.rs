@@ -33,6 +33,7 @@ pub type PooledConnection = Box<dyn DerefMut<Target = AsyncPgConnection> + Send>
 ///
 /// # Examples
 /// ```no_run
+/// # #[cfg(feature = "deadpool")]
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 /// use diesel_async::pooled_connection::deadpool::Pool;

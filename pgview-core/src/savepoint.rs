@@ -39,6 +39,7 @@ where
 }
 
 /// [`rollback`] on an async connection.
+#[cfg(feature = "async")]
 pub(crate) async fn rollback_async<C>(conn: &mut C) -> QueryResult<()>
 where
     C: diesel_async::AsyncConnection<Backend = Pg>,

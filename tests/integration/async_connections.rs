@@ -4,7 +4,7 @@ use diesel::dsl::{count, sum};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
-use pgview::{Error, Index, MaterializedView, View, ViewFilter};
+use pgview::{catalog::ViewFilter, ddl::Index, Error, MaterializedView, View};
 
 use crate::support::{async_conn, orders, users, SEED};
 
@@ -96,7 +96,7 @@ async fn errors_are_the_same_as_on_sync_connections() {
     let err = Error::from(mv.refresh().concurrently().execute(conn).await.unwrap_err());
     assert!(matches!(err, Error::ConcurrentRefresh { .. }), "{err}");
     let err = Error::from(
-        pgview::DropView::new(mv.name().clone())
+        pgview::ddl::DropView::new(mv.name().clone())
             .execute(conn)
             .await
             .unwrap_err(),

@@ -2,12 +2,17 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+#[cfg(feature = "async")]
 use diesel_async::SimpleAsyncConnection;
 use pgview::{
-    CheckOption, Error, Index, MaterializedView, RelationKind, View, ViewFilter, ViewInfo,
+    catalog::{RelationKind, ViewFilter, ViewInfo},
+    ddl::{CheckOption, Index},
+    Error, MaterializedView, View,
 };
 
-use crate::support::{async_conn, conn, has_security_invoker};
+#[cfg(feature = "async")]
+use crate::support::async_conn;
+use crate::support::{conn, has_security_invoker};
 
 #[test]
 fn lists_views_and_materialized_views() {
@@ -26,7 +31,7 @@ fn lists_views_and_materialized_views() {
     v.create().execute(conn).unwrap();
     m.create().execute(conn).unwrap();
 
-    let all = pgview::get_all_views(conn, &ViewFilter::new().schema("cat_a")).unwrap();
+    let all = pgview::catalog::get_all_views(conn, &ViewFilter::new().schema("cat_a")).unwrap();
     let names: Vec<(String, bool)> = all
         .iter()
         .map(|v| (v.fullname(), v.is_materialized))
@@ -43,7 +48,7 @@ fn lists_views_and_materialized_views() {
     assert_eq!(all[1].schema, "cat_a");
     assert_eq!(all[1].name, "cat_v");
 
-    let plain = pgview::get_all_views(
+    let plain = pgview::catalog::get_all_views(
         conn,
         &ViewFilter::new()
             .schema("cat_a")
@@ -51,9 +56,10 @@ fn lists_views_and_materialized_views() {
     )
     .unwrap();
     assert_eq!(plain.len(), 1);
-    let like = pgview::get_all_views(conn, &ViewFilter::new().name_like("cat\\_m%")).unwrap();
+    let like =
+        pgview::catalog::get_all_views(conn, &ViewFilter::new().name_like("cat\\_m%")).unwrap();
     assert_eq!(like.len(), 1);
-    let everything = pgview::get_all_views(conn, &ViewFilter::new()).unwrap();
+    let everything = pgview::catalog::get_all_views(conn, &ViewFilter::new()).unwrap();
     assert!(everything
         .iter()
         .all(|v| v.schema != "pg_catalog" && v.schema != "information_schema"));
@@ -164,6 +170,7 @@ fn current_user(conn: &mut PgConnection) -> String {
         .name
 }
 
+#[cfg(feature = "async")]
 async fn current_user_async(conn: &mut diesel_async::AsyncPgConnection) -> String {
     diesel_async::RunQueryDsl::get_result::<User>(diesel::sql_query(CURRENT_USER), conn)
         .await
@@ -176,12 +183,14 @@ fn columns_options_comments_and_indexes() {
     let conn = &mut conn();
     conn.batch_execute(&detailed_views_sql("cat_detail"))
         .unwrap();
-    let views = pgview::get_all_views(conn, &ViewFilter::new().schema("cat_detail")).unwrap();
+    let views =
+        pgview::catalog::get_all_views(conn, &ViewFilter::new().schema("cat_detail")).unwrap();
     check_detailed_views("cat_detail", &current_user(conn), &views);
-    let one = pgview::get_view(conn, "cat_detail.totals").unwrap();
+    let one = pgview::catalog::get_view(conn, "cat_detail.totals").unwrap();
     assert_eq!(one, views[2]);
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn columns_options_comments_and_indexes_async() {
     let conn = &mut async_conn().await;
@@ -212,9 +221,9 @@ fn definitions_by_plain_and_qualified_name() {
         .schema("cat.b")
         .unwrap();
     v.create().execute(conn).unwrap();
-    let by_view = pgview::get_view_definition(conn, &v).unwrap();
-    let by_text = pgview::get_view_definition(conn, "\"cat.b\".\"cat def\"").unwrap();
-    let unqualified = pgview::get_view_definition(conn, "cat def").unwrap();
+    let by_view = pgview::catalog::get_view_definition(conn, &v).unwrap();
+    let by_text = pgview::catalog::get_view_definition(conn, "\"cat.b\".\"cat def\"").unwrap();
+    let unqualified = pgview::catalog::get_view_definition(conn, "cat def").unwrap();
     assert_eq!(by_view, by_text);
     assert_eq!(by_view, unqualified);
     assert!(by_view.contains("ANY (ARRAY[1, 2])"), "{by_view}");
@@ -238,28 +247,28 @@ fn an_unqualified_name_in_two_schemas_is_ambiguous() {
             .execute(conn)
             .unwrap();
     }
-    let err = pgview::get_view_definition(conn, "cat_twice").unwrap_err();
+    let err = pgview::catalog::get_view_definition(conn, "cat_twice").unwrap_err();
     match err {
         Error::Ambiguous { candidates, .. } => {
             assert_eq!(candidates, vec!["cat_x.cat_twice", "cat_y.cat_twice"]);
         }
         other => panic!("{other}"),
     }
-    assert!(pgview::get_view_definition(conn, "cat_x.cat_twice").is_ok());
-    let err = pgview::get_view(conn, "cat_twice").unwrap_err();
+    assert!(pgview::catalog::get_view_definition(conn, "cat_x.cat_twice").is_ok());
+    let err = pgview::catalog::get_view(conn, "cat_twice").unwrap_err();
     assert!(matches!(err, Error::Ambiguous { .. }), "{err}");
 }
 
 #[test]
 fn unknown_names_and_tables_are_errors_not_empty_results() {
     let conn = &mut conn();
-    let err = pgview::get_view(conn, "cat_nowhere").unwrap_err();
+    let err = pgview::catalog::get_view(conn, "cat_nowhere").unwrap_err();
     assert!(
         matches!(&err, Error::NotFound { name, kind: RelationKind::View } if name == "cat_nowhere"),
         "{err}"
     );
     assert_eq!(err.to_string(), "view cat_nowhere not found");
-    let err = pgview::get_view_definition(conn, "users").unwrap_err();
+    let err = pgview::catalog::get_view_definition(conn, "users").unwrap_err();
     assert!(
         matches!(
             &err,
@@ -267,7 +276,7 @@ fn unknown_names_and_tables_are_errors_not_empty_results() {
         ),
         "{err}"
     );
-    let err = pgview::get_all_views(
+    let err = pgview::catalog::get_all_views(
         conn,
         &ViewFilter::new().names(["cat_nowhere_either"]).unwrap(),
     )
@@ -293,14 +302,15 @@ fn a_given_set_of_names() {
         .unwrap();
     mv.create().execute(conn).unwrap();
     let filter = ViewFilter::new().names(["cat_set.c", "cat_set.a"]).unwrap();
-    let views = pgview::get_all_views(conn, &filter).unwrap();
+    let views = pgview::catalog::get_all_views(conn, &filter).unwrap();
     let names: Vec<String> = views.iter().map(ViewInfo::fullname).collect();
     assert_eq!(names, ["cat_set.a", "cat_set.c"]);
     let with_mv = ViewFilter::new().names([mv.name()]).unwrap();
-    let views = pgview::get_all_views(conn, &with_mv).unwrap();
+    let views = pgview::catalog::get_all_views(conn, &with_mv).unwrap();
     assert_eq!(views[0].indexes[0].columns, ["x"]);
     // A name filtered out by the other settings is not found.
-    let err = pgview::get_all_views(conn, &with_mv.include_materialized(false)).unwrap_err();
+    let err =
+        pgview::catalog::get_all_views(conn, &with_mv.include_materialized(false)).unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
 }
 
@@ -324,21 +334,22 @@ fn catalog_functions_leave_the_jit_setting_as_it_was() {
     let conn = &mut conn();
     let filter = ViewFilter::new().schema("public");
     conn.batch_execute("SET jit = on").unwrap();
-    pgview::get_all_views(conn, &filter).unwrap();
-    pgview::get_dependency_order(conn, &filter).unwrap();
+    pgview::catalog::get_all_views(conn, &filter).unwrap();
+    pgview::catalog::get_dependency_order(conn, &filter).unwrap();
     assert_eq!(jit(conn), "on");
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        pgview::get_all_views(conn, &filter).unwrap();
+        pgview::catalog::get_all_views(conn, &filter).unwrap();
         assert_eq!(jit(conn), "on");
         Ok(())
     })
     .unwrap();
     assert_eq!(jit(conn), "on");
     conn.batch_execute("SET jit = off").unwrap();
-    pgview::get_all_views(conn, &filter).unwrap();
+    pgview::catalog::get_all_views(conn, &filter).unwrap();
     assert_eq!(jit(conn), "off");
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn catalog_functions_leave_the_jit_setting_as_it_was_async() {
     let conn = &mut async_conn().await;

@@ -3,7 +3,10 @@
 use diesel::dsl::{count, sum};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Numeric, Text};
-use pgview::{CheckOption, Index, MaterializedView, View};
+use pgview::{
+    ddl::{CheckOption, Index},
+    MaterializedView, View,
+};
 
 use crate::support::{conn, has_security_invoker, orders, relkind, seed, users};
 

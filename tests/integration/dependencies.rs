@@ -4,17 +4,25 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::PgConnection;
+#[cfg(feature = "async")]
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use pgview::{
-    DependencyGraph, DependencyOrder, Error, GraphScope, MaterializedView, QualifiedName,
-    RelationKind, RelationName, ReverseDependency, View, ViewDependency, ViewFilter,
+    catalog::{
+        DependencyGraph, DependencyOrder, GraphScope, RelationKind, ReverseDependency,
+        ViewDependency, ViewFilter,
+    },
+    ddl::{QualifiedName, RelationName},
+    Error, MaterializedView, View,
 };
 
-use crate::support::{async_conn, conn};
+#[cfg(feature = "async")]
+use crate::support::async_conn;
+use crate::support::conn;
 
 /// A test connection, sync or async, with the catalog functions of either API.
 enum Catalog {
     Sync(PgConnection),
+    #[cfg(feature = "async")]
     Async(Box<AsyncPgConnection>, tokio::runtime::Runtime),
 }
 
@@ -23,6 +31,7 @@ impl Catalog {
         Self::Sync(conn())
     }
 
+    #[cfg(feature = "async")]
     fn asynchronous() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -35,6 +44,7 @@ impl Catalog {
     fn execute(&mut self, sql: &str) {
         match self {
             Self::Sync(conn) => conn.batch_execute(sql).unwrap(),
+            #[cfg(feature = "async")]
             Self::Async(conn, rt) => rt.block_on(conn.batch_execute(sql)).unwrap(),
         }
     }
@@ -44,7 +54,8 @@ impl Catalog {
         name: &N,
     ) -> pgview::Result<Vec<ViewDependency>> {
         match self {
-            Self::Sync(conn) => pgview::get_view_dependencies(conn, name),
+            Self::Sync(conn) => pgview::catalog::get_view_dependencies(conn, name),
+            #[cfg(feature = "async")]
             Self::Async(conn, rt) => {
                 rt.block_on(pgview::aio::get_view_dependencies(&mut **conn, name))
             }
@@ -56,7 +67,8 @@ impl Catalog {
         name: &N,
     ) -> pgview::Result<Vec<ViewDependency>> {
         match self {
-            Self::Sync(conn) => pgview::get_view_dependencies_transitive(conn, name),
+            Self::Sync(conn) => pgview::catalog::get_view_dependencies_transitive(conn, name),
+            #[cfg(feature = "async")]
             Self::Async(conn, rt) => rt.block_on(pgview::aio::get_view_dependencies_transitive(
                 &mut **conn,
                 name,
@@ -69,7 +81,8 @@ impl Catalog {
         name: &N,
     ) -> pgview::Result<Vec<ReverseDependency>> {
         match self {
-            Self::Sync(conn) => pgview::get_reverse_dependencies(conn, name),
+            Self::Sync(conn) => pgview::catalog::get_reverse_dependencies(conn, name),
+            #[cfg(feature = "async")]
             Self::Async(conn, rt) => {
                 rt.block_on(pgview::aio::get_reverse_dependencies(&mut **conn, name))
             }
@@ -78,7 +91,8 @@ impl Catalog {
 
     fn order(&mut self, filter: &ViewFilter) -> pgview::Result<DependencyOrder> {
         match self {
-            Self::Sync(conn) => pgview::get_dependency_order(conn, filter),
+            Self::Sync(conn) => pgview::catalog::get_dependency_order(conn, filter),
+            #[cfg(feature = "async")]
             Self::Async(conn, rt) => {
                 rt.block_on(pgview::aio::get_dependency_order(&mut **conn, filter))
             }
@@ -87,7 +101,8 @@ impl Catalog {
 
     fn graph(&mut self, scope: &GraphScope) -> pgview::Result<DependencyGraph> {
         match self {
-            Self::Sync(conn) => pgview::get_dependency_graph(conn, scope),
+            Self::Sync(conn) => pgview::catalog::get_dependency_graph(conn, scope),
+            #[cfg(feature = "async")]
             Self::Async(conn, rt) => {
                 rt.block_on(pgview::aio::get_dependency_graph(&mut **conn, scope))
             }
@@ -118,10 +133,12 @@ fn dependents(found: &[ReverseDependency]) -> Vec<(String, RelationKind, u32)> {
         .collect()
 }
 
-fn fullnames<'a>(relations: impl IntoIterator<Item = &'a pgview::Relation>) -> Vec<String> {
+fn fullnames<'a>(
+    relations: impl IntoIterator<Item = &'a pgview::catalog::Relation>,
+) -> Vec<String> {
     relations
         .into_iter()
-        .map(pgview::Relation::fullname)
+        .map(pgview::catalog::Relation::fullname)
         .collect()
 }
 
@@ -241,6 +258,7 @@ fn chains_through_plain_and_materialized_views() {
     chain(&mut Catalog::sync(), "dep_chain");
 }
 
+#[cfg(feature = "async")]
 #[test]
 fn chains_through_plain_and_materialized_views_async() {
     chain(&mut Catalog::asynchronous(), "dep_chain_async");
@@ -289,6 +307,7 @@ fn cross_schema_dependencies() {
     cross_schema(&mut Catalog::sync(), "dep_cross");
 }
 
+#[cfg(feature = "async")]
 #[test]
 fn cross_schema_dependencies_async() {
     cross_schema(&mut Catalog::asynchronous(), "dep_cross_async");
@@ -340,6 +359,7 @@ fn the_same_name_in_two_schemas() {
     same_name(&mut Catalog::sync(), "dep_same");
 }
 
+#[cfg(feature = "async")]
 #[test]
 fn the_same_name_in_two_schemas_async() {
     same_name(&mut Catalog::asynchronous(), "dep_same_async");
@@ -405,6 +425,7 @@ fn unknown_names_and_tables_without_views() {
     unknown_and_lonely(&mut Catalog::sync(), "dep_lonely");
 }
 
+#[cfg(feature = "async")]
 #[test]
 fn unknown_names_and_tables_without_views_async() {
     unknown_and_lonely(&mut Catalog::asynchronous(), "dep_lonely_async");
@@ -426,7 +447,10 @@ fn hostile(db: &mut Catalog, suffix: &str) {
     .unwrap();
     let mut ddl = String::new();
     for statement in [
-        format!("CREATE SCHEMA {}", pgview::Ident::new(&schema).unwrap()),
+        format!(
+            "CREATE SCHEMA {}",
+            pgview::ddl::Ident::new(&schema).unwrap()
+        ),
         diesel::debug_query::<diesel::pg::Pg, _>(&view.create()).to_string(),
         diesel::debug_query::<diesel::pg::Pg, _>(&mv.create()).to_string(),
     ] {
@@ -470,6 +494,7 @@ fn hostile_names() {
     hostile(&mut Catalog::sync(), "sync");
 }
 
+#[cfg(feature = "async")]
 #[test]
 fn hostile_names_async() {
     hostile(&mut Catalog::asynchronous(), "async");
@@ -516,6 +541,7 @@ fn cycles_in_the_catalog_end() {
     cycle(&mut Catalog::sync(), "dep_cycle");
 }
 
+#[cfg(feature = "async")]
 #[test]
 fn cycles_in_the_catalog_end_async() {
     cycle(&mut Catalog::asynchronous(), "dep_cycle_async");
@@ -560,6 +586,7 @@ fn the_readme_picture_is_current() {
 
 /// The async catalog functions return `Send` futures, so they run inside `tokio::spawn`.
 #[allow(dead_code)]
+#[cfg(feature = "async")]
 fn async_catalog_futures_are_send(conn: &mut AsyncPgConnection) {
     fn send<T: Send>(_: T) {}
     let filter = ViewFilter::new();

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Numeric};
 use pgview::{MaterializedView, PgView, View};
 
-use crate::support::{async_conn, conn, orders, seed, users, SEED};
+use crate::support::{conn, orders, seed, users};
 
 /// The query of [`UserStats`]: a left join with a count.
 #[diesel::dsl::auto_type]
@@ -188,7 +188,7 @@ fn derived_definitions_carry_every_option() {
     let columns: Vec<_> = stats
         .column_names()
         .iter()
-        .map(pgview::Ident::as_str)
+        .map(pgview::ddl::Ident::as_str)
         .collect();
     assert_eq!(columns, ["user_id", "name", "order_count"]);
     assert!(stats.can_refresh_concurrently());
@@ -223,10 +223,12 @@ fn custom_sql_types_and_schemas() {
     assert_eq!(moods[0].past, vec![crate::literals::Mood::Sad]);
 }
 
+#[cfg(feature = "async")]
 mod on_async_connections {
     use diesel_async::RunQueryDsl;
 
     use super::*;
+    use crate::support::{async_conn, SEED};
 
     #[tokio::test]
     async fn derived_views_on_async_connections() {
@@ -291,7 +293,7 @@ struct RentalCategory {
 
 #[test]
 fn derived_indexes_are_those_the_builder_makes_and_the_server_takes() {
-    use pgview::{Index, IndexPart};
+    use pgview::ddl::{Index, IndexPart};
     let mv: &MaterializedView = RentalCategory::definition().unwrap();
     let expected = [
         Index::unique_on([IndexPart::expression("user_id + 0").unwrap()])
@@ -360,7 +362,7 @@ fn derived_indexes_are_those_the_builder_makes_and_the_server_takes() {
 fn statements_from_the_attributes_are_the_definitions() {
     use diesel::debug_query;
     use diesel::pg::Pg;
-    let sql = |statements: &[pgview::CommentOn]| -> Vec<String> {
+    let sql = |statements: &[pgview::ddl::CommentOn]| -> Vec<String> {
         statements
             .iter()
             .map(|s| debug_query::<Pg, _>(s).to_string())

@@ -5,8 +5,10 @@ use diesel::dsl;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Money};
 use pgview::{
-    ConcurrentRefreshPrecondition, DropMaterializedView, DropView, Error, Index, MaterializedView,
-    QualifiedName, RefreshMaterializedView, RelationKind, View,
+    catalog::RelationKind,
+    ddl::{DropMaterializedView, DropView, Index, QualifiedName, RefreshMaterializedView},
+    refresh::ConcurrentRefreshPrecondition,
+    Error, MaterializedView, View,
 };
 
 use crate::support::{conn, relkind, sql, users};
@@ -221,7 +223,7 @@ fn drop_of_the_wrong_kind_names_the_actual_kind() {
 #[test]
 fn unknown_views_are_not_found() {
     let conn = &mut conn();
-    let err = pgview::get_view_definition(conn, "no_such_view").unwrap_err();
+    let err = pgview::catalog::get_view_definition(conn, "no_such_view").unwrap_err();
     assert!(
         matches!(&err, Error::NotFound { name, .. } if name == "no_such_view"),
         "{err}"
@@ -370,9 +372,14 @@ fn drop_of_a_view_with_over_100_dependents_counts_those_not_listed() {
 }
 
 /// On an async connection (a module of its own: `diesel_async::RunQueryDsl` is imported).
+#[cfg(feature = "async")]
 mod on_async {
     use diesel_async::RunQueryDsl;
-    use pgview::{DropMaterializedView, DropView, Error, QualifiedName, RelationKind};
+    use pgview::{
+        catalog::RelationKind,
+        ddl::{DropMaterializedView, DropView, QualifiedName},
+        Error,
+    };
 
     use super::{assert_dependents, dependents_setup};
     use crate::support::async_conn;
@@ -415,7 +422,8 @@ mod derived_view_values {
     use diesel::dsl;
     use diesel::prelude::*;
     use diesel::sql_types::{Integer, Money, Nullable, Text};
-    use pgview::{ConcurrentRefreshPrecondition, Error, PgView};
+    use pgview::refresh::ConcurrentRefreshPrecondition;
+    use pgview::{Error, PgView};
 
     use crate::support::{conn, relkind, seed, sql, users};
 

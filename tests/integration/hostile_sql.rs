@@ -8,7 +8,11 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use pgview::{DiffScope, Error, Index, MaterializedView, PgView, QualifiedName, View, ViewSet};
+use pgview::{
+    ddl::{Index, QualifiedName},
+    diff::{DiffScope, ViewSet},
+    Error, MaterializedView, PgView, View,
+};
 
 use crate::support::{conn, relkind};
 
@@ -261,7 +265,7 @@ fn the_comparison_creates_hostile_definitions_as_text() {
             );
         }
         let scope = DiffScope::schemas(["hostile_diff"]).unwrap();
-        let diff = pgview::diff(conn, &set, &scope).unwrap();
+        let diff = pgview::diff::diff(conn, &set, &scope).unwrap();
         assert!(!diff.is_empty(), "{diff}");
         assert_unharmed(conn);
     }
@@ -283,7 +287,7 @@ fn catalog_definitions_are_restored_as_text() {
             .unwrap();
             view.create().execute(conn).unwrap();
         }
-        pgview::with_dependent_views(conn, "hostile_base", |conn| {
+        pgview::migration::with_dependent_views(conn, "hostile_base", |conn| {
             conn.batch_execute("ALTER TABLE hostile_base ALTER COLUMN id TYPE bigint")
                 .map_err(Error::from)
         })
@@ -307,12 +311,12 @@ fn auto_refresh_trigger_functions_quote_hostile_names() {
             MaterializedView::from_sql(&format!("a{i}{text}"), &format!("SELECT a FROM {table}"))
                 .unwrap();
         mv.create().execute(conn).unwrap();
-        let info = pgview::install_auto_refresh(conn, mv.name()).unwrap();
+        let info = pgview::refresh::install_auto_refresh(conn, mv.name()).unwrap();
         assert_eq!(info.tables.len(), 1);
         // The trigger fires (a notification is queued) without running anything else.
         conn.batch_execute(&format!("INSERT INTO {table} VALUES ('x')"))
             .unwrap();
-        assert!(pgview::uninstall_auto_refresh(conn, mv.name()).unwrap());
+        assert!(pgview::refresh::uninstall_auto_refresh(conn, mv.name()).unwrap());
     }
     assert_unharmed(conn);
 }
@@ -363,7 +367,10 @@ fn migration_files_hold_catalog_text_that_reads_the_same_either_way() {
             .unwrap(),
     );
     let scope = DiffScope::schemas(["hostile_mig"]).unwrap();
-    let plan = pgview::diff(conn, &set, &scope).unwrap().plan().unwrap();
+    let plan = pgview::diff::diff(conn, &set, &scope)
+        .unwrap()
+        .plan()
+        .unwrap();
     let (up, down) = (plan.up_sql(), plan.down_sql());
     conn.batch_execute(&up).unwrap();
     conn.batch_execute("SET standard_conforming_strings = off")
@@ -425,7 +432,10 @@ fn a_trailing_line_comment_does_not_swallow_the_next_statement_of_a_migration() 
                 .unwrap(),
         );
     let scope = DiffScope::schemas(["hostile_lc"]).unwrap();
-    let plan = pgview::diff(conn, &set, &scope).unwrap().plan().unwrap();
+    let plan = pgview::diff::diff(conn, &set, &scope)
+        .unwrap()
+        .plan()
+        .unwrap();
     let up = plan.up_sql();
     conn.batch_execute(&up)
         .unwrap_or_else(|e| panic!("{e}\n{up}"));
@@ -434,7 +444,7 @@ fn a_trailing_line_comment_does_not_swallow_the_next_statement_of_a_migration() 
         Some("c"),
         "{up}"
     );
-    assert!(pgview::diff(conn, &set, &scope).unwrap().is_empty());
+    assert!(pgview::diff::diff(conn, &set, &scope).unwrap().is_empty());
     assert_unharmed(conn);
 }
 
@@ -447,10 +457,10 @@ fn view_migration_scripts_keep_names_in_comments_and_statements_apart() {
         .unwrap()
         .comment("c")
         .unwrap();
-    let migration = pgview::ViewMigration::new("2024-01-01-000000_hostile")
+    let migration = pgview::migration::ViewMigration::new("2024-01-01-000000_hostile")
         .unwrap()
-        .operation(pgview::Operation::create_view(&view).unwrap())
-        .operation(pgview::Operation::sql("SELECT 1 -- done", "").unwrap());
+        .operation(pgview::migration::Operation::create_view(&view).unwrap())
+        .operation(pgview::migration::Operation::sql("SELECT 1 -- done", "").unwrap());
     let up = migration.up_sql();
     conn.batch_execute(&up)
         .unwrap_or_else(|e| panic!("{e}\n{up}"));

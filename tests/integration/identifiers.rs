@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
-use pgview::{Index, MaterializedView, View};
+use pgview::{ddl::Index, MaterializedView, View};
 use proptest::prelude::*;
 
 use crate::support::{conn, relkind};
@@ -104,7 +104,7 @@ proptest! {
         let col = view.as_table().column::<Text, _>(column.clone());
         let values: Vec<String> = view.as_table().select(col).load(conn).unwrap();
         prop_assert_eq!(values, vec!["v".to_string()]);
-        let definition = pgview::get_view_definition(conn, view.name()).unwrap();
+        let definition = pgview::catalog::get_view_definition(conn, view.name()).unwrap();
         prop_assert!(definition.contains("'v'::text"));
     }
 }

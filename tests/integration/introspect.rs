@@ -3,16 +3,18 @@
 use diesel::RunQueryDsl;
 use pgview::{Error, PgView};
 
-use crate::support::{async_conn, conn, sql};
+#[cfg(feature = "async")]
+use crate::support::async_conn;
+use crate::support::{conn, sql};
 
 /// The varied schema of these tests and of `pgview print-schema`'s.
 const SCHEMA: &str = include_str!("../fixtures/introspect_schema.sql");
 
 /// The columns of `view` proven NOT NULL, in order.
 fn proven(conn: &mut diesel::PgConnection, view: &str) -> Vec<String> {
-    let view = pgview::get_view_columns(
+    let view = pgview::catalog::get_view_columns(
         conn,
-        &pgview::QualifiedName::new(Some("intro Spect"), view).unwrap(),
+        &pgview::ddl::QualifiedName::new(Some("intro Spect"), view).unwrap(),
     )
     .unwrap_or_else(|e| panic!("{view}: {e}"));
     view.columns
@@ -102,7 +104,7 @@ fn nullability_follows_the_tables_constraints() {
 fn columns_have_their_types() {
     let conn = &mut conn();
     sql(conn, SCHEMA);
-    let view = pgview::get_view_columns(conn, "\"intro Spect\".exprs").unwrap();
+    let view = pgview::catalog::get_view_columns(conn, "\"intro Spect\".exprs").unwrap();
     let column = |name: &str| view.columns.iter().find(|c| c.name == name).unwrap();
     let feeling = column("type");
     assert!(feeling.type_name.is_enum);
@@ -120,8 +122,11 @@ fn columns_have_their_types() {
     assert_eq!(column("score").type_modifier, (10 << 16) + 2 + 4);
     assert_eq!(column("shout").type_name.oid, 25);
     assert!(column("score").element.is_none());
-    let all = pgview::get_all_view_columns(conn, &pgview::ViewFilter::new().schema("intro Spect"))
-        .unwrap();
+    let all = pgview::catalog::get_all_view_columns(
+        conn,
+        &pgview::catalog::ViewFilter::new().schema("intro Spect"),
+    )
+    .unwrap();
     let names: Vec<&str> = all.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(
         names,
@@ -208,6 +213,7 @@ fn verify_of_a_missing_view_is_not_found() {
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn verify_async() {
     let conn = &mut async_conn().await;

@@ -3,6 +3,7 @@
 
 mod support;
 
+#[cfg(feature = "async")]
 mod async_connections;
 mod catalog;
 mod ddl;
@@ -30,6 +31,7 @@ mod migration_dependents;
 mod migration_frozen;
 mod migration_operations;
 mod migration_support;
+#[cfg(feature = "async")]
 mod pool;
 mod querying;
 mod refresh;

@@ -1,11 +1,13 @@
-//! `pgview::diff`: normalisation through the server, what is compared, errors, async form.
+//! `pgview::diff::diff`: normalisation through the server, what is compared, errors, async form.
 
 use std::fmt::Write as _;
 
 use diesel::connection::SimpleConnection;
 use pgview::{
-    Change, CheckOption, DiffScope, DiffStatus, Index, MaterializedView, RelationKind, View,
-    ViewSet,
+    catalog::RelationKind,
+    ddl::{CheckOption, Index},
+    diff::{Change, DiffScope, DiffStatus, ViewSet},
+    MaterializedView, View,
 };
 
 use crate::migrate_support::snapshot;
@@ -83,7 +85,7 @@ fn unchanged_complex_views_give_no_difference() {
             .index(Index::unique(["user_id"]).unwrap())
             .unwrap(),
         );
-    let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
+    let diff = pgview::diff::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
     assert!(diff.is_empty(), "{diff}");
     assert_eq!(diff.entries().len(), 11);
     assert!(diff.plan().unwrap().steps.is_empty());
@@ -136,7 +138,7 @@ fn reports_each_aspect() {
         .with_view(in_schema(
             View::from_sql("new", "SELECT id FROM users").unwrap(),
         ));
-    let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
+    let diff = pgview::diff::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
     let aspects = |name: &str| match &diff.get("mg_asp", name).unwrap().status {
         DiffStatus::Changed(changes) => changes.iter().map(Change::aspect).collect::<Vec<_>>(),
         other => panic!("{name}: {other:?}"),
@@ -180,7 +182,7 @@ fn declared_views_reading_each_other_in_any_order() {
                 .unwrap(),
         );
     }
-    let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
+    let diff = pgview::diff::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
     assert_eq!(diff.changes().count(), 3);
     let plan = diff.plan().unwrap();
     let created: Vec<_> = plan.steps.iter().map(|s| s.view.clone().unwrap()).collect();
@@ -212,7 +214,7 @@ fn refused_declared_views_are_reported() {
                 .schema("mg_bad")
                 .unwrap(),
         );
-    match pgview::diff(conn, &set, &DiffScope::declared_schemas()) {
+    match pgview::diff::diff(conn, &set, &DiffScope::declared_schemas()) {
         Err(pgview::Error::DeclaredViewsRejected { views }) => {
             assert_eq!(views.len(), 2, "{views:?}");
             assert_eq!(views[0].0, "mg_bad.missing");
@@ -260,7 +262,7 @@ fn table_aliases_are_not_a_difference() {
                 .schema("mg_alias")
                 .unwrap(),
         );
-    let diff = pgview::diff(conn, &set, &DiffScope::declared_only()).unwrap();
+    let diff = pgview::diff::diff(conn, &set, &DiffScope::declared_only()).unwrap();
     assert_eq!(
         diff.get("mg_alias", "joined").unwrap().status,
         DiffStatus::Unchanged,
@@ -293,7 +295,7 @@ fn declared_twice_names_both_declarations() {
         "file views/public.twice_origin.sql",
     )
     .unwrap();
-    let error = pgview::diff(conn, &set, &DiffScope::declared_only()).unwrap_err();
+    let error = pgview::diff::diff(conn, &set, &DiffScope::declared_only()).unwrap_err();
     assert_eq!(
         error.to_string(),
         "invalid definition of public.twice_origin: it is declared twice: by struct `app::A` \
@@ -314,7 +316,7 @@ fn declared_twice_is_an_error() {
                 .unwrap(),
         );
     assert!(matches!(
-        pgview::diff(conn, &set, &DiffScope::declared_only()),
+        pgview::diff::diff(conn, &set, &DiffScope::declared_only()),
         Err(pgview::Error::InvalidDefinition { name, .. }) if name == "public.twice"
     ));
 }
@@ -338,10 +340,10 @@ fn scopes() {
             .unwrap(),
     );
     let dropped = |scope: &DiffScope, conn: &mut diesel::PgConnection| {
-        let diff = pgview::diff(conn, &set, scope).unwrap();
+        let diff = pgview::diff::diff(conn, &set, scope).unwrap();
         diff.changes()
             .filter(|e| e.status == DiffStatus::Dropped)
-            .map(pgview::DiffEntry::fullname)
+            .map(pgview::diff::DiffEntry::fullname)
             .filter(|n| n.starts_with("mg_scope"))
             .collect::<Vec<_>>()
     };
@@ -370,11 +372,13 @@ fn scopes() {
     assert!(all.contains(&"mg_scope_b.other".to_owned()), "{all:?}");
 }
 
+#[cfg(feature = "async")]
 fn is_send<T: Send>(future: T) -> T {
     future
 }
 
 /// The async form gives the same result, and its future is `Send`.
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn async_diff_is_the_same() {
     use diesel_async::SimpleAsyncConnection;
@@ -428,7 +432,7 @@ fn warns_about_objects_that_block_a_drop() {
             .schema("mg_block")
             .unwrap(),
     );
-    let plan = pgview::diff(conn, &set, &DiffScope::declared_schemas())
+    let plan = pgview::diff::diff(conn, &set, &DiffScope::declared_schemas())
         .unwrap()
         .plan()
         .unwrap();
@@ -461,7 +465,7 @@ fn leaves_no_lock_and_no_setting_behind() {
             .schema("mg_locks")
             .unwrap(),
     );
-    let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
+    let diff = pgview::diff::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
     assert_eq!(diff.changes().count(), 1);
     assert_eq!(
         crate::migrate_support::query_text(

@@ -14,10 +14,15 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
-use pgview::{diff_with, DiffOptions, LOCK_KEY};
 use pgview::{
-    DiffScope, Error, Index, MaterializedView, MigrationPlan, PlanOptions, View, ViewMigration,
-    ViewSet,
+    ddl::Index,
+    diff::{DiffScope, ViewSet},
+    migration::{MigrationPlan, PlanOptions, ViewMigration},
+    Error, MaterializedView, View,
+};
+use pgview::{
+    diff::{diff_with, DiffOptions},
+    migration::LOCK_KEY,
 };
 
 use crate::migrate_support::apply;
@@ -183,7 +188,7 @@ impl Case {
 fn check(conn: &mut PgConnection, case: &Case) -> MigrationPlan {
     let schemas: Vec<&str> = case.schemas.iter().map(String::as_str).collect();
     conn.batch_execute(&case.setup).expect("setup");
-    let plan = pgview::diff(conn, &case.declared, &case.scope)
+    let plan = pgview::diff::diff(conn, &case.declared, &case.scope)
         .expect("diff")
         .plan_with(&case.options)
         .expect("plan");
@@ -512,7 +517,7 @@ fn small_plan(conn: &mut PgConnection, s: &str) -> MigrationPlan {
     let (setup, declared) = small(s);
     conn.batch_execute(&setup).unwrap();
     let scope = DiffScope::schemas([s]).unwrap();
-    let plan = pgview::diff(conn, &declared, &scope)
+    let plan = pgview::diff::diff(conn, &declared, &scope)
         .unwrap()
         .plan()
         .unwrap();
@@ -615,6 +620,7 @@ fn view_migration_up_and_down_report_the_drift_as_the_failed_step() {
     migration.down(conn).unwrap();
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn view_migration_up_async_reports_the_drift() {
     use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
@@ -662,7 +668,7 @@ fn diesel_refuses_the_written_files_after_a_change_and_records_nothing() {
     let plan = small_plan(conn, s);
     let dir = std::env::temp_dir().join(format!("pgview-drift-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    pgview::write_migration(&dir, "views", &plan).unwrap();
+    pgview::migration::write_migration(&dir, "views", &plan).unwrap();
     let files = FileBasedMigrations::from_path(&dir).unwrap();
     let (base, new, reader) = (qn(s, "base"), qn(s, "new \"v\""), qn(s, "reads base"));
     let versions = applied_versions(conn);
@@ -744,7 +750,7 @@ fn assert_busy(error: &Error) {
 fn two_comparisons_at_once_take_turns() {
     let (db, declared, scope) = lock_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
-    let plan = pgview::diff(conn, &declared, &scope)
+    let plan = pgview::diff::diff(conn, &declared, &scope)
         .unwrap()
         .plan()
         .unwrap();
@@ -759,7 +765,7 @@ fn two_comparisons_at_once_take_turns() {
                 let conn = &mut PgConnection::establish(url).unwrap();
                 for round in 0..rounds {
                     barrier.wait();
-                    let diff = pgview::diff(conn, declared, scope)
+                    let diff = pgview::diff::diff(conn, declared, scope)
                         .unwrap_or_else(|e| panic!("round {round}: {e}"));
                     assert_eq!(diff.plan().unwrap().steps.len(), steps, "round {round}");
                 }
@@ -830,6 +836,7 @@ fn a_held_lock_makes_comparisons_and_migrations_busy() {
     assert_eq!(text(conn, "current_setting('lock_timeout')"), "7s");
 }
 
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn an_async_comparison_waits_for_the_lock_the_same_way() {
     use diesel_async::{AsyncConnection, AsyncPgConnection};

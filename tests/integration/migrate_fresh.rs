@@ -6,13 +6,16 @@
 //! shows (the runner compares every populated materialized view with its own query).
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
-use diesel_migrations::{FileBasedMigrations, MigrationHarness};
-use pgview::{DiffScope, Index, MaterializedView, MigrationPlan, Step, StepKind, View, ViewSet};
+use diesel::PgConnection;
+use pgview::{
+    ddl::Index,
+    diff::{DiffScope, ViewSet},
+    migration::{MigrationPlan, Step, StepKind},
+    MaterializedView, View,
+};
 
 use crate::migrate_support::{query_text, run, stale_materialized_views, step_lines, Scenario};
-use crate::support::{conn, has_security_invoker, SEED};
+use crate::support::{conn, has_security_invoker};
 
 fn view(schema: &str, name: &str, sql: &str) -> View {
     View::from_sql(name, sql).unwrap().schema(schema).unwrap()
@@ -559,7 +562,7 @@ fn f08_refresh_after_a_security_invoker_change() {
         // before it sends anything.
         conn.batch_execute(setup).unwrap();
         let scope = DiffScope::schemas(["fr08"]).unwrap();
-        let err = pgview::diff(conn, &set, &scope).unwrap_err();
+        let err = pgview::diff::diff(conn, &set, &scope).unwrap_err();
         let pgview::Error::DeclaredViewsRejected { views } = &err else {
             panic!("{err:?}");
         };
@@ -641,16 +644,19 @@ fn fr07_plan_steps(plan: &MigrationPlan) {
     assert_eq!(lines(&plan.down_steps), expected("catalog"));
 }
 
-#[tokio::test]
-async fn f07_plan_run_from_files_and_as_view_migration_sync_and_async() {
+#[test]
+fn f07_plan_run_from_files_and_as_view_migration_sync_and_async() {
+    use diesel::Connection;
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
-    conn.batch_execute(SEED).unwrap();
+    conn.batch_execute(crate::support::SEED).unwrap();
     conn.batch_execute(FR07_SETUP).unwrap();
     fr07_fresh(conn, false, "start");
     let declared = fr07_declared();
     let scope = DiffScope::schemas(["fr07"]).unwrap();
-    let plan = pgview::diff(conn, &declared, &scope)
+    let plan = pgview::diff::diff(conn, &declared, &scope)
         .unwrap()
         .plan()
         .unwrap();
@@ -659,37 +665,50 @@ async fn f07_plan_run_from_files_and_as_view_migration_sync_and_async() {
     // Files, through diesel's harness.
     let dir = std::env::temp_dir().join(format!("pgview-fresh-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    pgview::write_migration(&dir, "refresh_readers", &plan).unwrap();
+    pgview::migration::write_migration(&dir, "refresh_readers", &plan).unwrap();
     let files = FileBasedMigrations::from_path(&dir).unwrap();
     assert_eq!(conn.run_pending_migrations(files.clone()).unwrap().len(), 1);
     fr07_fresh(conn, true, "files: up");
-    assert!(pgview::diff(conn, &declared, &scope).unwrap().is_empty());
+    assert!(pgview::diff::diff(conn, &declared, &scope)
+        .unwrap()
+        .is_empty());
     conn.revert_last_migration(files).unwrap();
     fr07_fresh(conn, false, "files: down");
     std::fs::remove_dir_all(&dir).unwrap();
 
     // A view migration, sync.
-    let migration = pgview::ViewMigration::from_plan("2030-05-01-000000_fresh", &plan).unwrap();
+    let migration =
+        pgview::migration::ViewMigration::from_plan("2030-05-01-000000_fresh", &plan).unwrap();
     migration.up(conn).unwrap();
     fr07_fresh(conn, true, "sync: up");
     migration.down(conn).unwrap();
     fr07_fresh(conn, false, "sync: down");
 
     // Async: compared and run on an `AsyncPgConnection`, checked from the sync one.
-    let aconn = &mut AsyncPgConnection::establish(db.url()).await.unwrap();
-    let async_plan = pgview::aio::diff(aconn, &declared, &scope)
-        .await
+    #[cfg(feature = "async")]
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap()
-        .plan()
-        .unwrap();
-    fr07_plan_steps(&async_plan);
-    assert_eq!(async_plan.up_sql(), plan.up_sql());
-    let migration =
-        pgview::ViewMigration::from_plan("2030-05-02-000000_fresh", &async_plan).unwrap();
-    migration.up_async(aconn).await.unwrap();
-    fr07_fresh(conn, true, "async: up");
-    migration.down_async(aconn).await.unwrap();
-    fr07_fresh(conn, false, "async: down");
+        .block_on(async {
+            use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+            let aconn = &mut AsyncPgConnection::establish(db.url()).await.unwrap();
+            let async_plan = pgview::aio::diff(aconn, &declared, &scope)
+                .await
+                .unwrap()
+                .plan()
+                .unwrap();
+            fr07_plan_steps(&async_plan);
+            assert_eq!(async_plan.up_sql(), plan.up_sql());
+            let migration =
+                pgview::migration::ViewMigration::from_plan("2030-05-02-000000_fresh", &async_plan)
+                    .unwrap();
+            migration.up_async(aconn).await.unwrap();
+            fr07_fresh(conn, true, "async: up");
+            migration.down_async(aconn).await.unwrap();
+            fr07_fresh(conn, false, "async: down");
+        });
 }
 
 /// 9: a materialized view moved to another schema whose input is replaced: refreshed where it

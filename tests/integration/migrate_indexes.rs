@@ -9,7 +9,10 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use pgview::{
-    Change, DiffScope, DiffStatus, Index, IndexPart, MaterializedView, RelationKind, ViewSet,
+    catalog::RelationKind,
+    ddl::{Index, IndexPart},
+    diff::{Change, DiffScope, DiffStatus, ViewSet},
+    MaterializedView,
 };
 
 use crate::migrate_support::{run, step_lines, Scenario};
@@ -160,7 +163,7 @@ fn live_indexes_declared_the_same_give_no_difference() {
     conn.batch_execute(&hand).unwrap();
     let set =
         ViewSet::new().with_materialized(declared_view("ix_same", "rental_category", declared));
-    let diff = pgview::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
+    let diff = pgview::diff::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
     assert!(diff.is_empty(), "{diff}");
     assert!(diff.plan().unwrap().steps.is_empty());
 }

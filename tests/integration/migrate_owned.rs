@@ -14,8 +14,10 @@ use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use pgview::{
-    DiffScope, DiffStatus, Error, MigrationPlan, PlanOptions, QualifiedName, View, ViewDiff,
-    ViewMigration, ViewSet,
+    ddl::QualifiedName,
+    diff::{DiffScope, DiffStatus, ViewDiff, ViewSet},
+    migration::{MigrationPlan, PlanOptions, ViewMigration},
+    Error, View,
 };
 
 use crate::migrate_support::{oid, query_text, snapshot, step_lines};
@@ -55,7 +57,9 @@ fn status(diff: &ViewDiff, schema: &str, name: &str) -> Option<DiffStatus> {
 }
 
 fn unmanaged(diff: &ViewDiff) -> Vec<String> {
-    diff.unmanaged().map(pgview::DiffEntry::fullname).collect()
+    diff.unmanaged()
+        .map(pgview::diff::DiffEntry::fullname)
+        .collect()
 }
 
 #[derive(QueryableByName)]
@@ -145,7 +149,7 @@ fn folder(test: &str) -> Folder {
 /// Writes the plan as a migration (as `pgview generate` does) and applies it with diesel's
 /// harness.
 fn generate_and_migrate(conn: &mut PgConnection, dir: &Path, name: &str, plan: &MigrationPlan) {
-    pgview::write_migration(dir, name, plan).unwrap();
+    pgview::migration::write_migration(dir, name, plan).unwrap();
     let source = FileBasedMigrations::from_path(dir).unwrap();
     let applied = conn.run_pending_migrations(source).unwrap();
     assert_eq!(applied.len(), 1, "{name}");
@@ -186,7 +190,7 @@ fn ownership_follows_two_generated_migrations_and_their_reverts() {
     assert_eq!(scope, DiffScope::default());
 
     // Migration 1.
-    let diff = pgview::diff(conn, &set(&[&a, &b]), &scope).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&a, &b]), &scope).unwrap();
     assert_eq!(status(&diff, S, A), Some(DiffStatus::Created), "{diff}");
     assert_eq!(status(&diff, S, B), Some(DiffStatus::Created), "{diff}");
     assert_eq!(status(&diff, S, H), Some(DiffStatus::Unmanaged), "{diff}");
@@ -211,12 +215,12 @@ fn ownership_follows_two_generated_migrations_and_their_reverts() {
     let record_first = record(conn);
     assert_eq!(recorded(conn), [full(S, A), full(S, B)]);
     assert!(record_first.iter().all(|l| l.contains(" | view | ")));
-    let again = pgview::diff(conn, &set(&[&a, &b]), &scope).unwrap();
+    let again = pgview::diff::diff(conn, &set(&[&a, &b]), &scope).unwrap();
     assert!(again.is_empty(), "{again}");
     assert_eq!(unmanaged(&again), [full(S, H)]);
 
     // Migration 2: `b` is no longer declared.
-    let diff = pgview::diff(conn, &set(&[&a]), &scope).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&a]), &scope).unwrap();
     assert_eq!(status(&diff, S, A), Some(DiffStatus::Unchanged), "{diff}");
     assert_eq!(status(&diff, S, B), Some(DiffStatus::Dropped), "{diff}");
     assert_eq!(status(&diff, S, H), Some(DiffStatus::Unmanaged), "{diff}");
@@ -226,7 +230,7 @@ fn ownership_follows_two_generated_migrations_and_their_reverts() {
     assert_eq!(views_in(conn, S), [A, H]);
     assert_eq!(line_of(&snapshot(conn, &[S]), S, H), line_of(&start, S, H));
     assert_eq!(record(conn), record_first[..1], "a keeps its row as it was");
-    let again = pgview::diff(conn, &set(&[&a]), &scope).unwrap();
+    let again = pgview::diff::diff(conn, &set(&[&a]), &scope).unwrap();
     assert!(again.is_empty(), "{again}");
     assert_eq!(unmanaged(&again), [full(S, H)]);
 
@@ -240,10 +244,10 @@ fn ownership_follows_two_generated_migrations_and_their_reverts() {
         "true",
         "the re-created b is recorded"
     );
-    let again = pgview::diff(conn, &set(&[&a, &b]), &scope).unwrap();
+    let again = pgview::diff::diff(conn, &set(&[&a, &b]), &scope).unwrap();
     assert!(again.is_empty(), "{again}");
     assert_eq!(unmanaged(&again), [full(S, H)]);
-    let without_b = pgview::diff(conn, &set(&[&a]), &scope).unwrap();
+    let without_b = pgview::diff::diff(conn, &set(&[&a]), &scope).unwrap();
     assert_eq!(
         status(&without_b, S, B),
         Some(DiffStatus::Dropped),
@@ -275,14 +279,14 @@ fn a_recorded_view_in_a_schema_without_declared_views_is_dropped() {
         .schema(elsewhere)
         .unwrap();
     let a = view(A, "SELECT id FROM public.users");
-    let plan = pgview::diff(conn, &set(&[&a, &there]), &DiffScope::managed())
+    let plan = pgview::diff::diff(conn, &set(&[&a, &there]), &DiffScope::managed())
         .unwrap()
         .plan()
         .unwrap();
     generate_and_migrate(conn, &dir.0, "both", &plan);
     assert_eq!(recorded(conn), [full(elsewhere, B), full(S, A)]);
 
-    let diff = pgview::diff(conn, &set(&[&a]), &DiffScope::managed()).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&a]), &DiffScope::managed()).unwrap();
     assert_eq!(
         status(&diff, elsewhere, B),
         Some(DiffStatus::Dropped),
@@ -305,7 +309,7 @@ fn a_recorded_view_dropped_by_hand_is_forgotten_by_the_next_migration() {
     let dir = folder("stale");
     let a = view(A, "SELECT id FROM public.users");
     let keep = view(B, "SELECT id FROM public.users");
-    let plan = pgview::diff(conn, &set(&[&a, &keep]), &DiffScope::managed())
+    let plan = pgview::diff::diff(conn, &set(&[&a, &keep]), &DiffScope::managed())
         .unwrap()
         .plan()
         .unwrap();
@@ -315,7 +319,7 @@ fn a_recorded_view_dropped_by_hand_is_forgotten_by_the_next_migration() {
 
     // The next migration (it creates another view) no longer declares `a`.
     let other = view(H, "SELECT id FROM public.users");
-    let plan = pgview::diff(conn, &set(&[&keep, &other]), &DiffScope::managed())
+    let plan = pgview::diff::diff(conn, &set(&[&keep, &other]), &DiffScope::managed())
         .unwrap()
         .plan()
         .unwrap();
@@ -328,7 +332,7 @@ fn a_recorded_view_dropped_by_hand_is_forgotten_by_the_next_migration() {
         qn(S, A)
     ))
     .unwrap();
-    let diff = pgview::diff(conn, &set(&[&keep, &other]), &DiffScope::managed()).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&keep, &other]), &DiffScope::managed()).unwrap();
     assert_eq!(status(&diff, S, A), Some(DiffStatus::Unmanaged), "{diff}");
 }
 
@@ -353,7 +357,7 @@ fn a_hand_made_view_once_declared_is_adopted_and_dropped_when_undeclared() {
     let adopted = view(x, "SELECT id, name FROM public.users");
     let n = view(A, "SELECT id FROM public.users");
 
-    let diff = pgview::diff(conn, &set(&[&adopted, &n]), &DiffScope::managed()).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&adopted, &n]), &DiffScope::managed()).unwrap();
     assert_eq!(status(&diff, S, x), Some(DiffStatus::Unchanged), "{diff}");
     assert_eq!(status(&diff, S, A), Some(DiffStatus::Created), "{diff}");
     assert_eq!(unmanaged(&diff), [full(S, y)]);
@@ -367,7 +371,7 @@ fn a_hand_made_view_once_declared_is_adopted_and_dropped_when_undeclared() {
     assert_eq!(oid(conn, &qn(S, x).replace('\'', "''")), x_oid, "kept");
 
     // No longer declared: dropped, as pgview now owns it.
-    let diff = pgview::diff(conn, &set(&[&n]), &DiffScope::managed()).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&n]), &DiffScope::managed()).unwrap();
     assert_eq!(status(&diff, S, x), Some(DiffStatus::Dropped), "{diff}");
     assert_eq!(unmanaged(&diff), [full(S, y)]);
     let plan = diff.plan().unwrap();
@@ -392,7 +396,7 @@ fn adopting_an_unchanged_view_alone_records_it() {
     .unwrap();
     let dir = folder("adopt-alone");
     let adopted = view(x, "SELECT id, name FROM public.users");
-    let plan = pgview::diff(conn, &set(&[&adopted]), &DiffScope::managed())
+    let plan = pgview::diff::diff(conn, &set(&[&adopted]), &DiffScope::managed())
         .unwrap()
         .plan()
         .unwrap();
@@ -401,7 +405,7 @@ fn adopting_an_unchanged_view_alone_records_it() {
     generate_and_migrate(conn, &dir.0, "adopt", &plan);
     assert_eq!(recorded(conn), [full(S, x)], "declaring it adopts it");
     let other = view(A, "SELECT id FROM public.users");
-    let diff = pgview::diff(conn, &set(&[&other]), &DiffScope::managed()).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&other]), &DiffScope::managed()).unwrap();
     assert_eq!(status(&diff, S, x), Some(DiffStatus::Dropped), "{diff}");
 }
 
@@ -427,7 +431,7 @@ fn an_explicit_list_of_views_puts_exactly_those_in_scope() {
     let dir = folder("views");
     let a = view(A, "SELECT id FROM public.users");
     let scope = DiffScope::views([qn(S, x)]).unwrap();
-    let diff = pgview::diff(conn, &set(&[&a]), &scope).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&a]), &scope).unwrap();
     assert_eq!(status(&diff, S, x), Some(DiffStatus::Dropped), "{diff}");
     assert_eq!(status(&diff, S, A), Some(DiffStatus::Created), "{diff}");
     assert_eq!(status(&diff, S, y), None, "{diff}");
@@ -451,7 +455,7 @@ fn an_explicit_list_of_views_puts_exactly_those_in_scope() {
     // Without a schema: the current schema (`public`).
     let unqualified = format!("\"{}\"", public.replace('"', "\"\""));
     let scope = DiffScope::views([unqualified]).unwrap();
-    let diff = pgview::diff(conn, &set(&[&a]), &scope).unwrap();
+    let diff = pgview::diff::diff(conn, &set(&[&a]), &scope).unwrap();
     assert_eq!(
         status(&diff, "public", public),
         Some(DiffStatus::Dropped),
@@ -490,12 +494,12 @@ fn declared_schemas_keeps_every_view_of_the_schema_in_scope() {
     let declared = set(&[&a]);
 
     // The default leaves them alone.
-    let managed = pgview::diff(conn, &declared, &DiffScope::managed()).unwrap();
+    let managed = pgview::diff::diff(conn, &declared, &DiffScope::managed()).unwrap();
     assert_eq!(unmanaged(&managed), [full(S, x), full(S, y)]);
     assert_eq!(status(&managed, other, z), None);
 
     let scope = DiffScope::declared_schemas();
-    let diff = pgview::diff(conn, &declared, &scope).unwrap();
+    let diff = pgview::diff::diff(conn, &declared, &scope).unwrap();
     assert_eq!(status(&diff, S, x), Some(DiffStatus::Dropped), "{diff}");
     assert_eq!(status(&diff, S, y), Some(DiffStatus::Dropped), "{diff}");
     assert_eq!(status(&diff, S, A), Some(DiffStatus::Created), "{diff}");
@@ -506,7 +510,9 @@ fn declared_schemas_keeps_every_view_of_the_schema_in_scope() {
     assert_eq!(views_in(conn, S), [A]);
     assert_eq!(views_in(conn, other), [z]);
     assert_eq!(recorded(conn), [full(S, A)]);
-    assert!(pgview::diff(conn, &declared, &scope).unwrap().is_empty());
+    assert!(pgview::diff::diff(conn, &declared, &scope)
+        .unwrap()
+        .is_empty());
 
     revert(conn, &dir.0);
     assert_eq!(snapshot(conn, &[S, other]), start);
@@ -518,7 +524,7 @@ fn declared_schemas_keeps_every_view_of_the_schema_in_scope() {
 fn reader_scenario(conn: &mut PgConnection, dir: &Path) -> ViewSet {
     let a = view(A, "SELECT id, name FROM public.users");
     let keep = view(B, "SELECT id FROM public.users");
-    let plan = pgview::diff(conn, &set(&[&a, &keep]), &DiffScope::managed())
+    let plan = pgview::diff::diff(conn, &set(&[&a, &keep]), &DiffScope::managed())
         .unwrap()
         .plan()
         .unwrap();
@@ -583,12 +589,12 @@ fn a_hand_made_reader_of_a_dropped_view_is_refused_unless_allowed() {
     let record_before = record(conn);
     assert_eq!(recorded(conn), [full(S, A), full(S, B)]);
 
-    let diff = pgview::diff(conn, &declared, &DiffScope::managed()).unwrap();
+    let diff = pgview::diff::diff(conn, &declared, &DiffScope::managed()).unwrap();
     let plan = check_refusal(&diff);
     generate_and_migrate(conn, &dir.0, "drop_a", &plan);
     assert_eq!(views_in(conn, S), [B]);
     assert_eq!(recorded(conn), [full(S, B)]);
-    assert!(pgview::diff(conn, &declared, &DiffScope::managed())
+    assert!(pgview::diff::diff(conn, &declared, &DiffScope::managed())
         .unwrap()
         .is_empty());
 
@@ -608,7 +614,7 @@ fn a_hand_made_reader_is_refused_through_view_migration() {
     let before = snapshot(conn, &[S]);
     let record_before = record(conn);
 
-    let diff = pgview::diff(conn, &declared, &DiffScope::managed()).unwrap();
+    let diff = pgview::diff::diff(conn, &declared, &DiffScope::managed()).unwrap();
     let plan = check_refusal(&diff);
     let migration = ViewMigration::from_plan("2099-01-01-000000_drop_a", &plan).unwrap();
     migration.up(conn).unwrap();
@@ -621,6 +627,7 @@ fn a_hand_made_reader_is_refused_through_view_migration() {
 }
 
 /// The same on an `AsyncPgConnection`: `pgview::aio::diff`, `up_async`, `down_async`.
+#[cfg(feature = "async")]
 #[tokio::test]
 async fn a_hand_made_reader_is_refused_through_view_migration_async() {
     use diesel_async::{AsyncConnection, AsyncPgConnection};

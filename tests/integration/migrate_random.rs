@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use pgview::{Index, MaterializedView, View, ViewSet};
+use pgview::{ddl::Index, diff::ViewSet, MaterializedView, View};
 
 use crate::migrate_support::{run, Scenario};
 use crate::support::conn;
@@ -95,7 +95,7 @@ impl Node {
         sql
     }
 
-    fn declared(&self, nodes: &[Node]) -> pgview::AnyView {
+    fn declared(&self, nodes: &[Node]) -> pgview::diff::AnyView {
         let sql = self.sql(nodes);
         if self.materialized {
             let mut mv = MaterializedView::from_sql(&self.name, &sql)
@@ -249,8 +249,8 @@ fn random_graphs_round_trip() {
             continue;
         }
         let mut scenario = Scenario::new(&setup, &["rnd", "rnd_ext"], declared);
-        scenario.scope = pgview::DiffScope::schemas(["rnd"]).unwrap();
-        scenario.options = pgview::PlanOptions::new()
+        scenario.scope = pgview::diff::DiffScope::schemas(["rnd"]).unwrap();
+        scenario.options = pgview::migration::PlanOptions::new()
             .side_by_side_materialized(seed % 2 == 0)
             .allow_drop_any();
         // Batches of 1, 7 and one batch on every fourth seed (the others take the default).

@@ -6,7 +6,11 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use pgview::{DiffOptions, DiffScope, DiffStatus, Index, MaterializedView, View, ViewSet};
+use pgview::{
+    ddl::Index,
+    diff::{DiffOptions, DiffScope, DiffStatus, ViewSet},
+    MaterializedView, View,
+};
 
 use crate::migrate_support::apply;
 
@@ -51,11 +55,12 @@ fn with_base(base: &str) -> ViewSet {
 
 /// Compares with the record and in full, checks that both say the same, and returns the
 /// comparison with the record.
-fn compare(conn: &mut PgConnection, set: &ViewSet) -> pgview::ViewDiff {
+fn compare(conn: &mut PgConnection, set: &ViewSet) -> pgview::diff::ViewDiff {
     let scope = DiffScope::managed();
     let with_record =
-        pgview::diff_with(conn, set, &DiffOptions::new().scope(scope.clone())).unwrap();
-    let full = pgview::diff_with(conn, set, &DiffOptions::new().scope(scope).full(true)).unwrap();
+        pgview::diff::diff_with(conn, set, &DiffOptions::new().scope(scope.clone())).unwrap();
+    let full =
+        pgview::diff::diff_with(conn, set, &DiffOptions::new().scope(scope).full(true)).unwrap();
     assert_eq!(full.proven_unchanged(), 0);
     assert_eq!(with_record.to_string(), full.to_string());
     let (a, b) = (with_record.plan().unwrap(), full.plan().unwrap());
@@ -187,7 +192,7 @@ fn chains_over_a_changed_view_give_the_same_result_in_every_batch() {
         let options = DiffOptions::new()
             .scope(DiffScope::managed())
             .batch_size(size);
-        let other = pgview::diff_with(conn, &changed, &options).unwrap();
+        let other = pgview::diff::diff_with(conn, &changed, &options).unwrap();
         assert_eq!(other.to_string(), expected.to_string(), "batches of {size}");
         assert_eq!(other.proven_unchanged(), 4, "batches of {size}");
         assert_eq!(

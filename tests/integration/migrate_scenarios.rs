@@ -4,7 +4,10 @@
 
 use diesel::connection::SimpleConnection;
 use pgview::{
-    CheckOption, DiffStatus, Index, MaterializedView, PlanOptions, StepKind, View, ViewSet,
+    ddl::{CheckOption, Index},
+    diff::{DiffStatus, ViewSet},
+    migration::{PlanOptions, StepKind},
+    MaterializedView, View,
 };
 
 use crate::migrate_support::{oid, query_text, run, step_lines, Scenario};
@@ -140,10 +143,10 @@ fn s05_column_added() {
                 StepKind::DropForRebuild,
                 StepKind::DropForRebuild,
                 StepKind::Recreate {
-                    from: pgview::Source::Catalog
+                    from: pgview::migration::Source::Catalog
                 },
                 StepKind::Rebuild {
-                    from: pgview::Source::Catalog
+                    from: pgview::migration::Source::Catalog
                 },
             ]
         );
@@ -352,7 +355,7 @@ fn s13_materialized_to_view() {
         );
         assert_eq!(
             out.diff.get("sc13", "m").unwrap().kind,
-            pgview::RelationKind::View
+            pgview::catalog::RelationKind::View
         );
     });
 }
@@ -479,7 +482,7 @@ fn s17_ten_transitive_dependents() {
     let set = s17_declared();
     let schemas = ["sc17", "sc17_ext"];
     let mut scenario = Scenario::new(setup, &schemas, set);
-    scenario.scope = pgview::DiffScope::schemas(["sc17"]).unwrap();
+    scenario.scope = pgview::diff::DiffScope::schemas(["sc17"]).unwrap();
     run(conn, &scenario, |conn, out| {
         let lines = step_lines(&out.plan);
         assert_eq!(
@@ -729,7 +732,7 @@ fn s22_dependent_that_cannot_be_rebuilt() {
         CREATE VIEW sc22_ext.reads_reader AS SELECT id FROM sc22_ext.reads_old;";
     let set = ViewSet::new().with_view(view("sc22", "new", "SELECT id FROM users"));
     let mut scenario = Scenario::new(setup, &["sc22", "sc22_ext"], set);
-    scenario.scope = pgview::DiffScope::schemas(["sc22"]).unwrap();
+    scenario.scope = pgview::diff::DiffScope::schemas(["sc22"]).unwrap();
     scenario.options = PlanOptions::new()
         .allow_drop(["sc22_ext.reads_old", "sc22_ext.reads_reader"])
         .unwrap();
@@ -771,8 +774,8 @@ fn s22b_undeclared_dependents_are_refused() {
     )
     .unwrap();
     let set = ViewSet::new().with_view(view("sc22b", "new", "SELECT id FROM users"));
-    let scope = pgview::DiffScope::schemas(["sc22b"]).unwrap();
-    let diff = pgview::diff(conn, &set, &scope).unwrap();
+    let scope = pgview::diff::DiffScope::schemas(["sc22b"]).unwrap();
+    let diff = pgview::diff::diff(conn, &set, &scope).unwrap();
     let refused = |options: &PlanOptions| match diff.plan_with(options) {
         Err(pgview::Error::UndeclaredViewsWouldBeDropped { views }) => views,
         other => panic!("{other:?}"),
@@ -963,7 +966,7 @@ fn s26_derived_struct() {
         let changes: Vec<_> = out
             .diff
             .changes()
-            .map(pgview::DiffEntry::fullname)
+            .map(pgview::diff::DiffEntry::fullname)
             .collect();
         assert_eq!(changes, ["sc26.paid_orders"]);
         assert_eq!(
@@ -1146,7 +1149,7 @@ fn s32_materialized_view_moved_with_outside_reader() {
         .unwrap(),
     );
     let mut scenario = Scenario::new(setup, &["sc32a", "sc32b", "sc32_ext"], set);
-    scenario.scope = pgview::DiffScope::schemas(["sc32a", "sc32b"]).unwrap();
+    scenario.scope = pgview::diff::DiffScope::schemas(["sc32a", "sc32b"]).unwrap();
     let mut reader = String::new();
     run(conn, &scenario, |conn, out| {
         assert_eq!(

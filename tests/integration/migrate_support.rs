@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{Array, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
-use pgview::{DiffOptions, DiffScope, MigrationPlan, PlanOptions, ViewDiff, ViewSet};
+use pgview::{
+    diff::{DiffOptions, DiffScope, ViewDiff, ViewSet},
+    migration::{MigrationPlan, PlanOptions},
+};
 
 #[derive(QueryableByName)]
 struct Line {
@@ -132,7 +135,7 @@ pub(crate) fn run(
     crate::support::seed(conn);
     conn.batch_execute(scenario.setup).expect("scenario setup");
     let before = snapshot(conn, scenario.schemas);
-    let diff = pgview::diff(conn, &scenario.declared, &scenario.scope).expect("diff");
+    let diff = pgview::diff::diff(conn, &scenario.declared, &scenario.scope).expect("diff");
     assert!(
         !diff.is_empty(),
         "the scenario must start with a difference"
@@ -150,7 +153,7 @@ pub(crate) fn run(
             let options = DiffOptions::new()
                 .scope(scenario.scope.clone())
                 .batch_size(size);
-            let other = pgview::diff_with(conn, &scenario.declared, &options).expect("diff");
+            let other = pgview::diff::diff_with(conn, &scenario.declared, &options).expect("diff");
             assert_eq!(other.to_string(), diff.to_string(), "batches of {size}");
             let other = other.plan_with(&scenario.options).expect("plan");
             assert_eq!(other.up_sql(), up, "batches of {size}");
@@ -169,7 +172,7 @@ pub(crate) fn run(
         .declared_after
         .as_ref()
         .unwrap_or(&scenario.declared);
-    let again = pgview::diff(conn, after, &scenario.scope).expect("second diff");
+    let again = pgview::diff::diff(conn, after, &scenario.scope).expect("second diff");
     assert!(
         again.is_empty(),
         "after up.sql the diff must be empty, got:\n{again}\n--- up.sql:\n{up}"

@@ -3,7 +3,11 @@
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
-use pgview::{DiffScope, Index, MaterializedView, View, ViewSet};
+use pgview::{
+    ddl::Index,
+    diff::{DiffScope, ViewSet},
+    MaterializedView, View,
+};
 
 use crate::migrate_support::{query_text, snapshot};
 
@@ -46,13 +50,13 @@ fn diesel_runs_and_reverts_the_written_folder() {
                 .unwrap(),
         );
     let scope = DiffScope::declared_schemas();
-    let plan = pgview::diff(conn, &declared, &scope)
+    let plan = pgview::diff::diff(conn, &declared, &scope)
         .unwrap()
         .plan()
         .unwrap();
     let dir = std::env::temp_dir().join(format!("pgview-migrate-write-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let folder = pgview::write_migration(&dir, "update_views", &plan).unwrap();
+    let folder = pgview::migration::write_migration(&dir, "update_views", &plan).unwrap();
     let name = folder.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.ends_with("_update_views"), "{name}");
     let version = name.split('_').next().unwrap().replace('-', "");
@@ -61,7 +65,9 @@ fn diesel_runs_and_reverts_the_written_folder() {
     let source = FileBasedMigrations::from_path(&dir).unwrap();
     let applied = conn.run_pending_migrations(source.clone()).unwrap();
     assert_eq!(applied.len(), 1);
-    assert!(pgview::diff(conn, &declared, &scope).unwrap().is_empty());
+    assert!(pgview::diff::diff(conn, &declared, &scope)
+        .unwrap()
+        .is_empty());
     assert_eq!(query_text(conn, "SELECT count(*) FROM mw.emails"), "0");
 
     conn.revert_last_migration(source).unwrap();

@@ -14,7 +14,10 @@ use diesel_migrations::{
     embed_migrations, EmbeddedMigrations, FileBasedMigrations, MigrationHarness,
 };
 use pgview::{
-    DiffScope, Index, MaterializedView, Operation, View, ViewMigration, ViewMigrations, ViewSet,
+    ddl::Index,
+    diff::{DiffScope, ViewSet},
+    migration::{Operation, ViewMigration, ViewMigrations},
+    MaterializedView, View,
 };
 
 use crate::migration_support::{applied_versions, snapshot, text};
@@ -248,7 +251,7 @@ fn a_failure_at_any_step_of_the_engine_rebuild_plan_changes_nothing() {
         };
     }
     let scope = DiffScope::schemas(["aon"]).unwrap();
-    let plan = pgview::diff(conn, &declared, &scope)
+    let plan = pgview::diff::diff(conn, &declared, &scope)
         .unwrap()
         .plan()
         .unwrap();
@@ -263,7 +266,7 @@ fn a_failure_at_any_step_of_the_engine_rebuild_plan_changes_nothing() {
             "CREATE VIEW aon.broken AS SELECT * FROM aon.no_such_relation".to_owned()
         }];
         let dir = scratch(k);
-        pgview::write_migration(&dir, "rebuild_tree", &broken).unwrap();
+        pgview::migration::write_migration(&dir, "rebuild_tree", &broken).unwrap();
         let files = FileBasedMigrations::from_path(&dir).unwrap();
         let err = conn
             .run_pending_migrations(files)
@@ -303,7 +306,9 @@ fn a_failure_at_any_step_of_the_engine_rebuild_plan_changes_nothing() {
     let migrations = ViewMigrations::new().migration(migration).unwrap();
     conn.run_pending_migrations(migrations.chain(TABLES))
         .unwrap();
-    assert!(pgview::diff(conn, &declared, &scope).unwrap().is_empty());
+    assert!(pgview::diff::diff(conn, &declared, &scope)
+        .unwrap()
+        .is_empty());
     conn.revert_last_migration(migrations.chain(TABLES))
         .unwrap();
     assert_eq!(

@@ -3,9 +3,12 @@
 
 use diesel::{Connection, RunQueryDsl};
 use pgview::{
-    CheckOption, Grant, Grantee, Ident, MaterializedView, Privilege, QualifiedName,
-    RenameMaterializedView, RenameView, ResetMaterializedViewOptions, ResetViewOptions,
-    SetMaterializedViewOptions, SetMaterializedViewOwner, SetViewOptions, SetViewOwner, View,
+    ddl::{
+        CheckOption, Grant, Grantee, Ident, Privilege, QualifiedName, RenameMaterializedView,
+        RenameView, ResetMaterializedViewOptions, ResetViewOptions, SetMaterializedViewOptions,
+        SetMaterializedViewOwner, SetViewOptions, SetViewOwner,
+    },
+    MaterializedView, View,
 };
 
 use crate::migration_support::text;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use diesel::connection::SimpleConnection;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
-use pgview::{DependentViews, Error};
+use pgview::{migration::DependentViews, Error};
 
 use crate::migration_support::{snapshot, text};
 use crate::support::conn;
@@ -81,7 +81,7 @@ fn a_column_type_change_keeps_every_dependent_view() {
         "{message}"
     );
 
-    let value = pgview::with_dependent_views(conn, &format!("{p}.orders"), |conn| {
+    let value = pgview::migration::with_dependent_views(conn, &format!("{p}.orders"), |conn| {
         diesel::sql_query(widen(p)).execute(conn)?;
         Ok::<_, Error>(42)
     })
@@ -119,7 +119,7 @@ fn a_failure_anywhere_changes_nothing() {
     let orders = format!("{p}.orders");
 
     // The change fails: its error comes back unchanged.
-    let err = pgview::with_dependent_views(conn, &orders, |conn| {
+    let err = pgview::migration::with_dependent_views(conn, &orders, |conn| {
         diesel::sql_query(widen(p)).execute(conn)?;
         diesel::sql_query("SELECT 1/0").execute(conn)?;
         Ok::<_, Error>(())
@@ -129,7 +129,7 @@ fn a_failure_anywhere_changes_nothing() {
     assert_eq!(all_snapshots(conn, p, true), before);
 
     // The views cannot be restored (the column they read is gone).
-    let err = pgview::with_dependent_views(conn, &orders, |conn| {
+    let err = pgview::migration::with_dependent_views(conn, &orders, |conn| {
         diesel::sql_query(format!("ALTER TABLE {orders} DROP COLUMN total")).execute(conn)?;
         Ok::<_, Error>(())
     })
@@ -155,7 +155,8 @@ fn a_failure_anywhere_changes_nothing() {
 
     // An unknown relation.
     let err =
-        pgview::with_dependent_views(conn, "no_such_table", |_| Ok::<_, Error>(())).unwrap_err();
+        pgview::migration::with_dependent_views(conn, "no_such_table", |_| Ok::<_, Error>(()))
+            .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
@@ -218,7 +219,7 @@ fn captured_views_in_order_with_their_statements() {
 #[test]
 fn a_table_change_in_a_view_migration_run_by_the_harness() {
     use diesel_migrations::MigrationHarness;
-    use pgview::{Operation, ViewMigration, ViewMigrations};
+    use pgview::migration::{Operation, ViewMigration, ViewMigrations};
 
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
@@ -285,7 +286,7 @@ fn the_number_of_queries_does_not_depend_on_the_number_of_views() {
         }
         conn.batch_execute(&sql).unwrap();
         let count = counting(conn);
-        pgview::with_dependent_views(conn, "mig_count.t", |conn| {
+        pgview::migration::with_dependent_views(conn, "mig_count.t", |conn| {
             diesel::sql_query("ALTER TABLE mig_count.t ALTER COLUMN x TYPE bigint")
                 .execute(conn)?;
             Ok::<_, Error>(())
@@ -303,9 +304,10 @@ fn the_number_of_queries_does_not_depend_on_the_number_of_views() {
 }
 
 /// On an async connection (a module of its own: `diesel_async::RunQueryDsl` is imported).
+#[cfg(feature = "async")]
 mod on_async {
     use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-    use pgview::{DependentViews, Error};
+    use pgview::{migration::DependentViews, Error};
 
     use super::{setup, widen};
     use crate::support::async_conn;
@@ -316,7 +318,7 @@ mod on_async {
         let p = "mig_dep_async";
         conn.batch_execute(&setup(p)).await.unwrap();
         let orders = format!("{p}.orders");
-        pgview::with_dependent_views_async(conn, &orders, async |conn| {
+        pgview::aio::with_dependent_views(conn, &orders, async |conn| {
             diesel::sql_query(widen(p)).execute(conn).await?;
             Ok::<_, Error>(())
         })
@@ -331,10 +333,11 @@ mod on_async {
 
         // The same as an operation of a view migration run directly.
         let narrow = format!("ALTER TABLE {orders} ALTER COLUMN total TYPE numeric(12, 2)");
-        let migration = pgview::ViewMigration::new("2030-08-02-000000_narrow")
+        let migration = pgview::migration::ViewMigration::new("2030-08-02-000000_narrow")
             .unwrap()
             .operation(
-                pgview::Operation::with_dependent_views(orders.as_str(), &narrow, "").unwrap(),
+                pgview::migration::Operation::with_dependent_views(orders.as_str(), &narrow, "")
+                    .unwrap(),
             );
         migration.up_async(conn).await.unwrap();
         let views = DependentViews::capture_async(conn, &orders).await.unwrap();
@@ -366,7 +369,7 @@ fn a_view_with_a_column_default_and_a_self_revoked_privilege_is_restored() {
         before[1].contains("label character varying(10) - default 'none'"),
         "{before:?}"
     );
-    pgview::with_dependent_views(conn, "mig_dep_def.t", |conn| {
+    pgview::migration::with_dependent_views(conn, "mig_dep_def.t", |conn| {
         diesel::sql_query("ALTER TABLE mig_dep_def.t ALTER COLUMN id TYPE bigint").execute(conn)?;
         Ok::<_, Error>(())
     })

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
-use pgview::{Error, MigrationFolder, Operation, PgView, View, ViewMigration, ViewMigrations};
+use pgview::{
+    migration::{MigrationFolder, Operation, ViewMigration, ViewMigrations},
+    Error, PgView, View,
+};
 
 use crate::migration_support::{applied_versions, snapshot, text};
 use crate::support::relkind;

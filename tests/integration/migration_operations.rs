@@ -7,8 +7,9 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use pgview::{
-    CheckOption, CommentTarget, Error, Index, MaterializedView, MigrationChain, Operation,
-    OptionChange, QualifiedName, View, ViewMigration, ViewMigrations,
+    ddl::{CheckOption, CommentTarget, Index, QualifiedName},
+    migration::{MigrationChain, Operation, OptionChange, ViewMigration, ViewMigrations},
+    Error, MaterializedView, View,
 };
 
 use crate::migration_support::{applied_versions, snapshot, text};
@@ -341,10 +342,14 @@ fn the_harness_runs_and_reverts_view_migrations_with_the_table_migrations() {
 }
 
 /// On an async connection (a module of its own: `diesel_async::RunQueryDsl` is imported).
+#[cfg(feature = "async")]
 mod on_async {
     use diesel::QueryableByName;
     use diesel_async::{AsyncPgConnection, RunQueryDsl};
-    use pgview::{Operation, View, ViewMigration};
+    use pgview::{
+        migration::{Operation, ViewMigration},
+        View,
+    };
 
     use crate::support::async_conn;
 

@@ -5,7 +5,7 @@ use diesel::sql_types::{Integer, Numeric};
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use pgview::{Index, MaterializedView, View, ViewFilter};
+use pgview::{catalog::ViewFilter, ddl::Index, MaterializedView, View};
 
 use crate::support::SEED;
 

@@ -5,19 +5,26 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::prelude::*;
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::bb8::Pool;
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+#[cfg(feature = "bb8")]
 use diesel_async::AsyncPgConnection;
 use pgview::{
-    ConcurrentRefreshPrecondition, Error, Refresh, RefreshEvent, RefreshMode, RefreshPolicy,
-    RefreshReport, RelationKind, ViewTimeouts,
+    catalog::RelationKind,
+    refresh::{
+        ConcurrentRefreshPrecondition, Refresh, RefreshEvent, RefreshMode, RefreshPolicy,
+        RefreshReport, ViewTimeouts,
+    },
+    Error,
 };
 
 use crate::support::{conn, seed};
 
 use crate::support::{count, sql};
 
-fn names(report: &RefreshReport, which: fn(&pgview::ViewRefresh) -> bool) -> Vec<String> {
+fn names(report: &RefreshReport, which: fn(&pgview::refresh::ViewRefresh) -> bool) -> Vec<String> {
     report
         .views()
         .iter()
@@ -40,7 +47,8 @@ fn order_follows_edges_through_plain_views() {
     seed(conn);
     sql(conn, CHAIN);
     let plan =
-        pgview::plan_refresh(conn, &Refresh::views(["rfo_c"]).unwrap().upstream(true)).unwrap();
+        pgview::refresh::plan_refresh(conn, &Refresh::views(["rfo_c"]).unwrap().upstream(true))
+            .unwrap();
     let order: Vec<&str> = plan.views().iter().map(|v| v.view.name.as_str()).collect();
     assert_eq!(order, ["rfo_a", "rfo_b", "rfo_c"]);
     assert_eq!(
@@ -64,7 +72,7 @@ fn order_follows_edges_through_plain_views() {
                 seen.lock().unwrap().push(view.name.clone());
             }
         });
-    let report = pgview::refresh_materialized_views(conn, &refresh).unwrap();
+    let report = pgview::refresh::refresh_materialized_views(conn, &refresh).unwrap();
     assert!(report.is_success(), "{report:?}");
     assert_eq!(*started.lock().unwrap(), ["rfo_a", "rfo_b", "rfo_c"]);
     assert_eq!(report.views()[0].rows(), Some(4));
@@ -72,7 +80,7 @@ fn order_follows_edges_through_plain_views() {
 
     // From the plain view: what reads it.
     let from_view = Refresh::views(["rfo_v"]).unwrap().downstream(true);
-    let plan = pgview::plan_refresh(conn, &from_view).unwrap();
+    let plan = pgview::refresh::plan_refresh(conn, &from_view).unwrap();
     let order: Vec<&str> = plan.views().iter().map(|v| v.view.name.as_str()).collect();
     assert_eq!(order, ["rfo_b", "rfo_c"]);
 }
@@ -81,13 +89,15 @@ fn order_follows_edges_through_plain_views() {
 fn unknown_and_wrong_kinds_are_errors() {
     let conn = &mut conn();
     sql(conn, CHAIN);
-    let error = pgview::refresh_materialized_views(conn, &Refresh::views(["rfo_nope"]).unwrap())
-        .unwrap_err();
+    let error =
+        pgview::refresh::refresh_materialized_views(conn, &Refresh::views(["rfo_nope"]).unwrap())
+            .unwrap_err();
     assert!(
         matches!(&error, Error::NotFound { name, .. } if name == "rfo_nope"),
         "{error:?}"
     );
-    let error = pgview::plan_refresh(conn, &Refresh::views(["rfo_v"]).unwrap()).unwrap_err();
+    let error =
+        pgview::refresh::plan_refresh(conn, &Refresh::views(["rfo_v"]).unwrap()).unwrap_err();
     assert!(
         matches!(
             &error,
@@ -99,7 +109,8 @@ fn unknown_and_wrong_kinds_are_errors() {
         ),
         "{error:?}"
     );
-    let error = pgview::plan_refresh(conn, &Refresh::views(["users"]).unwrap()).unwrap_err();
+    let error =
+        pgview::refresh::plan_refresh(conn, &Refresh::views(["users"]).unwrap()).unwrap_err();
     assert!(matches!(&error, Error::WrongKind { .. }), "{error:?}");
 }
 
@@ -119,7 +130,7 @@ fn check_failure_report(report: RefreshReport) {
     assert_eq!(names(&report, |v| v.error().is_some()), ["rff_b"]);
     let skipped: Vec<String> = report.skipped().map(|v| v.view.name.clone()).collect();
     assert_eq!(skipped, ["rff_c"]);
-    let mut refreshed = names(&report, pgview::ViewRefresh::is_refreshed);
+    let mut refreshed = names(&report, pgview::refresh::ViewRefresh::is_refreshed);
     refreshed.sort();
     assert_eq!(refreshed, ["rff_a", "rff_d", "rff_e"]);
     let failure = report
@@ -146,7 +157,7 @@ fn a_failure_skips_only_what_is_downstream() {
     let conn = &mut conn();
     sql(conn, FAILING);
     let refresh = Refresh::views(["rff_a", "rff_b", "rff_c", "rff_d", "rff_e"]).unwrap();
-    let report = pgview::refresh_materialized_views(conn, &refresh).unwrap();
+    let report = pgview::refresh::refresh_materialized_views(conn, &refresh).unwrap();
     check_failure_report(report);
     // The connection is still usable: the failed view's savepoint was rolled back.
     assert_eq!(count(conn, "SELECT count(*) AS n FROM rff_d"), 1);
@@ -175,7 +186,8 @@ fn prefer_concurrent_falls_back_to_plain() {
     sql(conn, POLICIES);
     sql(conn, "INSERT INTO rfp_t VALUES (3)");
     let report =
-        pgview::refresh_materialized_views(conn, &Refresh::views(POLICY_VIEWS).unwrap()).unwrap();
+        pgview::refresh::refresh_materialized_views(conn, &Refresh::views(POLICY_VIEWS).unwrap())
+            .unwrap();
     assert!(report.is_success(), "{report:?}");
     let mode = |n: &str| {
         report
@@ -202,7 +214,7 @@ fn require_concurrent_names_the_missing_precondition() {
     let refresh = Refresh::views(POLICY_VIEWS)
         .unwrap()
         .policy(RefreshPolicy::RequireConcurrent);
-    let report = pgview::refresh_materialized_views(conn, &refresh).unwrap();
+    let report = pgview::refresh::refresh_materialized_views(conn, &refresh).unwrap();
     let precondition = |n: &str| {
         let view = report.views().iter().find(|v| v.view.name == n).unwrap();
         match view.error() {
@@ -231,7 +243,7 @@ fn plain_policy_never_refreshes_concurrently() {
     let refresh = Refresh::views(POLICY_VIEWS)
         .unwrap()
         .policy(RefreshPolicy::Plain);
-    let report = pgview::refresh_materialized_views(conn, &refresh).unwrap();
+    let report = pgview::refresh::refresh_materialized_views(conn, &refresh).unwrap();
     assert!(report.is_success());
     assert!(report.views().iter().all(|v| v.mode == RefreshMode::Plain));
 }
@@ -247,7 +259,7 @@ CREATE MATERIALIZED VIEW rft_fast AS SELECT 1 AS id",
     let refresh = Refresh::views(["rft_slow", "rft_fast"])
         .unwrap()
         .statement_timeout(Duration::from_millis(50));
-    let report = pgview::refresh_materialized_views(conn, &refresh).unwrap();
+    let report = pgview::refresh::refresh_materialized_views(conn, &refresh).unwrap();
     let slow = report
         .views()
         .iter()
@@ -255,7 +267,7 @@ CREATE MATERIALIZED VIEW rft_fast AS SELECT 1 AS id",
         .unwrap();
     assert!(slow.to_string().contains("statement timeout"), "{slow}");
     assert_eq!(
-        names(&report, pgview::ViewRefresh::is_refreshed),
+        names(&report, pgview::refresh::ViewRefresh::is_refreshed),
         ["rft_fast"]
     );
     // The timeout was local to the view's transaction.
@@ -268,7 +280,7 @@ CREATE MATERIALIZED VIEW rft_fast AS SELECT 1 AS id",
             ViewTimeouts::new().statement(Duration::from_secs(5)),
         )
         .unwrap();
-    let report = pgview::refresh_materialized_views(conn, &refresh).unwrap();
+    let report = pgview::refresh::refresh_materialized_views(conn, &refresh).unwrap();
     assert!(report.is_success(), "{report:?}");
 }
 
@@ -281,7 +293,7 @@ fn refresh_after_writes_commits_both_or_neither() {
         "CREATE MATERIALIZED VIEW rfw_orders AS SELECT count(*) AS n FROM orders",
     );
     let refresh = Refresh::views(["rfw_orders"]).unwrap();
-    let inserted = pgview::refresh_after_writes(conn, &refresh, |conn| {
+    let inserted = pgview::refresh::refresh_after_writes(conn, &refresh, |conn| {
         Ok(diesel::sql_query(
             "INSERT INTO orders (user_id, total, status) SELECT id, 1, 'new' FROM users",
         )
@@ -291,21 +303,23 @@ fn refresh_after_writes_commits_both_or_neither() {
     assert_eq!(inserted, 3);
     assert_eq!(count(conn, "SELECT n FROM rfw_orders"), 6);
 
-    let failed: pgview::Result<()> = pgview::refresh_after_writes(conn, &refresh, |conn| {
-        diesel::sql_query(
-            "INSERT INTO orders (user_id, total, status) SELECT id, 1, 'x' FROM users",
-        )
-        .execute(conn)?;
-        Err(Error::InvalidDefinition {
-            name: "test".into(),
-            reason: "the writes fail".into(),
-        })
-    });
+    let failed: pgview::Result<()> =
+        pgview::refresh::refresh_after_writes(conn, &refresh, |conn| {
+            diesel::sql_query(
+                "INSERT INTO orders (user_id, total, status) SELECT id, 1, 'x' FROM users",
+            )
+            .execute(conn)?;
+            Err(Error::InvalidDefinition {
+                name: "test".into(),
+                reason: "the writes fail".into(),
+            })
+        });
     assert!(failed.is_err());
     assert_eq!(count(conn, "SELECT count(*) AS n FROM orders"), 6);
     assert_eq!(count(conn, "SELECT n FROM rfw_orders"), 6);
 }
 
+#[cfg(feature = "bb8")]
 async fn pool(url: &str, size: u32) -> Pool<AsyncPgConnection> {
     Pool::builder()
         .max_size(size)
@@ -314,6 +328,7 @@ async fn pool(url: &str, size: u32) -> Pool<AsyncPgConnection> {
         .unwrap()
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test]
 async fn parallel_on_a_pool_starts_views_when_what_they_read_is_done() {
     let db = pgview_testkit::fresh_database();
@@ -360,6 +375,7 @@ CREATE MATERIALIZED VIEW rfq_6 AS SELECT n FROM rfq_5",
     check_failure_report(report);
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test]
 async fn lock_timeout_per_view() {
     let db = pgview_testkit::fresh_database();

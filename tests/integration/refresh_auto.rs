@@ -2,14 +2,21 @@
 //! and not after rollback, downstream order, recovery after a lost listening connection; every
 //! way the refresher's task can be stopped or killed, and its status telling the truth.
 
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
 use std::time::Duration;
 
 use diesel::prelude::*;
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::bb8::Pool;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use diesel_async::AsyncPgConnection;
-use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherState, RefresherStatus};
-use pgview::{Error, Refresh, RelationKind};
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
+use diesel_async::{pooled_connection::AsyncDieselConnectionManager, AsyncPgConnection};
+#[cfg(feature = "bb8")]
+use pgview::aio::RefresherState;
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
+use pgview::aio::{AutoRefreshHandle, AutoRefresher, RefresherStatus};
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
+use pgview::refresh::Refresh;
+use pgview::{catalog::RelationKind, Error};
 
 use crate::support::{count, sql};
 
@@ -46,8 +53,12 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
     );
     assert_eq!(leftovers(conn), 0);
 
-    let info = pgview::install_auto_refresh(conn, "ra_a").unwrap();
-    let tables: Vec<String> = info.tables.iter().map(pgview::Relation::fullname).collect();
+    let info = pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    let tables: Vec<String> = info
+        .tables
+        .iter()
+        .map(pgview::catalog::Relation::fullname)
+        .collect();
     assert_eq!(
         tables,
         ["public.ra_t", "public.ra_u"],
@@ -55,13 +66,13 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
     );
     assert!(info.tables.iter().all(|t| t.kind == RelationKind::Table));
     // Again: same function, same triggers.
-    let again = pgview::install_auto_refresh(conn, "public.ra_a").unwrap();
+    let again = pgview::refresh::install_auto_refresh(conn, "public.ra_a").unwrap();
     assert_eq!(again, info);
-    pgview::install_auto_refresh(conn, long.as_str()).unwrap();
+    pgview::refresh::install_auto_refresh(conn, long.as_str()).unwrap();
     // ra_b reads ra_a, a materialized view: no trigger (the refresher follows it).
-    let downstream = pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    let downstream = pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
     assert!(downstream.tables.is_empty());
-    let listed = pgview::list_auto_refresh(conn).unwrap();
+    let listed = pgview::refresh::list_auto_refresh(conn).unwrap();
     let views: Vec<String> = listed.iter().map(|i| i.view.fullname()).collect();
     assert_eq!(views.len(), 3, "{views:?}");
     assert!(views.contains(&format!("public.{long}")));
@@ -74,9 +85,9 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
     );
 
     // Errors: unknown, plain view, table.
-    let error = pgview::install_auto_refresh(conn, "ra_nope").unwrap_err();
+    let error = pgview::refresh::install_auto_refresh(conn, "ra_nope").unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
-    let error = pgview::install_auto_refresh(conn, "ra_v").unwrap_err();
+    let error = pgview::refresh::install_auto_refresh(conn, "ra_v").unwrap_err();
     assert!(
         matches!(
             error,
@@ -87,28 +98,31 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
         ),
         "{error:?}"
     );
-    let error = pgview::install_auto_refresh(conn, "ra_t").unwrap_err();
+    let error = pgview::refresh::install_auto_refresh(conn, "ra_t").unwrap_err();
     assert!(matches!(error, Error::WrongKind { .. }), "{error:?}");
 
-    assert!(pgview::uninstall_auto_refresh(conn, "ra_a").unwrap());
+    assert!(pgview::refresh::uninstall_auto_refresh(conn, "ra_a").unwrap());
     assert!(
-        !pgview::uninstall_auto_refresh(conn, "ra_a").unwrap(),
+        !pgview::refresh::uninstall_auto_refresh(conn, "ra_a").unwrap(),
         "idempotent"
     );
-    let error = pgview::uninstall_auto_refresh(conn, "ra_nope").unwrap_err();
+    let error = pgview::refresh::uninstall_auto_refresh(conn, "ra_nope").unwrap_err();
     assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
-    assert!(pgview::uninstall_auto_refresh(conn, long.as_str()).unwrap());
-    assert!(pgview::uninstall_auto_refresh(conn, "ra_b").unwrap());
+    assert!(pgview::refresh::uninstall_auto_refresh(conn, long.as_str()).unwrap());
+    assert!(pgview::refresh::uninstall_auto_refresh(conn, "ra_b").unwrap());
     assert_eq!(leftovers(conn), 0, "no trigger, function or schema left");
 
     // Uninstall everything at once.
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
-    pgview::install_auto_refresh(conn, "ra_b").unwrap();
-    assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), 2);
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
+    assert_eq!(
+        pgview::refresh::uninstall_all_auto_refresh(conn).unwrap(),
+        2
+    );
     assert_eq!(leftovers(conn), 0);
     // Installing is transactional: nothing stays after a rollback.
     conn.transaction::<(), Error, _>(|conn| {
-        pgview::install_auto_refresh(conn, "ra_a")?;
+        pgview::refresh::install_auto_refresh(conn, "ra_a")?;
         Err(Error::InvalidDefinition {
             name: "test".into(),
             reason: "roll back".into(),
@@ -118,6 +132,7 @@ fn install_is_idempotent_and_uninstall_leaves_nothing() {
     assert_eq!(leftovers(conn), 0);
 }
 
+#[cfg(feature = "bb8")]
 async fn start(
     url: &str,
     configure: impl FnOnce(AutoRefresher) -> AutoRefresher,
@@ -131,6 +146,7 @@ async fn start(
 }
 
 /// [`start`] on `pool`.
+#[cfg(feature = "bb8")]
 async fn start_on(
     pool: Pool<AsyncPgConnection>,
     configure: impl FnOnce(AutoRefresher) -> AutoRefresher,
@@ -147,6 +163,7 @@ async fn start_on(
     refresher
 }
 
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
 async fn wait(
     refresher: &AutoRefreshHandle,
     until: impl FnMut(&RefresherStatus) -> bool,
@@ -156,13 +173,14 @@ async fn wait(
         .unwrap_or_else(|_| panic!("the refresher did not get there: {:?}", refresher.status()))
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refreshes_after_commit_not_after_rollback_downstream_last() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
-    pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
     let refresher = start(db.url(), |r| r).await;
     let before = refresher.status();
 
@@ -201,12 +219,13 @@ async fn refreshes_after_commit_not_after_rollback_downstream_last() {
     refresher.shutdown().await.unwrap();
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recovers_after_its_connection_is_terminated() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let refresher = start(db.url(), |r| {
         r.reconnect_backoff(Duration::from_millis(800), Duration::from_secs(2))
     })
@@ -234,6 +253,7 @@ async fn recovers_after_its_connection_is_terminated() {
     refresher.shutdown().await.unwrap();
 }
 
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_are_retried_and_the_refresher_goes_on() {
     let db = pgview_testkit::fresh_database();
@@ -244,7 +264,7 @@ async fn failures_are_retried_and_the_refresher_goes_on() {
 INSERT INTO rb_t VALUES (1);
 CREATE MATERIALIZED VIEW rb_m AS SELECT 10 / max(x) AS q FROM rb_t",
     );
-    pgview::install_auto_refresh(conn, "rb_m").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "rb_m").unwrap();
     let refresher = start(db.url(), |r| r).await;
     let before = refresher.status();
     // Division by zero: the refresh fails and is retried with backoff.
@@ -272,12 +292,13 @@ CREATE MATERIALIZED VIEW rb_m AS SELECT 10 / max(x) AS q FROM rb_t",
 /// is owed a refresh that never comes (the status says so, and that it listens); a lost
 /// connection is retried never, and the status says it is reconnecting; `shutdown` still ends
 /// the task at once.
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durations_of_duration_max_saturate_and_the_status_tells_the_truth() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let refresher = start(db.url(), |r| {
         r.debounce(Duration::MAX)
             .heartbeat(Duration::MAX)
@@ -314,12 +335,13 @@ async fn durations_of_duration_max_saturate_and_the_status_tells_the_truth() {
 }
 
 /// `heartbeat(Duration::MAX)` with a normal debounce: it refreshes as usual.
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_heartbeat_of_duration_max_still_refreshes() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let refresher = start(db.url(), |r| r.heartbeat(Duration::MAX)).await;
     let before = refresher.status();
     sql(conn, "INSERT INTO ra_t VALUES (1, 10)");
@@ -335,6 +357,7 @@ async fn a_heartbeat_of_duration_max_still_refreshes() {
 /// A panic in the task (here in the pool's connection setup, which runs in the task when it
 /// reconnects): the status says failed, with the panic's message; `wait_for` returns rather
 /// than wait for ever; `shutdown` returns the failure.
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_the_task_is_reported() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -346,7 +369,7 @@ async fn a_panic_in_the_task_is_reported() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let broken = Arc::new(AtomicBool::new(false));
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     let setup_broken = Arc::clone(&broken);
@@ -392,12 +415,13 @@ async fn a_panic_in_the_task_is_reported() {
 
 /// The database of the pool dropped (its sessions ended): the status says reconnecting, with
 /// why; `shutdown` ends it at once, stopped.
+#[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_gone_is_reported() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let refresher = start(db.url(), |r| {
         r.reconnect_backoff(Duration::from_millis(50), Duration::from_millis(200))
     })
@@ -425,12 +449,13 @@ async fn the_database_gone_is_reported() {
 
 /// The task cancelled with its runtime: the status says failed (cancelled), and so does
 /// `shutdown`.
+#[cfg(feature = "bb8")]
 #[tokio::test]
 async fn a_cancelled_task_is_reported() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     sql(conn, SCHEMA);
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
     let url = db.url().to_owned();
     let refresher = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -456,6 +481,7 @@ async fn a_cancelled_task_is_reported() {
 
 /// The same refresher and the parallel refresh on a deadpool pool: refreshes after commit,
 /// downstream last, and the listening connection is its own (not one of the pool's).
+#[cfg(feature = "deadpool")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deadpool_pool_refreshes_like_a_bb8_one() {
     use diesel_async::pooled_connection::deadpool::Pool as Deadpool;
@@ -480,8 +506,8 @@ async fn a_deadpool_pool_refreshes_like_a_bb8_one() {
     assert_eq!(report.views().len(), 2);
     assert_eq!(count(conn, "SELECT n10 AS n FROM ra_b"), 10);
 
-    pgview::install_auto_refresh(conn, "ra_a").unwrap();
-    pgview::install_auto_refresh(conn, "ra_b").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
     let refresher = AutoRefresher::new(pool.clone())
         .debounce(Duration::from_millis(50))
         .refresh_options(Refresh::all().count_rows(false))

@@ -11,15 +11,24 @@
 //! must be a fixed set of catalog relations, not one lock per view.
 
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+#[cfg(feature = "bb8")]
 use std::time::Duration;
 
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::bb8::Pool;
+#[cfg(feature = "bb8")]
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+#[cfg(feature = "bb8")]
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+#[cfg(feature = "bb8")]
 use pgview::aio::RefresherStatus;
-use pgview::{Error, GraphScope, Refresh, RefreshMode, RelationKind, ViewFilter, ViewInfo};
+use pgview::{
+    catalog::{GraphScope, RelationKind, ViewFilter, ViewInfo},
+    refresh::{Refresh, RefreshMode},
+    Error,
+};
 use pgview_testkit::DedicatedCluster;
 
 /// Chains of plain views in `scale_a`, each [`CHAIN`] views long, the first reading the base
@@ -148,6 +157,7 @@ fn locks(conn: &mut PgConnection) -> i64 {
         .n
 }
 
+#[cfg(feature = "bb8")]
 async fn locks_async(conn: &mut AsyncPgConnection) -> i64 {
     diesel_async::RunQueryDsl::get_result::<Count>(diesel::sql_query(LOCKS_SQL), conn)
         .await
@@ -238,6 +248,7 @@ fn run<T>(
     result.unwrap_or_else(|err| panic!("{what}: {err}"))
 }
 
+#[cfg(feature = "bb8")]
 /// The async [`in_transaction`]: with diesel-async's transaction manager, so that pgview's
 /// chunks become savepoints of it.
 async fn locks_after_async(conn: &mut AsyncPgConnection, what: &str) {
@@ -323,7 +334,7 @@ fn reading_every_definition_at_once_overflows_the_lock_table() {
 /// Every catalog function on `conn`, its results checked.
 fn catalog(conn: &mut PgConnection, transaction: bool) {
     let all = run(conn, transaction, "get_all_views", |c| {
-        pgview::get_all_views(c, &ViewFilter::new())
+        pgview::catalog::get_all_views(c, &ViewFilter::new())
     });
     let all = ours(&all);
     assert_eq!(all.len(), VIEWS);
@@ -350,35 +361,35 @@ fn catalog(conn: &mut PgConnection, transaction: bool) {
     assert!(a.definition.contains("a_9_2"), "{}", a.definition);
 
     let few = run(conn, transaction, "get_all_views (5 views)", |c| {
-        pgview::get_all_views(c, &ViewFilter::new().name_like("m\\_0\\_%"))
+        pgview::catalog::get_all_views(c, &ViewFilter::new().name_like("m\\_0\\_%"))
     });
     assert_eq!(few.len(), MATERIALIZED);
     let every_name = every_view_name();
     let listed = run(conn, transaction, "get_all_views (names)", |c| {
-        pgview::get_all_views(c, &ViewFilter::new().names(&every_name)?)
+        pgview::catalog::get_all_views(c, &ViewFilter::new().names(&every_name)?)
     });
     assert_eq!(listed.len(), VIEWS);
 
     let view = run(conn, transaction, "get_view", |c| {
-        pgview::get_view(c, "scale_b.m_3_2")
+        pgview::catalog::get_view(c, "scale_b.m_3_2")
     });
     assert!(view.is_materialized);
     assert!(view.definition.contains("w_3_2"), "{}", view.definition);
     let definition = run(conn, transaction, "get_view_definition", |c| {
-        pgview::get_view_definition(c, "a_7_9")
+        pgview::catalog::get_view_definition(c, "a_7_9")
     });
     assert!(definition.contains("a_7_8"), "{definition}");
 
     let direct = run(conn, transaction, "get_view_dependencies", |c| {
-        pgview::get_view_dependencies(c, "scale_b.m_3_0")
+        pgview::catalog::get_view_dependencies(c, "scale_b.m_3_0")
     });
     let direct: Vec<String> = direct
         .iter()
-        .map(pgview::ViewDependency::referenced_fullname)
+        .map(pgview::catalog::ViewDependency::referenced_fullname)
         .collect();
     assert_eq!(direct, ["scale_a.a_3_13"]);
     let transitive = run(conn, transaction, "get_view_dependencies_transitive", |c| {
-        pgview::get_view_dependencies_transitive(c, "scale_b.fan_2")
+        pgview::catalog::get_view_dependencies_transitive(c, "scale_b.fan_2")
     });
     // fan → 5 materialized views, 4 through plain views (8 edges), the first → the chain's
     // end, 10 edges down the chain to the base table.
@@ -387,17 +398,17 @@ fn catalog(conn: &mut PgConnection, transaction: bool) {
         MATERIALIZED + 2 * (MATERIALIZED - 1) + 1 + CHAIN
     );
     let reverse = run(conn, transaction, "get_reverse_dependencies", |c| {
-        pgview::get_reverse_dependencies(c, "scale_a.base")
+        pgview::catalog::get_reverse_dependencies(c, "scale_a.base")
     });
     assert_eq!(reverse.len(), VIEWS);
 
     let order = run(conn, transaction, "get_dependency_order", |c| {
-        pgview::get_dependency_order(c, &ViewFilter::new())
+        pgview::catalog::get_dependency_order(c, &ViewFilter::new())
     });
     let created: Vec<String> = order
         .creation_order()
         .iter()
-        .map(pgview::Relation::fullname)
+        .map(pgview::catalog::Relation::fullname)
         .collect();
     assert_eq!(created.len(), VIEWS);
     let at = |name: &str| created.iter().position(|n| n == name).unwrap();
@@ -405,11 +416,11 @@ fn catalog(conn: &mut PgConnection, transaction: bool) {
     assert!(at("scale_b.m_5_0") < at("scale_b.w_5_1"));
     assert!(at("scale_b.m_5_2") < at("scale_b.fan_5"));
     let graph = run(conn, transaction, "get_dependency_graph", |c| {
-        pgview::get_dependency_graph(c, &GraphScope::database())
+        pgview::catalog::get_dependency_graph(c, &GraphScope::database())
     });
     assert_eq!(graph.len(), VIEWS + 1);
     let around = run(conn, transaction, "get_dependency_graph (around)", |c| {
-        pgview::get_dependency_graph(c, &GraphScope::around("scale_b.m_6_1")?)
+        pgview::catalog::get_dependency_graph(c, &GraphScope::around("scale_b.m_6_1")?)
     });
     // The chain below, the materialized views above, the fan.
     assert_eq!(around.len(), 1 + CHAIN + 2 * MATERIALIZED - 1 + 1);
@@ -429,8 +440,8 @@ fn catalog_functions_inside_a_transaction() {
     let five = ViewFilter::new().name_like("m\\_0\\_%");
     let left = |conn: &mut PgConnection, filter: &ViewFilter| {
         in_transaction(conn, BOUND, "get_all_views + get_dependency_order", |c| {
-            pgview::get_all_views(c, filter).unwrap();
-            pgview::get_dependency_order(c, filter).unwrap();
+            pgview::catalog::get_all_views(c, filter).unwrap();
+            pgview::catalog::get_dependency_order(c, filter).unwrap();
             locks(c)
         })
     };
@@ -438,13 +449,13 @@ fn catalog_functions_inside_a_transaction() {
     let after_all = left(&mut conn, &ViewFilter::new());
     // While they run: one chunk at a time, in autocommit and inside a transaction.
     let (views, peak) = peak_locks(&mut conn, |c| {
-        pgview::get_all_views(c, &ViewFilter::new()).unwrap()
+        pgview::catalog::get_all_views(c, &ViewFilter::new()).unwrap()
     });
     assert_eq!(ours(&views).len(), VIEWS);
     assert!(peak <= PEAK, "{peak} relation locks at once in autocommit");
     let (views, peak) = peak_locks(&mut conn, |c| {
         in_transaction(c, BOUND, "get_all_views", |c| {
-            pgview::get_all_views(c, &ViewFilter::new()).unwrap()
+            pgview::catalog::get_all_views(c, &ViewFilter::new()).unwrap()
         })
     });
     assert_eq!(ours(&views).len(), VIEWS);
@@ -461,8 +472,8 @@ fn catalog_functions_inside_a_transaction() {
     in_transaction(&mut conn, 2 * BOUND, "after reading views", |c| {
         count(c, "SELECT count(*) AS n FROM scale_b.fan_0");
         let before = locks(c);
-        pgview::get_all_views(c, &ViewFilter::new()).unwrap();
-        pgview::get_dependency_order(c, &ViewFilter::new()).unwrap();
+        pgview::catalog::get_all_views(c, &ViewFilter::new()).unwrap();
+        pgview::catalog::get_dependency_order(c, &ViewFilter::new()).unwrap();
         let after = locks(c);
         assert!(
             after <= before + after_all,
@@ -471,6 +482,7 @@ fn catalog_functions_inside_a_transaction() {
     });
 }
 
+#[cfg(feature = "bb8")]
 async fn async_catalog(conn: &mut AsyncPgConnection) {
     let all = pgview::aio::get_all_views(conn, &ViewFilter::new())
         .await
@@ -500,6 +512,7 @@ async fn async_catalog(conn: &mut AsyncPgConnection) {
     assert_eq!(transitive.len(), 1 + CHAIN);
 }
 
+#[cfg(feature = "bb8")]
 /// Runs `future` to completion, on the test's thread (which holds its turn).
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -509,12 +522,14 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+#[cfg(feature = "bb8")]
 #[test]
 fn async_catalog_functions() {
     let (_turn, _) = serial();
     block_on(async_catalog_functions_on(cluster().url()));
 }
 
+#[cfg(feature = "bb8")]
 async fn async_catalog_functions_on(url: &str) {
     // Autocommit, on a bb8 pool.
     let pool = pool(url, 2).await;
@@ -528,6 +543,7 @@ async fn async_catalog_functions_on(url: &str) {
     locks_after_async(&mut conn, "async catalog functions").await;
 }
 
+#[cfg(feature = "bb8")]
 async fn pool(url: &str, size: u32) -> Pool<AsyncPgConnection> {
     Pool::builder()
         .max_size(size)
@@ -549,7 +565,7 @@ fn refreshed_with(conn: &mut PgConnection, id: i32) -> bool {
     })
 }
 
-fn check_plan(plan: &pgview::RefreshPlan) {
+fn check_plan(plan: &pgview::refresh::RefreshPlan) {
     assert_eq!(plan.len(), CHAINS * MATERIALIZED);
     let names: Vec<String> = plan.views().iter().map(|v| v.view.fullname()).collect();
     let at = |name: &str| names.iter().position(|n| n == name).unwrap();
@@ -566,7 +582,7 @@ fn check_plan(plan: &pgview::RefreshPlan) {
     let after: Vec<String> = m("scale_b.m_11_1")
         .after
         .iter()
-        .map(pgview::Relation::fullname)
+        .map(pgview::catalog::Relation::fullname)
         .collect();
     assert_eq!(after, ["scale_b.m_11_0"]);
 }
@@ -575,15 +591,15 @@ fn check_plan(plan: &pgview::RefreshPlan) {
 fn refresh_on_a_connection() {
     let (_turn, mut conn) = serial();
     let plan = run(&mut conn, false, "plan_refresh", |c| {
-        pgview::plan_refresh(c, &Refresh::all())
+        pgview::refresh::plan_refresh(c, &Refresh::all())
     });
     check_plan(&plan);
     let plan = run(&mut conn, true, "plan_refresh", |c| {
-        pgview::plan_refresh(c, &Refresh::all())
+        pgview::refresh::plan_refresh(c, &Refresh::all())
     });
     check_plan(&plan);
     let downstream = run(&mut conn, true, "plan_refresh (downstream)", |c| {
-        pgview::plan_refresh(c, &Refresh::views(["scale_a.a_12_4"])?.downstream(true))
+        pgview::refresh::plan_refresh(c, &Refresh::views(["scale_a.a_12_4"])?.downstream(true))
     });
     assert_eq!(downstream.len(), MATERIALIZED);
 
@@ -592,10 +608,11 @@ fn refresh_on_a_connection() {
         "WITH i AS (INSERT INTO scale_a.base VALUES (1000, 1) RETURNING id)
          SELECT count(*) AS n FROM i",
     );
-    let report = pgview::refresh_materialized_views(&mut conn, &Refresh::all().count_rows(false))
-        .unwrap()
-        .into_result()
-        .unwrap();
+    let report =
+        pgview::refresh::refresh_materialized_views(&mut conn, &Refresh::all().count_rows(false))
+            .unwrap()
+            .into_result()
+            .unwrap();
     assert_eq!(report.refreshed().count(), CHAINS * MATERIALIZED);
     assert!(refreshed_with(&mut conn, 1000));
 
@@ -603,18 +620,23 @@ fn refresh_on_a_connection() {
     // indexes, the new heap, what its query reads) are held until the caller's transaction
     // ends, by design, so a few views.
     let report = in_transaction(&mut conn, BOUND + 20 * 3, "refresh in a transaction", |c| {
-        pgview::refresh_materialized_views(c, &Refresh::views(["scale_b.m_13_2"])?.upstream(true))
+        pgview::refresh::refresh_materialized_views(
+            c,
+            &Refresh::views(["scale_b.m_13_2"])?.upstream(true),
+        )
     })
     .unwrap();
     assert_eq!(report.refreshed().count(), MATERIALIZED);
 }
 
+#[cfg(feature = "bb8")]
 #[test]
 fn refresh_on_a_pool() {
     let (_turn, mut sync) = serial();
     block_on(refresh_on_a_pool_with(&mut sync, cluster().url()));
 }
 
+#[cfg(feature = "bb8")]
 async fn refresh_on_a_pool_with(sync: &mut PgConnection, url: &str) {
     let pool = pool(url, 3).await;
     {
@@ -651,21 +673,31 @@ async fn refresh_on_a_pool_with(sync: &mut PgConnection, url: &str) {
 #[test]
 fn auto_refresh_install_and_list() {
     let (_turn, mut conn) = serial();
-    block_on(auto_refresh_install_and_list_on(&mut conn));
-}
-
-async fn auto_refresh_install_and_list_on(conn: &mut PgConnection) {
-    let base = pgview::Relation::new("scale_a", "base", RelationKind::Table);
-    let info = pgview::install_auto_refresh(conn, "scale_b.m_6_0").unwrap();
+    let conn = &mut conn;
+    let base = pgview::catalog::Relation::new("scale_a", "base", RelationKind::Table);
+    let info = pgview::refresh::install_auto_refresh(conn, "scale_b.m_6_0").unwrap();
     assert_eq!(info.tables, std::slice::from_ref(&base));
     let listed = in_transaction(conn, BOUND, "install and list in a transaction", |c| {
-        let info = pgview::install_auto_refresh(c, "scale_b.m_7_0").unwrap();
+        let info = pgview::refresh::install_auto_refresh(c, "scale_b.m_7_0").unwrap();
         assert_eq!(info.tables, std::slice::from_ref(&base));
-        pgview::list_auto_refresh(c).unwrap()
+        pgview::refresh::list_auto_refresh(c).unwrap()
     });
     let views: Vec<String> = listed.iter().map(|i| i.view.fullname()).collect();
     assert_eq!(views, ["scale_b.m_6_0", "scale_b.m_7_0"]);
 
+    #[cfg(feature = "bb8")]
+    block_on(auto_refresh_on_a_pool(conn, base));
+    let installed = if cfg!(feature = "bb8") { 2 } else { 1 };
+    assert_eq!(
+        pgview::refresh::uninstall_all_auto_refresh(conn).unwrap(),
+        installed
+    );
+}
+
+/// The async install and list, and the refresher, with the views installed by
+/// [`auto_refresh_install_and_list`].
+#[cfg(feature = "bb8")]
+async fn auto_refresh_on_a_pool(conn: &mut PgConnection, base: pgview::catalog::Relation) {
     let pool = pool(cluster().url(), 1).await;
     let mut pooled = pool.get().await.unwrap();
     let info = pgview::aio::install_auto_refresh(&mut pooled, "scale_b.m_8_0")
@@ -720,14 +752,13 @@ async fn auto_refresh_install_and_list_on(conn: &mut PgConnection) {
     assert_eq!(status.failures, 0, "{status:?}");
     assert!(status.refreshed >= wanted, "{status:?}");
     refresher.shutdown().await.unwrap();
-    assert_eq!(pgview::uninstall_all_auto_refresh(conn).unwrap(), 2);
 }
 
 /// The declared set of every view of the cluster, from their catalog definitions (with the
 /// indexes of the materialized views), and with `changed` of the chain views changed.
-fn declared_from_catalog(conn: &mut PgConnection, changed: usize) -> pgview::ViewSet {
-    let infos = pgview::get_all_views(conn, &ViewFilter::new()).unwrap();
-    let mut set = pgview::ViewSet::new();
+fn declared_from_catalog(conn: &mut PgConnection, changed: usize) -> pgview::diff::ViewSet {
+    let infos = pgview::catalog::get_all_views(conn, &ViewFilter::new()).unwrap();
+    let mut set = pgview::diff::ViewSet::new();
     let mut left = changed;
     for info in infos {
         let mut sql = info.definition.trim().trim_end_matches(';').to_owned();
@@ -743,7 +774,7 @@ fn declared_from_catalog(conn: &mut PgConnection, changed: usize) -> pgview::Vie
             for index in &info.indexes {
                 view = view
                     .index(
-                        pgview::Index::unique(&index.columns)
+                        pgview::ddl::Index::unique(&index.columns)
                             .unwrap()
                             .named(&index.name)
                             .unwrap(),
@@ -771,9 +802,13 @@ fn a_comparison_of_every_view_fits_in_a_small_lock_table() {
     let conn = &mut conn;
     let declared = declared_from_catalog(conn, 0);
     assert_eq!(declared.len(), VIEWS);
-    let scope = pgview::DiffScope::schemas(["scale_a", "scale_b"]).unwrap();
-    let options = pgview::DiffOptions::new().scope(scope.clone()).full(true);
-    let (diff, peak) = peak_locks(conn, |conn| pgview::diff_with(conn, &declared, &options));
+    let scope = pgview::diff::DiffScope::schemas(["scale_a", "scale_b"]).unwrap();
+    let options = pgview::diff::DiffOptions::new()
+        .scope(scope.clone())
+        .full(true);
+    let (diff, peak) = peak_locks(conn, |conn| {
+        pgview::diff::diff_with(conn, &declared, &options)
+    });
     let diff = diff.unwrap();
     assert!(diff.is_empty(), "{}", diff.stat());
     assert!(peak < 200, "{peak} locks at the peak");
@@ -783,7 +818,7 @@ fn a_comparison_of_every_view_fits_in_a_small_lock_table() {
     let changed = declared_from_catalog(conn, 30);
     let diff = conn
         .transaction(|conn| {
-            let diff = pgview::diff_with(conn, &changed, &options);
+            let diff = pgview::diff::diff_with(conn, &changed, &options);
             let all = diesel::sql_query(
                 "SELECT count(*) AS n FROM pg_catalog.pg_locks \
                  WHERE pid = pg_catalog.pg_backend_pid()",

@@ -1,6 +1,7 @@
 //! Connections for the tests: each inside a transaction that is rolled back.
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
+#[cfg(feature = "async")]
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 /// A connection to the shared test database inside a transaction that is never committed.
@@ -13,6 +14,7 @@ pub(crate) fn conn() -> PgConnection {
 }
 
 /// The async counterpart of [`conn`].
+#[cfg(feature = "async")]
 pub(crate) async fn async_conn() -> AsyncPgConnection {
     let mut conn = AsyncPgConnection::establish(pgview_testkit::shared_database_url())
         .await

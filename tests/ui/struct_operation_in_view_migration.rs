@@ -1,4 +1,4 @@
-use pgview::{Operation, PgView, ViewMigration};
+use pgview::{PgView, migration::{Operation, ViewMigration}};
 
 #[derive(PgView)]
 #[pgview(name = "paid_orders", sql = "SELECT 1 AS id")]

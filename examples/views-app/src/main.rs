@@ -6,5 +6,5 @@
 mod views;
 
 fn main() {
-    pgview::cli::main(pgview::ViewSet::registered())
+    pgview::cli::main(pgview::diff::ViewSet::registered())
 }

@@ -1,4 +1,4 @@
-//! The `views` binary (`pgview::cli::main(pgview::ViewSet::registered())` on three derived
+//! The `views` binary (`pgview::cli::main(pgview::diff::ViewSet::registered())` on three derived
 //! views) against a real database: what an application gets from mounting the command line.
 
 use std::fs;
@@ -219,9 +219,10 @@ fn a_derived_view_and_its_sql_file_are_one_definition() {
     );
     assert_eq!(code, 0, "{out}{err}");
     run_sql_file(conn, &only_migration(&migrations).join("up.sql"));
-    let declared = pgview::ViewSet::new()
+    let declared = pgview::diff::ViewSet::new()
         .with_view(pgview::View::from_sql("app_user_orders", by_hand).unwrap());
-    let diff = pgview::diff(conn, &declared, &pgview::DiffScope::declared_only()).unwrap();
+    let diff =
+        pgview::diff::diff(conn, &declared, &pgview::diff::DiffScope::declared_only()).unwrap();
     assert!(diff.is_empty(), "{diff}");
 }
 

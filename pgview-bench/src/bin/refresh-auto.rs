@@ -32,7 +32,7 @@ use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
 use pgview::aio::AutoRefresher;
-use pgview::{Refresh, RefreshEvent};
+use pgview::refresh::{Refresh, RefreshEvent};
 use pgview_bench::{all_met, ms, server_settings, target};
 use serde_json::json;
 
@@ -78,7 +78,7 @@ fn main() {
          FROM auto_t GROUP BY bucket",
     );
     execute(conn, "CREATE UNIQUE INDEX ON auto_mv (bucket)");
-    pgview::install_auto_refresh(conn, "auto_mv").expect("install");
+    pgview::refresh::install_auto_refresh(conn, "auto_mv").expect("install");
 
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let record = seen.clone();

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use diesel::sql_types::{BigInt, Integer};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
-use pgview::{Refresh, RefreshPolicy};
+use pgview::refresh::{Refresh, RefreshPolicy};
 use pgview_bench::{all_met, server_settings, target};
 use serde_json::{json, Value};
 
@@ -124,7 +124,7 @@ fn main() {
             );
             std::thread::sleep(Duration::from_millis(300));
             let start = Instant::now();
-            let report = pgview::refresh_materialized_views(
+            let report = pgview::refresh::refresh_materialized_views(
                 conn,
                 &Refresh::views(["rd_mv"]).expect("name").policy(policy),
             )

@@ -33,7 +33,7 @@ use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
-use pgview::{Refresh, RefreshReport};
+use pgview::refresh::{Refresh, RefreshReport};
 use pgview_bench::{all_met, arg, median, ms, round, server_settings, target, ServerCpu, Usage};
 use serde_json::json;
 
@@ -187,7 +187,7 @@ fn main() {
     let setup_start = Instant::now();
     setup(conn);
     // Populate (plainly: the views were created WITH NO DATA).
-    check(&pgview::refresh_materialized_views(conn, &Refresh::all()).expect("refresh"));
+    check(&pgview::refresh::refresh_materialized_views(conn, &Refresh::all()).expect("refresh"));
     let setup_ms = ms(setup_start.elapsed());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -209,7 +209,7 @@ fn main() {
     let mut parallel = Cost::default();
     for _ in 0..runs {
         sequential.measure(server_cpu, || {
-            pgview::refresh_materialized_views(conn, &Refresh::all()).expect("refresh")
+            pgview::refresh::refresh_materialized_views(conn, &Refresh::all()).expect("refresh")
         });
         parallel.measure(server_cpu, || {
             runtime

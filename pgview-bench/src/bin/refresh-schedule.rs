@@ -12,7 +12,7 @@
 //! Measures the wall time of the parallel refresh on a pool at least as wide as the DAG
 //! (`pgview::aio::refresh_materialized_views`, median of 3) against the critical path (target:
 //! at most 1.15×) and against the sequential refresh on one connection
-//! (`pgview::refresh_materialized_views`), plus narrower pools for information.
+//! (`pgview::refresh::refresh_materialized_views`), plus narrower pools for information.
 //!
 //! Run: `cargo run --release -p pgview-bench --bin refresh-schedule` (on a private
 //! cluster of its own with default settings, see `pgview_bench::database`).
@@ -30,7 +30,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::AsyncPgConnection;
-use pgview::Refresh;
+use pgview::refresh::Refresh;
 use pgview_bench::{all_met, median, ms, round, server_settings, target};
 use serde_json::json;
 
@@ -139,7 +139,7 @@ struct Schedule {
     max_start_delay_ms: f64,
 }
 
-fn schedule(report: &pgview::RefreshReport) -> Schedule {
+fn schedule(report: &pgview::refresh::RefreshReport) -> Schedule {
     let at = |level: usize, i: usize| {
         let view = report
             .views()
@@ -226,8 +226,8 @@ fn main() {
     let sequential: Vec<f64> = (0..2)
         .map(|_| {
             let start = Instant::now();
-            let report =
-                pgview::refresh_materialized_views(conn, &Refresh::all()).expect("refresh");
+            let report = pgview::refresh::refresh_materialized_views(conn, &Refresh::all())
+                .expect("refresh");
             assert!(report.is_success());
             ms(start.elapsed())
         })

@@ -39,9 +39,13 @@ mod scope;
 mod views;
 mod walk;
 
-pub(crate) use columns::{all_columns_plan, view_columns_plan, ColumnsRow};
+#[cfg(feature = "async")]
+pub(crate) use columns::all_columns_plan;
 pub use columns::{get_all_view_columns, get_view_columns, ColumnInfo, TypeName, ViewColumns};
-pub(crate) use dependencies::{dependencies_plan, reverse_plan};
+pub(crate) use columns::{view_columns_plan, ColumnsRow};
+#[cfg(feature = "async")]
+pub(crate) use dependencies::dependencies_plan;
+pub(crate) use dependencies::reverse_plan;
 pub use dependencies::{
     get_reverse_dependencies, get_view_dependencies, get_view_dependencies_transitive,
     ReverseDependency, ViewDependency,
@@ -50,10 +54,13 @@ pub use filter::ViewFilter;
 pub use graph::DependencyGraph;
 pub use info::{ViewColumn, ViewIndex, ViewInfo, ViewOptions};
 pub use name::RelationName;
+#[cfg(feature = "async")]
 pub(crate) use order::order_plan;
 pub use order::{get_dependency_order, DependencyOrder};
 pub use relation::Relation;
+#[cfg(feature = "async")]
 pub(crate) use scope::graph_plan;
 pub use scope::{get_dependency_graph, GraphScope};
+#[cfg(feature = "async")]
 pub(crate) use views::{all_views_plan, definition_plan, view_plan};
 pub use views::{get_all_views, get_view, get_view_definition};

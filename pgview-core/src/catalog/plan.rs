@@ -1,8 +1,8 @@
 //! How a catalog function runs: a plan of queries whose rows one function turns into the
 //! result, executed by a sync or an async connection.
 //!
-//! Every public catalog function builds its plan once; `pgview::get_…` runs it with `run`,
-//! `pgview::aio::get_…` with `run_async`. The SQL, the sequence of queries and the
+//! Every public catalog function builds its plan once; `pgview::catalog::get_…` runs it with
+//! `run`, `pgview::aio::get_…` with `run_async`. The SQL, the sequence of queries and the
 //! post-processing are therefore written once.
 //!
 //! - [`Plan`]: one query, one round trip. For queries that read catalog tables only: they lock
@@ -25,6 +25,7 @@ use diesel::deserialize::QueryableByName;
 use diesel::pg::Pg;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::result::QueryResult;
+#[cfg(feature = "async")]
 use diesel_async::{AsyncConnection, AsyncConnectionCore};
 
 use crate::error::Result;
@@ -99,6 +100,7 @@ where
     }
 
     /// Runs the plan on an async connection.
+    #[cfg(feature = "async")]
     pub(crate) async fn run_async<C>(self, conn: &mut C) -> Result<T>
     where
         C: AsyncConnectionCore<Backend = Pg>,
@@ -176,6 +178,7 @@ where
     }
 
     /// Runs the plan on an async connection.
+    #[cfg(feature = "async")]
     pub(crate) async fn run_async<C>(self, conn: &mut C) -> Result<T>
     where
         C: AsyncConnection<Backend = Pg>,
@@ -185,6 +188,7 @@ where
         first_error(result, restore_jit_async(conn, before).await)
     }
 
+    #[cfg(feature = "async")]
     async fn run_queries_async<C>(self, conn: &mut C) -> Result<T>
     where
         C: AsyncConnection<Backend = Pg>,
@@ -261,6 +265,7 @@ where
         .before)
 }
 
+#[cfg(feature = "async")]
 async fn jit_off_async<C>(conn: &mut C) -> Result<String>
 where
     C: AsyncConnectionCore<Backend = Pg>,
@@ -291,6 +296,7 @@ where
     restore_jit_query(before).map_or(Ok(()), |query| query.execute(conn).map(drop))
 }
 
+#[cfg(feature = "async")]
 async fn restore_jit_async<C>(conn: &mut C, before: String) -> QueryResult<()>
 where
     C: AsyncConnectionCore<Backend = Pg>,

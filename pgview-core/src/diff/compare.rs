@@ -166,7 +166,7 @@ impl<'a> Comparison<'a> {
         let server_major = env.server_version_num / 10_000;
         if server_major < OLDEST_SERVER {
             return Err(Error::UnsupportedByServer {
-                feature: "comparing views (pgview::diff)",
+                feature: "comparing views (pgview::diff::diff)",
                 since: OLDEST_SERVER.unsigned_abs(),
                 message: format!("the server is PostgreSQL {server_major}"),
             });

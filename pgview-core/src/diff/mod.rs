@@ -28,6 +28,7 @@ pub use options::{DiffOptions, DEFAULT_BATCH_SIZE};
 pub use registry::{definition_of, verify_of, verify_registered, Registration, StructMismatch};
 pub(crate) use result::Target;
 pub use result::{Change, DiffEntry, DiffStatus, ViewDiff};
+#[cfg(feature = "async")]
 pub(crate) use run::diff_async;
 pub use run::{diff, diff_with};
 pub use scope::DiffScope;

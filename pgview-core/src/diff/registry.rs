@@ -107,9 +107,9 @@ impl ViewSet {
     /// schema and name.
     ///
     /// This is what the `pgview` command line mounted in an application works on
-    /// (`pgview::cli::main(pgview::ViewSet::registered())`, feature `cli`). Temporary views
-    /// (`#[pgview(temporary)]`) are not registered: they belong to a session and are never
-    /// migrated. A crate of the program whose derived structs are never referenced may be
+    /// (`pgview::cli::main(pgview::diff::ViewSet::registered())`, feature `cli`). Temporary
+    /// views (`#[pgview(temporary)]`) are not registered: they belong to a session and are
+    /// never migrated. A crate of the program whose derived structs are never referenced may be
     /// left out by the linker; reference it from the program (`use other_crate as _;`).
     ///
     /// # Examples

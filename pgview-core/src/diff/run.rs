@@ -160,6 +160,7 @@ where
 
 /// The async form of [`diff`], run by [`aio::diff`](crate::aio::diff): the same queries in the
 /// same order.
+#[cfg(feature = "async")]
 pub(crate) async fn diff_async<C>(
     conn: &mut C,
     declared: &ViewSet,
@@ -196,6 +197,7 @@ where
     Ok(diff)
 }
 
+#[cfg(feature = "async")]
 async fn run_steps_async<C>(
     conn: &mut C,
     declared: &ViewSet,

@@ -10,9 +10,11 @@ use diesel::connection::LoadConnection;
 use diesel::pg::Pg;
 use diesel::sql_types::Text;
 use diesel::QueryableByName;
+#[cfg(feature = "async")]
 use diesel_async::AsyncConnection;
 
 use super::operation::Operation;
+#[cfg(feature = "async")]
 use super::transaction::in_transaction_async;
 use crate::catalog::{reverse_plan, Relation, RelationName, ReverseDependency};
 use crate::diff::DEFAULT_BATCH_SIZE;
@@ -117,6 +119,8 @@ impl DependentViews {
     ///
     /// # Errors
     /// As [`capture`](Self::capture).
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub async fn capture_async<C, N>(conn: &mut C, relation: &N) -> Result<Self>
     where
         C: AsyncConnection<Backend = Pg>,
@@ -156,6 +160,7 @@ impl DependentViews {
     }
 
     /// [`capture_in`](Self::capture_in) on an async connection: the same queries.
+    #[cfg(feature = "async")]
     pub(crate) async fn capture_in_async<C, N>(conn: &mut C, relation: &N) -> Result<Self>
     where
         C: AsyncConnection<Backend = Pg>,
@@ -305,6 +310,8 @@ impl DependentViews {
     ///
     /// # Errors
     /// As [`drop_views`](Self::drop_views).
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub async fn drop_views_async<C: AsyncConnection<Backend = Pg>>(
         &self,
         conn: &mut C,
@@ -321,6 +328,8 @@ impl DependentViews {
     ///
     /// # Errors
     /// As [`restore`](Self::restore).
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub async fn restore_async<C: AsyncConnection<Backend = Pg>>(
         &self,
         conn: &mut C,
@@ -448,6 +457,8 @@ where
 ///
 /// # Errors
 /// As [`with_dependent_views`].
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub async fn with_dependent_views_async<C, N, T, E, F>(
     conn: &mut C,
     relation: &N,

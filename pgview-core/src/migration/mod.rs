@@ -53,11 +53,14 @@ mod folder;
 mod operation;
 mod source;
 mod struct_operation;
+#[cfg(feature = "async")]
 mod transaction;
 mod view_migration;
 mod write;
 
-pub use dependents::{with_dependent_views, with_dependent_views_async, DependentViews};
+#[cfg(feature = "async")]
+pub use dependents::with_dependent_views_async;
+pub use dependents::{with_dependent_views, DependentViews};
 pub use folder::MigrationFolder;
 pub use operation::{MigrationTarget, Operation, OptionChange};
 pub use source::{MigrationChain, ViewMigrations};

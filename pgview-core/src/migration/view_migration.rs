@@ -5,11 +5,13 @@ use std::fmt::{self, Write as _};
 use diesel::connection::{BoxableConnection, LoadConnection};
 use diesel::migration::{self, Migration, MigrationMetadata, MigrationName, MigrationVersion};
 use diesel::pg::{Pg, PgConnection};
+#[cfg(feature = "async")]
 use diesel_async::AsyncConnection;
 
 use super::dependents::DependentViews;
 use super::operation::Operation;
 use super::struct_operation::RuntimeOperation;
+#[cfg(feature = "async")]
 use super::transaction::in_transaction_async;
 use crate::error::{Error, Result};
 use crate::ident::QualifiedName;
@@ -237,6 +239,8 @@ impl ViewMigration {
     ///
     /// # Errors
     /// As [`up`](Self::up).
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub async fn up_async<C: AsyncConnection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
         self.run_async(conn, Direction::Up).await
     }
@@ -245,6 +249,8 @@ impl ViewMigration {
     ///
     /// # Errors
     /// As [`up`](Self::up).
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub async fn down_async<C: AsyncConnection<Backend = Pg>>(&self, conn: &mut C) -> Result<()> {
         self.run_async(conn, Direction::Down).await
     }
@@ -264,6 +270,7 @@ impl ViewMigration {
         })
     }
 
+    #[cfg(feature = "async")]
     async fn run_async<C: AsyncConnection<Backend = Pg>>(
         &self,
         conn: &mut C,
@@ -306,6 +313,7 @@ impl ViewMigration {
     }
 
     /// [`run_unit`](Self::run_unit) on an async connection.
+    #[cfg(feature = "async")]
     async fn run_unit_async<C: AsyncConnection<Backend = Pg>>(
         &self,
         conn: &mut C,

@@ -10,10 +10,13 @@
 //!   waits for. Edges are followed through plain views.
 //! - [`schedule`] runs a plan for either executor: a view is ready as soon as what it waits for
 //!   is refreshed; a failure skips what is downstream of it.
-//! - [`run`] (sync, one connection, one view at a time) and [`run_async`] (bb8 pool, ready
-//!   views in parallel) only execute: both send the same query values ([`job`]).
-//! - [`auto`]: triggers that notify on data change, and the async refresher that listens.
+//! - [`run`] (sync, one connection, one view at a time) and `run_async` (feature `async`: an
+//!   `AsyncPool`, ready views in parallel) only execute: both send the same query values
+//!   ([`job`]).
+//! - [`auto`]: triggers that notify on data change, and the async refresher that listens
+//!   (feature `async`).
 
+#[cfg(feature = "async")]
 pub(crate) mod aio;
 pub(crate) mod auto;
 mod concurrency;
@@ -23,9 +26,11 @@ mod progress;
 mod report;
 mod request;
 mod run;
+#[cfg(feature = "async")]
 pub(crate) mod run_async;
 mod schedule;
 
+#[cfg(feature = "async")]
 pub use auto::refresher::{AutoRefreshHandle, AutoRefresher, RefresherState, RefresherStatus};
 pub use auto::{
     install_auto_refresh, list_auto_refresh, uninstall_all_auto_refresh, uninstall_auto_refresh,

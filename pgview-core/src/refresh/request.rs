@@ -233,6 +233,7 @@ impl Refresh {
     }
 
     /// The same options with another selection.
+    #[cfg(any(feature = "async", test))]
     pub(crate) fn reselect(mut self, selection: Selection) -> Self {
         self.selection = selection;
         self

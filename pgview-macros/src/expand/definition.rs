@@ -173,11 +173,11 @@ fn fields(model: &ViewModel<'_>) -> TokenStream {
         let alias = &f.alias;
         let field = f.ident.to_string().trim_start_matches("r#").to_owned();
         let column = &f.column;
-        quote!(#krate::FieldColumn::new::<#alias>(#field, #column))
+        quote!(#krate::__private::FieldColumn::new::<#alias>(#field, #column))
     });
     quote! {
-        fn fields() -> &'static [#krate::FieldColumn] {
-            const FIELDS: &[#krate::FieldColumn] = &[#(#entries),*];
+        fn fields() -> &'static [#krate::__private::FieldColumn] {
+            const FIELDS: &[#krate::__private::FieldColumn] = &[#(#entries),*];
             FIELDS
         }
     }
@@ -200,7 +200,7 @@ fn options(model: &ViewModel<'_>) -> Vec<TokenStream> {
         } else {
             quote!(Cascaded)
         };
-        calls.push(quote!(.check_option(#krate::CheckOption::#option)));
+        calls.push(quote!(.check_option(#krate::__private::CheckOption::#option)));
     }
     if a.security_barrier.is_some() {
         calls.push(quote!(.security_barrier(true)));
@@ -271,9 +271,9 @@ fn index_part(model: &ViewModel<'_>, part: &IndexPartAttr) -> TokenStream {
                 .field(field)
                 .map(|f| f.column.clone())
                 .unwrap_or_default();
-            quote!(#krate::IndexPart::column(#column)?)
+            quote!(#krate::__private::IndexPart::column(#column)?)
         }
-        PartKey::Expression(sql) => quote!(#krate::IndexPart::expression(#sql)?),
+        PartKey::Expression(sql) => quote!(#krate::__private::IndexPart::expression(#sql)?),
     };
     let collate = part.collate.as_ref().map(|c| quote!(.collate(#c)?));
     let opclass = part.opclass.as_ref().map(|o| quote!(.opclass(#o)?));

@@ -12,5 +12,5 @@ struct MismatchedCounts {
 }
 
 fn main() {
-    pgview::cli::main(pgview::ViewSet::registered())
+    pgview::cli::main(pgview::diff::ViewSet::registered())
 }

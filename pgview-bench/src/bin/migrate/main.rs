@@ -9,7 +9,7 @@
 //!
 //! Two modes, each size in a process of its own (with its own database, so that its peak
 //! memory is its own):
-//! - `full`: no record; `pgview::diff_with(…full(true))` + plan + write of the changed set, at
+//! - `full`: no record; `pgview::diff::diff_with(…full(true))` + plan + write of the changed set, at
 //!   1,000, 10,000 and 50,000 views. Targets: 1,000 < 3 s, 10,000 < 20 s, 50,000 completes,
 //!   time(50,000) / time(10,000) ≤ 5.5 (linear).
 //! - `record`: the unchanged set is first applied through pgview (the views made by the setup

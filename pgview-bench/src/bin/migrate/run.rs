@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Integer};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
-use pgview::{DiffOptions, DiffScope, MigrationPlan, ViewSet};
+use pgview::{
+    diff::{DiffOptions, DiffScope, ViewSet},
+    migration::MigrationPlan,
+};
 use pgview_bench::{ms, server_settings, Usage};
 use serde_json::{json, Value};
 
@@ -146,15 +149,17 @@ fn compare(
     declared: &ViewSet,
     options: &DiffOptions,
     dir: &Path,
-) -> Result<(pgview::ViewDiff, MigrationPlan, Value), Value> {
+) -> Result<(pgview::diff::ViewDiff, MigrationPlan, Value), Value> {
     let start = Instant::now();
-    let diff = pgview::diff_with(conn, declared, options).map_err(|e| error_json("diff", &e))?;
+    let diff =
+        pgview::diff::diff_with(conn, declared, options).map_err(|e| error_json("diff", &e))?;
     let diff_ms = ms(start.elapsed());
     let planned = Instant::now();
     let plan = diff.plan().map_err(|e| error_json("plan", &e))?;
     let plan_ms = ms(planned.elapsed());
     let written = Instant::now();
-    pgview::write_migration(dir, "bench_views", &plan).map_err(|e| error_json("write", &e))?;
+    pgview::migration::write_migration(dir, "bench_views", &plan)
+        .map_err(|e| error_json("write", &e))?;
     let write_ms = ms(written.elapsed());
     let times = json!({
         "diff_ms": diff_ms,
@@ -344,7 +349,7 @@ fn verify(
     let apply_up_ms = ms(applied.elapsed());
     let stale_after_up = pgview_testkit::stale_materialized_views(conn, &SCHEMAS);
     let again = Instant::now();
-    let second = pgview::diff_with(conn, target, options);
+    let second = pgview::diff::diff_with(conn, target, options);
     let second_diff_ms = ms(again.elapsed());
     let reverted = Instant::now();
     if let Err(e) = conn.transaction(|c| c.batch_execute(&plan.down_sql())) {
@@ -352,14 +357,15 @@ fn verify(
     }
     let apply_down_ms = ms(reverted.elapsed());
     let stale_after_down = pgview_testkit::stale_materialized_views(conn, &SCHEMAS);
-    let restored = pgview::diff_with(conn, original, options);
-    let text = |d: &pgview::Result<pgview::ViewDiff>| match d {
+    let restored = pgview::diff::diff_with(conn, original, options);
+    let text = |d: &pgview::Result<pgview::diff::ViewDiff>| match d {
         Ok(d) if d.is_empty() => Value::Null,
         Ok(d) => json!(d.to_string().chars().take(1500).collect::<String>()),
         Err(e) => json!(format!("error: {e}")),
     };
-    let empty =
-        |d: &pgview::Result<pgview::ViewDiff>| d.as_ref().is_ok_and(pgview::ViewDiff::is_empty);
+    let empty = |d: &pgview::Result<pgview::diff::ViewDiff>| {
+        d.as_ref().is_ok_and(pgview::diff::ViewDiff::is_empty)
+    };
     json!({
         "apply_up_ms": apply_up_ms,
         "stale_materialized_views_after_up": stale_after_up,

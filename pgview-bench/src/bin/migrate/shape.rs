@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use pgview::{Index, MaterializedView, View, ViewSet};
+use pgview::{ddl::Index, diff::ViewSet, MaterializedView, View};
 
 /// The schemas of the views (chains alternate between them).
 pub(crate) const SCHEMAS: [&str; 2] = ["bench_a", "bench_b"];

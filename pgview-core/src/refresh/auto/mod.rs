@@ -5,14 +5,17 @@
 //!   plain views) call a function that notifies [`AUTO_REFRESH_CHANNEL`] with the view's name
 //!   ([`statements`] holds the `DO` blocks, [`names`] the naming scheme). Listing finds the
 //!   installs by the functions' comments.
-//! - [`refresher`]: an async task on a bb8 pool that listens, folds notifications per view
-//!   over a debounce window ([`pending`]), refreshes in dependency order with the async
-//!   executor, reconnects after a lost connection and then refreshes every installed view
-//!   (notifications sent while nobody listened are lost), and retries failures with backoff.
+//! - `refresher` (feature `async`): an async task on an `AsyncPool` that listens, folds
+//!   notifications per view over a debounce window (`pending`), refreshes in dependency order
+//!   with the async executor, reconnects after a lost connection and then refreshes every
+//!   installed view (notifications sent while nobody listened are lost), and retries failures
+//!   with backoff.
 
 pub(crate) mod install;
 mod names;
+#[cfg(feature = "async")]
 mod pending;
+#[cfg(feature = "async")]
 pub(crate) mod refresher;
 mod statements;
 
