@@ -1,6 +1,6 @@
 //! The database connection of a command.
 
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{Array, Text};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use crate::{Context, Error};
@@ -12,22 +12,34 @@ pub(crate) fn connect(context: &Context<'_>) -> Result<PgConnection, Error> {
         .map_err(|e| format!("cannot connect to the database: {e}").into())
 }
 
-/// Refuses a schema that does not exist, naming it (as a relation that does not exist is
-/// refused): a filter on it would select nothing, silently.
-pub(crate) fn require_schema(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
+/// Refuses the schemas of `schemas` that do not exist, naming them (as a relation that does
+/// not exist is refused): a filter on them would select nothing, silently. One query for all.
+pub(crate) fn require_schemas<S: AsRef<str>>(
+    conn: &mut PgConnection,
+    schemas: &[S],
+) -> Result<(), Error> {
     #[derive(diesel::QueryableByName)]
-    struct Exists {
-        #[diesel(sql_type = Bool)]
-        exists: bool,
+    struct Missing {
+        #[diesel(sql_type = Text)]
+        schema: String,
     }
-    let found: Exists = diesel::sql_query(
-        "SELECT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1) AS exists",
+    if schemas.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = schemas.iter().map(AsRef::as_ref).collect();
+    let missing: Vec<Missing> = diesel::sql_query(
+        "SELECT w.schema FROM unnest($1::text[]) WITH ORDINALITY AS w (schema, at) \
+         WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_namespace n WHERE n.nspname = w.schema) \
+         ORDER BY w.at",
     )
-    .bind::<Text, _>(schema)
-    .get_result(conn)?;
-    if found.exists {
-        Ok(())
-    } else {
-        Err(format!("schema {schema} not found").into())
+    .bind::<Array<Text>, _>(names)
+    .load(conn)?;
+    match missing.as_slice() {
+        [] => Ok(()),
+        [one] => Err(format!("schema {} not found", one.schema).into()),
+        several => {
+            let names: Vec<&str> = several.iter().map(|m| m.schema.as_str()).collect();
+            Err(format!("schemas {} not found", names.join(", ")).into())
+        }
     }
 }

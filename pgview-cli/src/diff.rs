@@ -3,7 +3,7 @@
 use diesel::PgConnection;
 use pgview_core::{DiffOptions, DiffScope, ViewDiff, ViewSet};
 
-use crate::connection::{connect, require_schema};
+use crate::connection::{connect, require_schemas};
 use crate::declared::Declarations;
 use crate::{output, Context, Error, DIFFERENT, SUCCESS};
 
@@ -82,10 +82,7 @@ impl Source {
     /// nothing there, silently (and a view declared in it is refused by the server, since
     /// pgview creates no schema).
     pub(crate) fn require_schemas(&self, conn: &mut PgConnection) -> Result<(), Error> {
-        for schema in &self.scope.schema {
-            require_schema(conn, schema)?;
-        }
-        Ok(())
+        require_schemas(conn, &self.scope.schema)
     }
 }
 /// The program's derived structs checked against their views ([`PgView::verify`]), for the

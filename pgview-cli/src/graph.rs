@@ -3,7 +3,7 @@
 use clap::ValueEnum;
 use pgview_core::{GraphScope, ViewFilter};
 
-use crate::connection::{connect, require_schema};
+use crate::connection::{connect, require_schemas};
 use crate::declared::Declarations;
 use crate::{Context, Error};
 
@@ -67,9 +67,7 @@ impl Args {
 pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<u8, Error> {
     let scope = args.scope(context)?;
     let mut conn = connect(context)?;
-    if let Some(schema) = &args.schema {
-        require_schema(&mut conn, schema)?;
-    }
+    require_schemas(&mut conn, args.schema.as_slice())?;
     let graph = match pgview_core::get_dependency_graph(&mut conn, &scope) {
         Err(error @ pgview_core::Error::NotFound { .. }) if args.draws_declared(context) => {
             return Err(format!(

@@ -16,7 +16,7 @@ mod types;
 
 use pgview_core::{ViewColumns, ViewFilter, ViewInfo};
 
-use crate::connection::{connect, require_schema};
+use crate::connection::{connect, require_schemas};
 use crate::output;
 use crate::{Context, Error};
 
@@ -55,9 +55,7 @@ pub(crate) fn run(context: &Context<'_>, args: &Args) -> Result<(), Error> {
         filter = filter.schema(schema);
     }
     let mut conn = connect(context)?;
-    if let Some(schema) = &args.schema {
-        require_schema(&mut conn, schema)?;
-    }
+    require_schemas(&mut conn, args.schema.as_slice())?;
     let infos = pgview_core::get_all_views(&mut conn, &filter)?;
     let columns = pgview_core::get_all_view_columns(&mut conn, &filter)?;
     let wanted = |schema: &str, name: &str| {
