@@ -2,6 +2,7 @@
 //! schema ([`find_moves`]).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::error::RelationKind;
 use crate::snapshot::{effective_options, Key, ViewState};
@@ -12,7 +13,7 @@ use super::result::{Change, DiffEntry, DiffStatus, Target};
 /// whose queries (as the server prints them, names qualified) and columns are the same, each
 /// the only candidate of the other. Keyed by the new place, giving the old one.
 pub(super) fn find_moves(
-    live: &BTreeMap<Key, ViewState>,
+    live: &BTreeMap<Key, Arc<ViewState>>,
     after: &BTreeMap<Key, Target>,
     entries: &[DiffEntry],
 ) -> BTreeMap<Key, Key> {

@@ -39,6 +39,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use diesel::sql_types::{Bool, Int4, Nullable, Text};
 use diesel::QueryableByName;
@@ -128,7 +129,9 @@ pub(crate) struct Comparison<'a> {
     /// Declared views the record proves unchanged: not compared through the server.
     fast: BTreeSet<Key>,
     /// The state of the live views that matter.
-    live: BTreeMap<Key, ViewState>,
+    /// (Shared with the result's targets: one copy of each state, however often the result
+    /// and its plan refer to it.)
+    live: BTreeMap<Key, Arc<ViewState>>,
     /// Live views outside the scope that read a view in scope or declared (transitively).
     victims: BTreeSet<Key>,
     /// Declared views the record proves unchanged but that read a view that changes: they
@@ -357,7 +360,11 @@ impl<'a> Comparison<'a> {
 
     /// Takes the states of a chunk of views.
     pub(crate) fn take_states(&mut self, rows: Vec<StateRow>) {
-        self.live.extend(states(rows));
+        self.live.extend(
+            states(rows)
+                .into_iter()
+                .map(|(key, state)| (key, Arc::new(state))),
+        );
     }
 
     /// Whether the normalisation runs in batches (no table SQL).
@@ -690,7 +697,7 @@ impl<'a> Comparison<'a> {
         let mut normalized = states(rows);
         for key in &self.affected {
             if let Some(state) = normalized.remove(key) {
-                self.live.insert(key.clone(), state);
+                self.live.insert(key.clone(), Arc::new(state));
             }
         }
         for state in normalized.values_mut() {
@@ -892,7 +899,7 @@ impl<'a> Comparison<'a> {
                     name: fullname(key),
                 });
             };
-            let live = self.live.get(key);
+            let live = self.live.get(key).map(|live| &**live);
             state.populated = match (live, &**view) {
                 (Some(live), _) => live.populated,
                 (None, AnyView::Materialized(mv)) => mv.is_with_data(),
@@ -920,7 +927,7 @@ impl<'a> Comparison<'a> {
             after.insert(
                 key.clone(),
                 Target {
-                    state,
+                    state: Arc::new(state),
                     blueprint,
                     unrebuildable: None,
                     rebuilt: None,
@@ -933,11 +940,16 @@ impl<'a> Comparison<'a> {
     /// The state of a live view that is not declared and stays (with what it reads as the
     /// comparison re-created it), and its state once rebuilt on the new definitions when that
     /// differs.
-    fn kept_state(&self, key: &Key, live: &ViewState) -> (ViewState, Option<Box<ViewState>>) {
-        let mut state = live.clone();
+    fn kept_state(
+        &self,
+        key: &Key,
+        live: &Arc<ViewState>,
+    ) -> (Arc<ViewState>, Option<Arc<ViewState>>) {
         let Some(normalized) = self.normalized.get(key) else {
-            return (state, None);
+            // Shared with the live state (no copy: most views at scale).
+            return (Arc::clone(live), None);
         };
+        let mut state = ViewState::clone(live);
         state.reads.clone_from(&normalized.reads);
         state.read_tables.clone_from(&normalized.read_tables);
         let rebuilt = (normalized.fingerprint != live.fingerprint).then(|| {
@@ -946,9 +958,9 @@ impl<'a> Comparison<'a> {
             new.columns.clone_from(&normalized.columns);
             new.fingerprint.clone_from(&normalized.fingerprint);
             new.partial = true;
-            Box::new(new)
+            Arc::new(new)
         });
-        (state, rebuilt)
+        (Arc::new(state), rebuilt)
     }
 
     /// Finds the views moved to another schema and records them: one entry (the new place)
@@ -967,7 +979,7 @@ impl<'a> Comparison<'a> {
             // is re-created.
             let old = &self.live[from];
             if let Some(target) = after.get_mut(to) {
-                target.state.populated = old.populated;
+                Arc::make_mut(&mut target.state).populated = old.populated;
                 target.blueprint = std::sync::Arc::new(Blueprint::new(
                     &target.state,
                     self.declared.get(to).map(|v| &**v),
@@ -990,10 +1002,13 @@ impl<'a> Comparison<'a> {
                 changes.insert(to.clone(), found);
             }
             // The views that read the moved view keep reading it, under its new name.
+            // (Only the states that change are copied.)
             for target in after.values_mut() {
-                for read in &mut target.state.reads {
-                    if read == from {
-                        read.clone_from(to);
+                if target.state.reads.contains(from) {
+                    for read in &mut Arc::make_mut(&mut target.state).reads {
+                        if read == from {
+                            read.clone_from(to);
+                        }
                     }
                 }
             }

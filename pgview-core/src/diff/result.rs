@@ -150,7 +150,8 @@ impl DiffEntry {
 /// A view of a target state: what it will be, and how to create it.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
-    pub(crate) state: ViewState,
+    /// (Shared with [`ViewDiff`]'s `before` for a view kept as it is: one copy per view.)
+    pub(crate) state: Arc<ViewState>,
     /// How to create it (shared with [`ViewDiff`]'s `before_blueprints` for a view kept as it
     /// is: one copy per view, however many views).
     pub(crate) blueprint: Arc<Blueprint>,
@@ -160,7 +161,7 @@ pub(crate) struct Target {
     /// For a view the application does not declare, the state it has once rebuilt on the new
     /// definitions (its catalog definition created again in the comparison), when it differs
     /// from `state`: the columns of a view reading a changed view follow it.
-    pub(crate) rebuilt: Option<Box<ViewState>>,
+    pub(crate) rebuilt: Option<Arc<ViewState>>,
 }
 
 /// The result of [`diff`](crate::diff()): every declared view and every view in scope, each
@@ -189,7 +190,7 @@ pub struct ViewDiff {
     /// The other rows (their view was dropped, or another object has its name).
     pub(crate) stale_record: Record,
     /// The live state of every view the comparison read.
-    pub(crate) before: BTreeMap<Key, ViewState>,
+    pub(crate) before: BTreeMap<Key, Arc<ViewState>>,
     /// How to re-create each of them from the catalog (for down migrations).
     pub(crate) before_blueprints: BTreeMap<Key, Arc<Blueprint>>,
     /// The state after the migration.

@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::lock::lock_statements;
@@ -49,7 +50,7 @@ pub(crate) fn expected<'a>(
     touched: &'a BTreeMap<Key, bool>,
     free: &'a BTreeSet<Key>,
     moves: &'a BTreeMap<Key, Key>,
-    states: &'a BTreeMap<Key, ViewState>,
+    states: &'a BTreeMap<Key, Arc<ViewState>>,
 ) -> Vec<Expected<'a>> {
     let absent = free
         .iter()
@@ -62,7 +63,7 @@ pub(crate) fn expected<'a>(
                 let at = moves.get(key).unwrap_or(key);
                 Expected {
                     key: at,
-                    state: states.get(at),
+                    state: states.get(at).map(|state| &**state),
                 }
             } else {
                 Expected { key, state: None }
@@ -77,7 +78,7 @@ pub(crate) fn expected<'a>(
 /// version `server_major`.
 pub(crate) fn guard_block(
     expected: &[Expected<'_>],
-    states: &BTreeMap<Key, ViewState>,
+    states: &BTreeMap<Key, Arc<ViewState>>,
     server_major: i32,
     lock_wait: Duration,
 ) -> String {

@@ -47,6 +47,7 @@ mod transition;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::diff::{Change, Target, ViewDiff};
 use crate::error::{Error, Result};
@@ -106,16 +107,16 @@ pub(crate) fn plan(diff: &ViewDiff, options: &PlanOptions) -> Result<MigrationPl
     // it had to drop.
     // (A view the application does not declare that up rebuilds has the columns it gets on the
     // new definitions.)
-    let after: BTreeMap<Key, ViewState> = diff
+    let after: BTreeMap<Key, Arc<ViewState>> = diff
         .after
         .iter()
         .filter(|(key, _)| !up.forced_drops.contains(*key))
         .map(|(key, target)| {
             let state = match &target.rebuilt {
-                Some(rebuilt) if up.rebuilt.contains(key) => rebuilt.as_ref(),
+                Some(rebuilt) if up.rebuilt.contains(key) => rebuilt,
                 _ => &target.state,
             };
-            (key.clone(), state.clone())
+            (key.clone(), Arc::clone(state))
         })
         .collect();
     let (before, moves_back, changes_back) = backwards(diff);
@@ -147,7 +148,7 @@ pub(crate) fn plan(diff: &ViewDiff, options: &PlanOptions) -> Result<MigrationPl
     let (record_up, record_down) = record_changes(diff, &after, &up, &down);
     let books = |planned: &Planned,
                  moves: &BTreeMap<Key, Key>,
-                 states: &BTreeMap<Key, ViewState>,
+                 states: &BTreeMap<Key, Arc<ViewState>>,
                  record: &RecordChange| {
         let expected = expected(&planned.touched, &planned.free, moves, states);
         Bookkeeping {
@@ -186,7 +187,7 @@ fn backwards(
             (
                 key.clone(),
                 Target {
-                    state: state.clone(),
+                    state: Arc::clone(state),
                     blueprint: diff.before_blueprints[key].clone(),
                     unrebuildable: None,
                     rebuilt: None,
@@ -215,7 +216,7 @@ fn backwards(
 /// exist where they were (dropped, or moved away); down undoes it.
 fn record_changes(
     diff: &ViewDiff,
-    after: &BTreeMap<Key, ViewState>,
+    after: &BTreeMap<Key, Arc<ViewState>>,
     up: &Planned,
     down: &Planned,
 ) -> (RecordChange, RecordChange) {

@@ -148,12 +148,12 @@ impl Scenario {
                 (*before_blueprints[k]).clone(),
                 unrebuildable,
             );
-            target.rebuilt = self.rebuilt.get(k).cloned().map(Box::new);
+            target.rebuilt = self.rebuilt.get(k).cloned().map(std::sync::Arc::new);
             after.insert(k.clone(), target);
         }
         for (to, from) in &self.moves {
             for target in after.values_mut() {
-                for read in &mut target.state.reads {
+                for read in &mut std::sync::Arc::make_mut(&mut target.state).reads {
                     if read == from {
                         read.clone_from(to);
                     }
@@ -185,7 +185,10 @@ impl Scenario {
             proven: 0,
             record: self.record.clone(),
             stale_record: Record::new(),
-            before: live,
+            before: live
+                .into_iter()
+                .map(|(k, state)| (k, std::sync::Arc::new(state)))
+                .collect(),
             before_blueprints,
             after,
             changes: self.changes.clone(),
@@ -221,7 +224,7 @@ fn blueprint(state: &ViewState, declared: Option<&AnyView>, keep: Option<&ViewSt
 
 fn target(state: ViewState, blueprint: Blueprint, unrebuildable: Option<String>) -> Target {
     Target {
-        state,
+        state: std::sync::Arc::new(state),
         blueprint: std::sync::Arc::new(blueprint),
         unrebuildable,
         rebuilt: None,

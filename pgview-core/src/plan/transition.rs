@@ -1,6 +1,7 @@
 //! The algorithm of the planner: one [`transition`] from a state to another, as steps.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use crate::ddl::{
     statement_sql, RefreshMaterializedView, ResetMaterializedViewOptions, ResetViewOptions,
@@ -20,20 +21,23 @@ use super::types::{PlanOptions, Step, StepKind};
 /// `states` with the moved views under their new key (`moves`: new key → old key), and the
 /// reads of every view following them.
 pub(super) fn renamed(
-    states: &BTreeMap<Key, ViewState>,
+    states: &BTreeMap<Key, Arc<ViewState>>,
     moves: &BTreeMap<Key, Key>,
-) -> BTreeMap<Key, ViewState> {
+) -> BTreeMap<Key, Arc<ViewState>> {
     let new_key: BTreeMap<&Key, &Key> = moves.iter().map(|(to, from)| (from, to)).collect();
     states
         .values()
         .map(|state| {
-            let mut state = state.clone();
+            // Shared unless it moves or reads a view that moves (no copy of the others).
+            let mut state = Arc::clone(state);
             if let Some(to) = new_key.get(&state.key) {
-                state.key = (*to).clone();
+                Arc::make_mut(&mut state).key = (*to).clone();
             }
-            for read in &mut state.reads {
-                if let Some(to) = new_key.get(read) {
-                    read.clone_from(to);
+            if state.reads.iter().any(|read| new_key.contains_key(read)) {
+                for read in &mut Arc::make_mut(&mut state).reads {
+                    if let Some(to) = new_key.get(read) {
+                        read.clone_from(to);
+                    }
                 }
             }
             (state.key.clone(), state)
@@ -44,7 +48,7 @@ pub(super) fn renamed(
 /// The two states of a transition and how to go from one to the other.
 pub(super) struct Transition<'a> {
     /// The states before, moved views already under their new key.
-    pub(super) from: &'a BTreeMap<Key, ViewState>,
+    pub(super) from: &'a BTreeMap<Key, Arc<ViewState>>,
     pub(super) to: &'a BTreeMap<Key, Target>,
     /// What differs for views in both (the same whichever the direction).
     pub(super) changes: &'a BTreeMap<Key, Vec<Change>>,

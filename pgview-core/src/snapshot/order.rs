@@ -1,5 +1,6 @@
 //! Orders and walks over a set of view states: which views read which, creation order.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::catalog::{DependencyGraph, Relation};
@@ -8,8 +9,14 @@ use crate::error::RelationKind;
 use super::state::{Key, ViewState};
 
 /// The views of `states` that read each view (its direct dependents).
-pub(crate) fn read_by(states: &BTreeMap<Key, ViewState>) -> BTreeMap<&Key, Vec<&Key>> {
-    read_by_in(states.iter().map(|(key, state)| (key, &state.reads)))
+pub(crate) fn read_by<S: Borrow<ViewState>>(
+    states: &BTreeMap<Key, S>,
+) -> BTreeMap<&Key, Vec<&Key>> {
+    read_by_in(
+        states
+            .iter()
+            .map(|(key, state)| (key, &state.borrow().reads)),
+    )
 }
 
 /// The views of `views` (each with what it reads) that read each view.
@@ -64,8 +71,8 @@ pub(crate) fn topological<'a>(views: impl Iterator<Item = (&'a Key, &'a Vec<Key>
 }
 
 /// The keys of `states` in creation order.
-pub(crate) fn creation_order(states: &BTreeMap<Key, ViewState>) -> Vec<Key> {
-    topological(states.iter().map(|(k, s)| (k, &s.reads)))
+pub(crate) fn creation_order<S: Borrow<ViewState>>(states: &BTreeMap<Key, S>) -> Vec<Key> {
+    topological(states.iter().map(|(k, s)| (k, &s.borrow().reads)))
 }
 
 /// The keys of `states` in a creation order that keeps each view close to the views it reads:
@@ -75,13 +82,14 @@ pub(crate) fn creation_order(states: &BTreeMap<Key, ViewState>) -> Vec<Key> {
 /// needs no stand-in of that input (see `diff/batches.rs`), and with chains in one run most
 /// inputs are. Views in a cycle (which a healthy catalog does not have) come last, in
 /// [`creation_order`]. Linear in the number of views and reads.
-pub(crate) fn batch_order(states: &BTreeMap<Key, ViewState>) -> Vec<Key> {
+pub(crate) fn batch_order<S: Borrow<ViewState>>(states: &BTreeMap<Key, S>) -> Vec<Key> {
     let base = creation_order(states);
     let rank: BTreeMap<&Key, usize> = base.iter().enumerate().map(|(i, k)| (k, i)).collect();
     let mut waiting: BTreeMap<&Key, usize> = BTreeMap::new();
     let mut readers: BTreeMap<&Key, Vec<&Key>> = BTreeMap::new();
     for (key, state) in states {
         let inputs: BTreeSet<&Key> = state
+            .borrow()
             .reads
             .iter()
             .filter(|r| *r != key && states.contains_key(*r))
