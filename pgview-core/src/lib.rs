@@ -28,6 +28,7 @@ mod migration;
 mod plan;
 #[cfg(feature = "async")]
 mod pool;
+mod prepared;
 mod record;
 mod refresh;
 mod savepoint;

@@ -110,6 +110,14 @@ impl ViewFilter {
         self.names.as_deref()
     }
 
+    /// Whether it selects every view and materialized view of every user schema (the default).
+    pub(crate) fn selects_everything(&self) -> bool {
+        self.schema.is_none()
+            && self.include_materialized
+            && self.name_like.is_none()
+            && self.names.is_none()
+    }
+
     /// Binds `$1`–`$5` of `sql/selection.sql`.
     pub(crate) fn bind_selection(&self, query: CatalogQuery) -> CatalogQuery {
         let (schemas, names): (Option<Vec<_>>, Option<Vec<_>>) = match &self.names {

@@ -54,6 +54,10 @@ impl<R> Rows<R> {
 type Finish<T, A, B> = Box<dyn FnOnce(Vec<A>, Vec<B>) -> Result<T> + Send>;
 
 /// The query of one catalog function and the function that turns its rows into the result.
+///
+/// Not kept prepared (see `prepared.rs`): the server's generic plan of a walk cannot tell a
+/// walk from a few names from a walk of the whole database (measured at 100,000 views: a walk
+/// from one name 0.6 ms planned for its values, 194 ms on the generic plan).
 pub(crate) struct Plan<T, A> {
     query: Rows<A>,
     finish: Box<dyn FnOnce(Vec<A>) -> Result<T> + Send>,

@@ -32,6 +32,10 @@ pub struct GraphScope(Scope);
 enum Scope {
     Views(ViewFilter),
     Around(QualifiedName),
+    /// The views `filter` selects, everything they read and everything that reads them,
+    /// transitively (what a refresh with `downstream` needs: one walk of the neighbourhood, not
+    /// of the whole database).
+    Neighbourhood(ViewFilter),
 }
 
 impl GraphScope {
@@ -60,6 +64,12 @@ impl GraphScope {
     pub fn around<N: RelationName + ?Sized>(name: &N) -> Result<Self> {
         Ok(Self(Scope::Around(name.to_qualified_name()?)))
     }
+
+    /// The views `filter` selects, every relation they read and every relation that reads
+    /// them, transitively.
+    pub(crate) fn neighbourhood(filter: ViewFilter) -> Self {
+        Self(Scope::Neighbourhood(filter))
+    }
 }
 
 /// The plan of [`get_dependency_graph`]: one walk (one query).
@@ -67,6 +77,7 @@ pub(crate) fn graph_plan(scope: &GraphScope) -> Plan<DependencyGraph, WalkRow> {
     let (filter, direction) = match &scope.0 {
         Scope::Views(filter) => (filter.clone(), (true, false)),
         Scope::Around(name) => (ViewFilter::named(name.clone()), (true, true)),
+        Scope::Neighbourhood(filter) => (filter.clone(), (true, true)),
     };
     let direction = Direction {
         reads: direction.0,
@@ -77,7 +88,7 @@ pub(crate) fn graph_plan(scope: &GraphScope) -> Plan<DependencyGraph, WalkRow> {
     Plan::one(walk_query(&filter, direction), move |rows| {
         let walk = Walk::from_rows(rows);
         match &scope.0 {
-            Scope::Views(filter) => {
+            Scope::Views(filter) | Scope::Neighbourhood(filter) => {
                 if let Some(names) = filter.given_names() {
                     check_names(names, &walk.roots)?;
                 }

@@ -50,13 +50,19 @@ pub(crate) struct WalkRow {
 }
 
 /// The walk from the relations `filter` selects.
+///
+/// From every view, what the views read is found without following it further: every view a
+/// view reads is itself a root, whose edges the first step finds (the views of system schemas
+/// that the recursion would also visit give no row). Half the work of the whole database's
+/// walk (measured at 100,000 views: 0.8 s instead of 1.5 s).
 pub(crate) fn walk_query(filter: &ViewFilter, direction: Direction) -> Rows<WalkRow> {
+    let transitive = direction.transitive && !(filter.selects_everything() && !direction.read_by);
     Rows::new(
         filter
             .bind_selection(diesel::sql_query(WALK_SQL).into_boxed())
             .bind::<Bool, _>(direction.reads)
             .bind::<Bool, _>(direction.read_by)
-            .bind::<Bool, _>(direction.transitive),
+            .bind::<Bool, _>(transitive),
     )
 }
 

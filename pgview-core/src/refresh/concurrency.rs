@@ -8,6 +8,7 @@ use diesel::QueryableByName;
 
 use crate::catalog::Relation;
 use crate::error::ConcurrentRefreshPrecondition;
+use crate::prepared::Prepared;
 
 use super::report::RefreshMode;
 use super::request::RefreshPolicy;
@@ -29,13 +30,15 @@ pub(crate) struct Refreshable {
 /// The query of those facts for `views` (one query, whatever their number).
 pub(crate) fn refreshable_query<'a>(
     views: impl Iterator<Item = &'a Relation>,
-) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+) -> Prepared<BoxedSqlQuery<'static, Pg, SqlQuery>> {
     let (schemas, names): (Vec<String>, Vec<String>) =
         views.map(|v| (v.schema.clone(), v.name.clone())).unzip();
-    diesel::sql_query(include_str!("sql/refreshable.sql"))
-        .into_boxed()
-        .bind::<Array<Text>, _>(schemas)
-        .bind::<Array<Text>, _>(names)
+    Prepared(
+        diesel::sql_query(include_str!("sql/refreshable.sql"))
+            .into_boxed()
+            .bind::<Array<Text>, _>(schemas)
+            .bind::<Array<Text>, _>(names),
+    )
 }
 
 impl Refreshable {

@@ -19,6 +19,7 @@ use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use crate::catalog::{DependencyGraph, GraphScope, Relation, ViewFilter};
 use crate::error::{ConcurrentRefreshPrecondition, Error, RelationKind, Result};
 use crate::ident::QualifiedName;
+use crate::prepared::Prepared;
 
 use super::concurrency::{choose_mode, refreshable_query, Refreshable};
 use super::report::RefreshMode;
@@ -81,21 +82,24 @@ impl RefreshPlan {
     }
 }
 
-/// The dependency walks a refresh needs: for given names, one walk from them (which also
-/// checks the names as every catalog function does), and when `downstream` is asked the walk
-/// of the whole database (what reads a view is only found from the readers).
-pub(crate) fn graph_scopes(refresh: &Refresh) -> Result<Vec<GraphScope>> {
+/// The dependency walk a refresh needs (one query): for given names, the walk from them
+/// (which also checks the names as every catalog function does): what they read,
+/// transitively, and with `downstream` what reads them, transitively (every path between two
+/// views to refresh is in it); for every view, the walk of the whole database. None when
+/// there is nothing to refresh.
+pub(crate) fn graph_scope(refresh: &Refresh) -> Result<Option<GraphScope>> {
     Ok(match &refresh.selection {
-        Selection::All => vec![GraphScope::database()],
-        Selection::Views { names, .. } if names.is_empty() => Vec::new(),
+        Selection::All => Some(GraphScope::database()),
+        Selection::Views { names, .. } if names.is_empty() => None,
         Selection::Views {
             names, downstream, ..
         } => {
-            let mut scopes = vec![GraphScope::views(ViewFilter::new().names(names)?)];
-            if *downstream {
-                scopes.push(GraphScope::database());
-            }
-            scopes
+            let filter = ViewFilter::new().names(names)?;
+            Some(if *downstream {
+                GraphScope::neighbourhood(filter)
+            } else {
+                GraphScope::views(filter)
+            })
         }
     })
 }
@@ -175,8 +179,8 @@ fn find_view(graph: &DiGraph<Relation, ()>, name: &QualifiedName) -> Result<Node
 ///
 /// # Errors
 /// [`Error::WrongKind`] for a plain view named without `upstream` or `downstream`.
-pub(crate) fn select(refresh: &Refresh, graphs: Vec<DependencyGraph>) -> Result<Selected> {
-    let Some(whole) = graphs.into_iter().last() else {
+pub(crate) fn select(refresh: &Refresh, graph: Option<DependencyGraph>) -> Result<Selected> {
+    let Some(whole) = graph else {
         return Ok(Selected {
             graph: DiGraph::new(),
         });
@@ -214,10 +218,19 @@ pub(crate) fn select(refresh: &Refresh, graphs: Vec<DependencyGraph>) -> Result<
                 members.extend(closure(graph, &roots, Towards::Incoming, None));
             }
             if *downstream {
+                // (Names looked up by their last part: linear in the views and the names.)
                 let within: Option<HashSet<NodeIndex>> = within.as_ref().map(|names| {
+                    let mut by_name: HashMap<&str, Vec<&QualifiedName>> = HashMap::new();
+                    for name in names {
+                        by_name.entry(name.name().as_str()).or_default().push(name);
+                    }
                     graph
                         .node_indices()
-                        .filter(|&n| names.iter().any(|name| designates(name, &graph[n])))
+                        .filter(|&n| {
+                            by_name.get(graph[n].name.as_str()).is_some_and(|names| {
+                                names.iter().any(|name| designates(name, &graph[n]))
+                            })
+                        })
                         .collect()
                 });
                 members.extend(closure(graph, &roots, Towards::Outgoing, within.as_ref()));
@@ -247,7 +260,7 @@ pub(crate) fn select(refresh: &Refresh, graphs: Vec<DependencyGraph>) -> Result<
 impl Selected {
     /// The query of the selected views' population and usable unique index, or `None` when
     /// nothing is selected.
-    pub(crate) fn facts_query(&self) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>> {
+    pub(crate) fn facts_query(&self) -> Option<Prepared<BoxedSqlQuery<'static, Pg, SqlQuery>>> {
         (self.graph.node_count() > 0).then(|| refreshable_query(self.graph.node_weights()))
     }
 
@@ -415,7 +428,7 @@ pub(crate) mod tests {
     }
 
     fn plan(refresh: &Refresh, g: DependencyGraph) -> Result<RefreshPlan> {
-        let selected = select(refresh, vec![g])?;
+        let selected = select(refresh, Some(g))?;
         let facts: Vec<Refreshable> = selected
             .graph
             .node_weights()

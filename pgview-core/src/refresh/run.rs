@@ -11,14 +11,16 @@ use crate::catalog::get_dependency_graph;
 use crate::error::{Error, Result};
 
 use super::job::{Attempt, Before, Job};
-use super::plan::{graph_scopes, select, RefreshPlan};
+use super::plan::{graph_scope, select, RefreshPlan};
 use super::report::RefreshReport;
 use super::request::Refresh;
 use super::schedule::Run;
 
 /// What `refresh` would do: its materialized views in dependency order, how each would be
-/// refreshed, and which it waits for. Two or three catalog queries, whatever the number of
-/// views: one or two dependency walks (as [`get_dependency_graph`](crate::get_dependency_graph)),
+/// refreshed, and which it waits for. Two catalog queries, whatever the number of views: one
+/// dependency walk (as [`get_dependency_graph`](crate::get_dependency_graph)) from the views
+/// named (upstream, and downstream when asked: the walk covers their neighbourhood, not the
+/// whole database), or of the whole database for every view,
 /// then one query for each view's population and unique indexes, which reads catalog tables
 /// only (it waits for no lock, not even behind a running plain refresh).
 ///
@@ -36,11 +38,11 @@ pub fn plan_refresh<C>(conn: &mut C, refresh: &Refresh) -> Result<RefreshPlan>
 where
     C: LoadConnection<Backend = Pg>,
 {
-    let graphs = graph_scopes(refresh)?
-        .iter()
-        .map(|scope| get_dependency_graph(conn, scope))
-        .collect::<Result<Vec<_>>>()?;
-    let selected = select(refresh, graphs)?;
+    let graph = match graph_scope(refresh)? {
+        Some(scope) => Some(get_dependency_graph(conn, &scope)?),
+        None => None,
+    };
+    let selected = select(refresh, graph)?;
     let facts = match selected.facts_query() {
         Some(query) => query.load(conn)?,
         None => Vec::new(),

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::pool::AsyncPool;
 
 use super::job::{Attempt, Before, Job};
-use super::plan::{graph_scopes, select, RefreshPlan};
+use super::plan::{graph_scope, select, RefreshPlan};
 use super::report::RefreshReport;
 use super::request::Refresh;
 use super::schedule::Run;
@@ -23,11 +23,11 @@ pub(crate) async fn plan<C>(conn: &mut C, refresh: &Refresh) -> Result<RefreshPl
 where
     C: AsyncConnectionCore<Backend = Pg>,
 {
-    let mut graphs = Vec::new();
-    for scope in graph_scopes(refresh)? {
-        graphs.push(get_dependency_graph(conn, &scope).await?);
-    }
-    let selected = select(refresh, graphs)?;
+    let graph = match graph_scope(refresh)? {
+        Some(scope) => Some(get_dependency_graph(conn, &scope).await?),
+        None => None,
+    };
+    let selected = select(refresh, graph)?;
     let facts = match selected.facts_query() {
         Some(query) => query.load(conn).await?,
         None => Vec::new(),

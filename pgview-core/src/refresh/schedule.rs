@@ -235,7 +235,7 @@ mod tests {
         }
         graph.add_relation(mv("e"));
         let refresh = Refresh::all();
-        let selected = select(&refresh, vec![graph]).unwrap();
+        let selected = select(&refresh, Some(graph)).unwrap();
         let facts: Vec<_> = ["a", "b", "c", "d", "e"]
             .iter()
             .map(|n| facts(n, false))

@@ -17,6 +17,7 @@ use crate::catalog::{
 };
 use crate::error::{Error, RelationKind, Result};
 use crate::ident::{Ident, QualifiedName};
+use crate::prepared::Prepared;
 
 use super::names::{names_for, parse_payload, AUTO_REFRESH_SCHEMA, COMMENT_PREFIX};
 use super::statements::{
@@ -53,11 +54,13 @@ pub(crate) struct InstalledRow {
 }
 
 /// The query listing the installs.
-pub(crate) fn installed_query() -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-    diesel::sql_query(include_str!("../sql/installed.sql"))
-        .into_boxed()
-        .bind::<Text, _>(AUTO_REFRESH_SCHEMA)
-        .bind::<Text, _>(COMMENT_PREFIX)
+pub(crate) fn installed_query() -> Prepared<BoxedSqlQuery<'static, Pg, SqlQuery>> {
+    Prepared(
+        diesel::sql_query(include_str!("../sql/installed.sql"))
+            .into_boxed()
+            .bind::<Text, _>(AUTO_REFRESH_SCHEMA)
+            .bind::<Text, _>(COMMENT_PREFIX),
+    )
 }
 
 /// The installs the rows describe (functions whose comment does not name a view are left
