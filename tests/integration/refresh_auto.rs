@@ -221,6 +221,37 @@ async fn refreshes_after_commit_not_after_rollback_downstream_last() {
 
 #[cfg(feature = "bb8")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_planned_before_its_window_closes() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    sql(conn, SCHEMA);
+    pgview::refresh::install_auto_refresh(conn, "ra_a").unwrap();
+    pgview::refresh::install_auto_refresh(conn, "ra_b").unwrap();
+    let refresher = start(db.url(), |r| r.debounce(Duration::from_millis(400))).await;
+    let before = refresher.status();
+
+    // Each write opens a window; its batch is planned before the window closes and runs on
+    // that plan, downstream views included.
+    for (round, total) in [(1, 10), (2, 30)] {
+        let at = refresher.status();
+        sql(
+            conn,
+            &format!("INSERT INTO ra_t VALUES ({round}, {})", round * 10),
+        );
+        let after = wait(&refresher, |s| {
+            s.refreshed >= at.refreshed + 2 && s.is_idle()
+        })
+        .await;
+        assert_eq!(count(conn, "SELECT total AS n FROM ra_a"), total);
+        assert_eq!(count(conn, "SELECT n10 AS n FROM ra_b"), round * 10);
+        assert!(after.planned_ahead > at.planned_ahead, "{after:?}");
+    }
+    assert!(refresher.status().planned_ahead >= before.planned_ahead + 2);
+    refresher.shutdown().await.unwrap();
+}
+
+#[cfg(feature = "bb8")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recovers_after_its_connection_is_terminated() {
     let db = pgview_testkit::fresh_database();
     let conn = &mut PgConnection::establish(db.url()).unwrap();

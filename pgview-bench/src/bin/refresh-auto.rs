@@ -8,7 +8,8 @@
 //! and the staleness of every write: from its commit to the end of the first refresh that
 //! started after it (a refresh that includes it: its snapshot is taken after it started). The
 //! target is on the worst write of the run, not only the last one: at most the debounce plus
-//! the longest refresh. A write that no refresh followed counts as never refreshed (the target
+//! the longest refresh, both ends of a refresh taken as the staleness's end is (the progress
+//! callback's `Started` and `Finished`). A write that no refresh followed counts as never refreshed (the target
 //! is then not met).
 //!
 //! Run: `cargo run --release -p pgview-bench --bin refresh-auto` (on a private
@@ -94,7 +95,10 @@ fn main() {
             RefreshEvent::Finished { view, .. } if view.is_refreshed() => {
                 if let Some(last) = seen.last_mut() {
                     last.finished = Some(now);
-                    last.duration = view.duration;
+                    // As the staleness is measured: from the refresh's start to its end as
+                    // the progress callback sees them (the connection taken from the pool,
+                    // the transaction, the row count), not only the transaction.
+                    last.duration = now - last.started;
                 }
             }
             _ => {}
@@ -249,6 +253,8 @@ fn main() {
         "writes_never_refreshed": never_refreshed,
         "view_matches_table": rows == in_view,
         "failures": status.failures,
+        "batches": status.batches,
+        "batches_planned_ahead": status.planned_ahead,
         "targets": targets,
         "all_met": all_met(&targets),
     });

@@ -61,18 +61,24 @@ impl Pending {
         self.due.values().min().copied()
     }
 
-    /// Takes the views due at `now`, in name order.
-    pub(crate) fn take_due(&mut self, now: Instant) -> Vec<QualifiedName> {
+    /// The views due at `at` (without taking them), in name order.
+    pub(crate) fn due_at(&self, at: Instant) -> Vec<QualifiedName> {
         let mut due: Vec<QualifiedName> = self
             .due
             .iter()
-            .filter(|(_, at)| **at <= now)
+            .filter(|(_, due)| **due <= at)
             .map(|(view, _)| view.clone())
             .collect();
+        due.sort();
+        due
+    }
+
+    /// Takes the views due at `now`, in name order.
+    pub(crate) fn take_due(&mut self, now: Instant) -> Vec<QualifiedName> {
+        let due = self.due_at(now);
         for view in &due {
             self.due.remove(view);
         }
-        due.sort();
         due
     }
 

@@ -31,6 +31,7 @@ use tokio::time::{sleep_until, timeout, Instant};
 use crate::error::{Error, Result};
 use crate::ident::QualifiedName;
 use crate::pool::AsyncPool;
+use crate::refresh::plan::RefreshPlan;
 use crate::refresh::report::RefreshReport;
 use crate::refresh::request::{Refresh, Selection};
 use crate::refresh::run_async;
@@ -46,7 +47,13 @@ use super::pending::{far, later, Backoff, Pending};
 /// - Notifications are folded per view over a debounce window (default 200 ms): the first
 ///   one opens the window, the view is refreshed when it closes, whatever arrived meanwhile.
 ///   So a view is refreshed at most about once per window however fast the writes come, and at
-///   most one window plus one refresh after the last write.
+///   most one window plus one refresh after the last write. The batch is planned (its catalog
+///   queries: which views are installed, what reads them, how each can be refreshed) just
+///   before the window closes (twice the last planning time before it, at most a quarter of
+///   the window), so that the refresh itself starts as the window closes; when the views due
+///   then are not those it was planned for (a retry or a catch-up came due meanwhile), it is
+///   planned again. The plan is as recent as a plan made when the window closes would be, give
+///   or take those milliseconds.
 /// - A batch refreshes the due views and, after them, the materialized views downstream of
 ///   them that have auto-refresh installed (their triggers cannot see a refresh), in
 ///   dependency order, in parallel on the pool (the async executor with the options of
@@ -151,6 +158,8 @@ pub struct RefresherStatus {
     pub pending: usize,
     /// Whether a batch is running.
     pub refreshing: bool,
+    /// Batches planned before their window closed (their refresh started as it closed).
+    pub planned_ahead: u64,
 }
 
 impl RefresherStatus {
@@ -306,6 +315,10 @@ impl Drop for AutoRefreshHandle {
 struct BatchOutcome {
     names: Vec<QualifiedName>,
     result: Result<RefreshReport>,
+    /// How long planning took (the plan made ahead, or here).
+    planning: Option<Duration>,
+    /// Whether it ran on the plan made ahead.
+    ahead: bool,
 }
 
 /// Runs the task, and publishes how it ended whatever happens: [`RefresherState::Stopped`]
@@ -380,9 +393,22 @@ struct Task {
     failures: HashMap<QualifiedName, u32>,
     batch_failures: u32,
     batch: Option<JoinHandle<BatchOutcome>>,
+    /// The plan of the next batch, made before its window closes.
+    ahead: Option<Ahead>,
+    /// How long before a window closes its batch is planned.
+    lead: Duration,
     /// Whether every installed view is owed a refresh (read on the listening connection).
     catch_up: bool,
 }
+
+/// A batch planned before its window closed: the views it was planned for, and the planning.
+struct Ahead {
+    names: Vec<QualifiedName>,
+    plan: JoinHandle<Planned>,
+}
+
+/// What planning a batch gave, and how long it took.
+type Planned = (Result<Option<(Refresh, RefreshPlan)>>, Duration);
 
 /// What woke the listening loop.
 enum Wake {
@@ -391,9 +417,19 @@ enum Wake {
     Ignored,
     Lost(String),
     BatchDone(std::result::Result<BatchOutcome, tokio::task::JoinError>),
-    Due,
+    PlanAhead(Instant),
+    /// The next window closes (at the instant given).
+    Due(Instant),
     Heartbeat,
 }
+
+/// How early the listening loop wakes up for a window that closes: tokio's timers have
+/// millisecond granularity and fire after their deadline (measured: about 1.9 ms late), so a
+/// wake-up asked for 1 ms before the window closes comes within about a millisecond of it.
+const TIMER_SLACK: Duration = Duration::from_millis(1);
+
+/// The shortest lead of a plan made ahead.
+const MIN_LEAD: Duration = Duration::from_millis(2);
 
 #[derive(QueryableByName)]
 struct Pid {
@@ -408,14 +444,23 @@ impl Task {
         status: Arc<watch::Sender<RefresherStatus>>,
     ) -> Self {
         Self {
-            config,
             stop,
             status,
             pending: Pending::default(),
             failures: HashMap::new(),
             batch_failures: 0,
             batch: None,
+            ahead: None,
+            lead: lead(Duration::from_millis(5), config.debounce),
             catch_up: false,
+            config,
+        }
+    }
+
+    /// Drops the plan made ahead (its views stay pending).
+    fn drop_ahead(&mut self) {
+        if let Some(ahead) = self.ahead.take() {
+            ahead.plan.abort();
         }
     }
 
@@ -449,6 +494,8 @@ impl Task {
                     }
                     first = false;
                     let lost = self.serve(conn).await;
+                    // (A plan made ahead would be old by the time a new connection listens.)
+                    self.drop_ahead();
                     self.publish(|s| {
                         s.listening = false;
                         s.listener_pid = None;
@@ -474,6 +521,7 @@ impl Task {
             }
         }
         // Let the running batch finish.
+        self.drop_ahead();
         if let Some(batch) = self.batch.take() {
             let _ = batch.await;
         }
@@ -544,6 +592,13 @@ impl Task {
             } else {
                 None
             };
+            // The moment to plan the next batch, `lead` before its window closes.
+            let plan_at = match (due, &self.ahead) {
+                (Some(due), None) if !self.lead.is_zero() => {
+                    Some(due.checked_sub(self.lead).unwrap_or(due))
+                }
+                _ => None,
+            };
             let wake = {
                 let mut notifications = pin!(conn.notifications_stream());
                 tokio::select! {
@@ -562,7 +617,8 @@ impl Task {
                         None => Wake::Lost("the connection was closed".to_owned()),
                     },
                     done = async { self.batch.as_mut().expect("guarded").await }, if self.batch.is_some() => Wake::BatchDone(done),
-                    () = sleep_until(due.unwrap_or_else(far)), if due.is_some() => Wake::Due,
+                    () = sleep_until(plan_at.unwrap_or_else(far)), if plan_at.is_some() => Wake::PlanAhead(due.unwrap_or_else(far)),
+                    () = sleep_until(due.map_or_else(far, |due| due.checked_sub(TIMER_SLACK).unwrap_or(due))), if due.is_some() => Wake::Due(due.unwrap_or_else(far)),
                     () = sleep_until(heartbeat) => Wake::Heartbeat,
                 }
             };
@@ -576,7 +632,8 @@ impl Task {
                     self.publish(|s| s.notifications += 1);
                 }
                 Wake::BatchDone(done) => self.batch_done(done),
-                Wake::Due => self.start_batch(),
+                Wake::PlanAhead(due) => self.plan_ahead(due),
+                Wake::Due(at) => self.start_batch(at),
                 Wake::Heartbeat => {
                     let check = diesel::sql_query("SELECT 1").execute(&mut conn);
                     match timeout(Duration::from_secs(10), check).await {
@@ -589,15 +646,38 @@ impl Task {
         }
     }
 
-    /// Starts a batch with the views due now.
-    fn start_batch(&mut self) {
-        let names = self.pending.take_due(Instant::now());
+    /// Plans the batch of the views due at `due` (its window closes then).
+    fn plan_ahead(&mut self, due: Instant) {
+        let names = self.pending.due_at(due);
         if names.is_empty() {
             return;
         }
         let pool = self.config.pool.clone();
         let template = self.config.refresh.clone();
-        self.batch = Some(tokio::spawn(batch(pool, names, template)));
+        let planned = names.clone();
+        let plan = tokio::spawn(async move { plan_batch(&pool, &planned, &template).await });
+        self.ahead = Some(Ahead { names, plan });
+    }
+
+    /// Starts a batch with the views due at `at` (the window that closes then: the loop wakes
+    /// up to [`TIMER_SLACK`] before) or before now, on the plan made ahead when it was made for
+    /// them.
+    fn start_batch(&mut self, at: Instant) {
+        let names = self.pending.take_due(at.max(Instant::now()));
+        if names.is_empty() {
+            return;
+        }
+        let ahead = match self.ahead.take() {
+            Some(ahead) if ahead.names == names => Some(ahead.plan),
+            Some(ahead) => {
+                ahead.plan.abort();
+                None
+            }
+            None => None,
+        };
+        let pool = self.config.pool.clone();
+        let template = self.config.refresh.clone();
+        self.batch = Some(tokio::spawn(batch(pool, names, template, ahead)));
         self.publish(|_| {});
     }
 
@@ -606,7 +686,15 @@ impl Task {
         self.batch = None;
         let now = Instant::now();
         let outcome = match done {
-            Ok(outcome) => outcome,
+            Ok(outcome) => {
+                if let Some(planning) = outcome.planning {
+                    self.lead = lead(planning, self.config.debounce);
+                }
+                if outcome.ahead {
+                    self.publish(|s| s.planned_ahead += 1);
+                }
+                outcome
+            }
             Err(error) => {
                 // A panic in the progress callback: the names are lost with it, so catch up.
                 tracing::error!(%error, "auto-refresh: a batch ended abnormally");
@@ -683,31 +771,66 @@ impl Task {
     }
 }
 
-/// Refreshes `names` (those still installed) and the installed views downstream of them.
-async fn batch(pool: SharedPool, names: Vec<QualifiedName>, template: Refresh) -> BatchOutcome {
-    {
-        let result = async {
-            let mut conn = pool.0.get().await?;
-            let installed = installed(installed_query().load(&mut **conn).await?);
-            let wanted: Vec<QualifiedName> = names
-                .iter()
-                .filter(|n| installed.iter().any(|i| &i.view == *n))
-                .cloned()
-                .collect();
-            if wanted.is_empty() {
-                return Ok(RefreshReport::default());
-            }
-            let refresh = template.reselect(Selection::Views {
-                names: wanted,
-                upstream: false,
-                downstream: true,
-                within: Some(installed.into_iter().map(|i| i.view).collect()),
-            });
-            let plan = run_async::plan(&mut **conn, &refresh).await?;
-            drop(conn);
-            Ok(run_async::run_plan(&*pool.0, &plan, &refresh).await)
+/// How long before a window of `debounce` closes its batch is planned, after a planning
+/// that took `planning`: twice that, at least [`MIN_LEAD`], at most a quarter of the window.
+fn lead(planning: Duration, debounce: Duration) -> Duration {
+    planning.saturating_mul(2).max(MIN_LEAD).min(debounce / 4)
+}
+
+/// Plans the batch of `names`: those still installed, and the installed views downstream of
+/// them (`None` when none is installed any more); with the time it took.
+async fn plan_batch(pool: &SharedPool, names: &[QualifiedName], template: &Refresh) -> Planned {
+    let start = Instant::now();
+    let planned = async {
+        let mut conn = pool.0.get().await?;
+        let installed = installed(installed_query().load(&mut **conn).await?);
+        let wanted: Vec<QualifiedName> = names
+            .iter()
+            .filter(|n| installed.iter().any(|i| &i.view == *n))
+            .cloned()
+            .collect();
+        if wanted.is_empty() {
+            return Ok(None);
         }
-        .await;
-        BatchOutcome { names, result }
+        let refresh = template.clone().reselect(Selection::Views {
+            names: wanted,
+            upstream: false,
+            downstream: true,
+            within: Some(installed.into_iter().map(|i| i.view).collect()),
+        });
+        let plan = run_async::plan(&mut **conn, &refresh).await?;
+        Ok(Some((refresh, plan)))
+    }
+    .await;
+    (planned, start.elapsed())
+}
+
+/// Refreshes `names` (those still installed) and the installed views downstream of them, on
+/// the plan made `ahead` for them when there is one (planned here when it failed to run).
+async fn batch(
+    pool: SharedPool,
+    names: Vec<QualifiedName>,
+    template: Refresh,
+    ahead: Option<JoinHandle<Planned>>,
+) -> BatchOutcome {
+    let made_ahead = match ahead {
+        Some(plan) => plan.await.ok(),
+        None => None,
+    };
+    let ahead = made_ahead.is_some();
+    let (planned, planning) = match made_ahead {
+        Some(planned) => planned,
+        None => plan_batch(&pool, &names, &template).await,
+    };
+    let result = match planned {
+        Ok(Some((refresh, plan))) => Ok(run_async::run_plan(&*pool.0, &plan, &refresh).await),
+        Ok(None) => Ok(RefreshReport::default()),
+        Err(error) => Err(error),
+    };
+    BatchOutcome {
+        names,
+        result,
+        planning: Some(planning),
+        ahead,
     }
 }
