@@ -189,10 +189,21 @@ pub(crate) fn plain_block(prelude: &[String], creations: &[Creation], guards: &[
     format!("DO {}", dollar_quote(&body))
 }
 
+/// The query reading the 1-based positions a block left in the transaction-local setting
+/// `$setting` (an `int4[]` as text; none: empty), as the `same` of a [`SameRow`].
+macro_rules! positions_sql {
+    ($setting:literal) => {
+        concat!(
+            "SELECT coalesce(nullif(pg_catalog.current_setting('",
+            $setting,
+            "', true), ''), '{}')::int4[] AS same"
+        )
+    };
+}
+
 /// The creations (1-based positions) a guarded [`plain_block`] did not make: `same` of a
 /// [`SameRow`].
-pub(crate) const KEPT_SQL: &str = "SELECT \
-    coalesce(nullif(pg_catalog.current_setting('pgview.kept', true), ''), '{}')::int4[] AS same";
+pub(crate) const KEPT_SQL: &str = positions_sql!("pgview.kept");
 
 /// The first `DO` block: the `prelude` (drops, or the renames of a batch), table SQL,
 /// creations in rounds.
@@ -479,8 +490,7 @@ END",
 }
 
 /// Reads the result of [`fixpoint_block`].
-pub(crate) const SAME_SQL: &str = "SELECT \
-    coalesce(nullif(pg_catalog.current_setting('pgview.same', true), ''), '{}')::int4[] AS same";
+pub(crate) const SAME_SQL: &str = positions_sql!("pgview.same");
 
 /// The row of [`SAME_SQL`]: 1-based positions of the pairs that are one definition.
 #[derive(Debug, QueryableByName)]
