@@ -1,6 +1,6 @@
 //! [`DependencyGraph`]: tables, views and materialized views, and which reads which.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::Reversed;
@@ -34,6 +34,9 @@ pub struct DependencyGraph {
     /// topological order is a creation order.
     pub(crate) graph: DiGraph<Relation, ()>,
     index: HashMap<(String, String), NodeIndex>,
+    /// The edges, to keep each once in constant time (petgraph's `update_edge` walks the edges
+    /// of the relation read: quadratic for a table that thousands of views read).
+    edges: HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl DependencyGraph {
@@ -52,7 +55,9 @@ impl DependencyGraph {
     pub fn add_dependency(&mut self, dependent: Relation, referenced: Relation) {
         let dependent = self.node(dependent);
         let referenced = self.node(referenced);
-        self.graph.update_edge(referenced, dependent, ());
+        if self.edges.insert((referenced, dependent)) {
+            self.graph.add_edge(referenced, dependent, ());
+        }
     }
 
     fn node(&mut self, relation: Relation) -> NodeIndex {
