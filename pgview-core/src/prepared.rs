@@ -3,7 +3,8 @@
 //! Diesel keeps the prepared statement of a query, keyed by its SQL text, when the query says
 //! that this is safe; `sql_query` never says so, as its text may be built from values. The
 //! queries that the auto-refresher runs before each batch (which views are installed; which
-//! can be refreshed concurrently) have a fixed text with bind values: kept prepared, the
+//! can be refreshed concurrently) and the chunks of definitions of `get_all_views` (one query
+//! per few dozen views) have a fixed text with bind values: kept prepared, the
 //! server parses and plans them once instead of on every call (milliseconds that would add
 //! to every refresh's delay). Only for fixed SQL texts (one statement per text) whose plan
 //! does not depend on the values (the server may keep one generic plan for all values after

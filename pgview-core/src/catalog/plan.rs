@@ -29,6 +29,7 @@ use diesel::result::QueryResult;
 use diesel_async::{AsyncConnection, AsyncConnectionCore};
 
 use crate::error::Result;
+use crate::prepared::Prepared;
 
 /// A catalog query: SQL text from the `.sql` files with its bind values; runs with
 /// `diesel::RunQueryDsl` and `diesel_async::RunQueryDsl` alike.
@@ -121,7 +122,8 @@ where
 /// What makes the chunk queries of a [`ChunkedPlan`] from its first query's rows.
 type Chunks<A, B> = Box<dyn FnOnce(&[A]) -> Vec<Rows<B>> + Send>;
 
-/// A first query, then one query per chunk of its rows, each chunk's locks released before
+/// A first query, then one query per chunk of its rows (a fixed text, one plan whatever the
+/// chunk: kept prepared, see [`Prepared`]), each chunk's locks released before
 /// the next (see the module documentation), and the function that combines all the rows.
 pub(crate) struct ChunkedPlan<T, A, B> {
     first: Rows<A>,
@@ -171,11 +173,11 @@ where
         for chunk in (self.chunks)(&first) {
             if savepoints {
                 C::TransactionManager::begin_transaction(conn)?;
-                let loaded = chunk.query.load::<B>(conn);
+                let loaded = Prepared(chunk.query).load::<B>(conn);
                 let rolled_back = crate::savepoint::rollback(conn);
                 rows.extend(first_error(loaded, rolled_back)?);
             } else {
-                rows.extend(chunk.query.load::<B>(conn)?);
+                rows.extend(Prepared(chunk.query).load::<B>(conn)?);
             }
         }
         (self.finish)(first, rows)
@@ -206,11 +208,11 @@ where
         for chunk in (self.chunks)(&first) {
             if savepoints {
                 C::TransactionManager::begin_transaction(conn).await?;
-                let loaded = chunk.query.load::<B>(conn).await;
+                let loaded = Prepared(chunk.query).load::<B>(conn).await;
                 let rolled_back = crate::savepoint::rollback_async(conn).await;
                 rows.extend(first_error(loaded, rolled_back)?);
             } else {
-                rows.extend(chunk.query.load::<B>(conn).await?);
+                rows.extend(Prepared(chunk.query).load::<B>(conn).await?);
             }
         }
         (self.finish)(first, rows)
