@@ -14,7 +14,7 @@
 //! while the listener keeps reading notifications.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::Arc;
@@ -316,7 +316,7 @@ struct BatchOutcome {
     names: Vec<QualifiedName>,
     result: Result<RefreshReport>,
     /// How long planning took (the plan made ahead, or here).
-    planning: Option<Duration>,
+    planning: Duration,
     /// Whether it ran on the plan made ahead.
     ahead: bool,
 }
@@ -687,9 +687,7 @@ impl Task {
         let now = Instant::now();
         let outcome = match done {
             Ok(outcome) => {
-                if let Some(planning) = outcome.planning {
-                    self.lead = lead(planning, self.config.debounce);
-                }
+                self.lead = lead(outcome.planning, self.config.debounce);
                 if outcome.ahead {
                     self.publish(|s| s.planned_ahead += 1);
                 }
@@ -783,10 +781,15 @@ async fn plan_batch(pool: &SharedPool, names: &[QualifiedName], template: &Refre
     let start = Instant::now();
     let planned = async {
         let mut conn = pool.0.get().await?;
-        let installed = installed(installed_query().load(&mut **conn).await?);
+        let installed: Vec<QualifiedName> = installed(installed_query().load(&mut **conn).await?)
+            .into_iter()
+            .map(|i| i.view)
+            .collect();
+        // (A set: linear in the names and the installs.)
+        let is_installed: HashSet<&QualifiedName> = installed.iter().collect();
         let wanted: Vec<QualifiedName> = names
             .iter()
-            .filter(|n| installed.iter().any(|i| &i.view == *n))
+            .filter(|n| is_installed.contains(n))
             .cloned()
             .collect();
         if wanted.is_empty() {
@@ -796,7 +799,7 @@ async fn plan_batch(pool: &SharedPool, names: &[QualifiedName], template: &Refre
             names: wanted,
             upstream: false,
             downstream: true,
-            within: Some(installed.into_iter().map(|i| i.view).collect()),
+            within: Some(installed),
         });
         let plan = run_async::plan(&mut **conn, &refresh).await?;
         Ok(Some((refresh, plan)))
@@ -830,7 +833,7 @@ async fn batch(
     BatchOutcome {
         names,
         result,
-        planning: Some(planning),
+        planning,
         ahead,
     }
 }
