@@ -52,8 +52,8 @@ use crate::record::{
 };
 use crate::snapshot::{
     batch_order, catalog_definition, creation_order, dependents_in, fullname, normalization_sql,
-    qualified, read_by_in, states, states_query, Blueprint, Key, SelectRow, Selected, Selection,
-    StateQuery, StateRow, ViewState,
+    qualified, read_by_in, states, states_query, states_query_with, Blueprint, Key, SelectRow,
+    Selected, Selection, StateQuery, StateRow, ViewState,
 };
 use crate::sql_text::string_constant;
 
@@ -484,14 +484,23 @@ impl<'a> Comparison<'a> {
         }
     }
 
-    /// The state query of the views the batch created.
+    /// The state query of the views the batch created: a declared view's state is only what
+    /// its definition makes (its owner, privileges and triggers are those its live version
+    /// keeps: see [`Blueprint::new`]); a view outside the scope, created from its catalog
+    /// definition, is read whole (its state is compared with its live one).
     pub(crate) fn batch_states_query(&self) -> StateQuery {
-        let members = self
+        let members: Vec<(Key, bool)> = self
             .batch
             .as_ref()
             .map(|(batch, _, _)| batch.created_members())
-            .unwrap_or_default();
-        states_query(&[], &members)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|key| {
+                let whole = !self.declared.contains_key(&key);
+                (key, whole)
+            })
+            .collect();
+        states_query_with(&[], &members)
     }
 
     /// Takes the states of the views the batch created; gives the fixpoint block when some

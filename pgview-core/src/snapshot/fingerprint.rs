@@ -54,8 +54,14 @@ const EXTRAS: &str = "pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
 ///
 /// `definition` is the expression of its definition: `pg_get_viewdef(c.oid)` in the guard, the
 /// column that already holds it in the state query (printing a definition is the costliest
-/// part of reading a view's state: once is enough).
-fn fingerprint(definition: &str) -> String {
+/// part of reading a view's state: once is enough). `whole`, when given, is a condition
+/// without which the components after the [`DEFINED_COMPONENTS`] are `NULL` (not computed:
+/// the state query of views the comparison created reads only what their definition makes).
+fn fingerprint(definition: &str, whole: Option<&str>) -> String {
+    let (when, end) = match whole {
+        Some(condition) => (format!("CASE WHEN {condition} THEN "), " END"),
+        None => (String::new(), ""),
+    };
     format!(
         "ARRAY[c.relkind::text, \
          pg_catalog.md5({definition}), \
@@ -65,8 +71,8 @@ fn fingerprint(definition: &str) -> String {
           WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped), \
          pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(c.reloptions) AS o \
                                           ORDER BY o COLLATE \"C\"), ', '), \
-         {PRIVILEGES}, \
-         {EXTRAS}]"
+         {when}{PRIVILEGES}{end}, \
+         {when}{EXTRAS}{end}]"
     )
 }
 
@@ -91,7 +97,7 @@ pub(crate) const DEPENDENTS: &str = "ARRAY(SELECT x.dependent FROM (SELECT DISTI
 
 /// The fingerprint expression (see [`fingerprint`]), for the drift guard.
 pub(crate) static FINGERPRINT: LazyLock<String> =
-    LazyLock::new(|| fingerprint("pg_catalog.pg_get_viewdef(c.oid)"));
+    LazyLock::new(|| fingerprint("pg_catalog.pg_get_viewdef(c.oid)", None));
 
 /// One part of a view's stamp read from another catalog: `value` aggregated over the rows of
 /// `from` whose `owner` is the view and that pass `filter`. Written once and rendered two
@@ -225,7 +231,10 @@ static GROUPED_STAMP: LazyLock<GroupedStamp> = LazyLock::new(|| {
 pub(crate) static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
     include_str!("sql/state.sql")
         .replace("{column_type}", COLUMN_TYPE)
-        .replace("{fingerprint}", &fingerprint("vd.definition"))
+        .replace(
+            "{fingerprint}",
+            &fingerprint("vd.definition", Some("sel.whole")),
+        )
 });
 
 /// `sql/select.sql` with its expressions in place.

@@ -29,7 +29,9 @@ pub(crate) use fingerprint::{DEFINED_COMPONENTS, DEPENDENTS, FINGERPRINT, STAMP}
 pub(crate) use order::{
     batch_order, creation_order, dependents_in, read_by, read_by_in, topological,
 };
-pub(crate) use query::{states_query, SelectRow, Selected, Selection, StateQuery};
+pub(crate) use query::{
+    states_query, states_query_with, SelectRow, Selected, Selection, StateQuery,
+};
 pub(crate) use state::{
     effective_options, fullname, split_option, states, Column, Key, StateRow, ViewState,
 };

@@ -40,12 +40,14 @@ enum Binds {
         names: Vec<String>,
         dependents: bool,
     },
-    /// `$1` OIDs, `$2` whether each is in scope, `$3` and `$4` views by name.
+    /// `$1` OIDs, `$2` whether each is in scope, `$3` and `$4` views by name, `$5` whether
+    /// each is read whole.
     States {
         oids: Vec<i64>,
         in_scope: Vec<bool>,
         schemas: Vec<String>,
         names: Vec<String>,
+        whole: Vec<bool>,
     },
 }
 
@@ -75,6 +77,9 @@ impl QueryFragment<Pg> for StateQuery {
                     }
                     (Binds::States { schemas, .. }, 3) => {
                         out.push_bind_param::<Array<Text>, _>(schemas)?;
+                    }
+                    (Binds::States { whole, .. }, 5) => {
+                        out.push_bind_param::<Array<Bool>, _>(whole)?;
                     }
                     _ => {
                         return Err(diesel::result::Error::QueryBuilderError(
@@ -174,10 +179,26 @@ impl SelectRow {
 }
 
 /// The state query (`sql/state.sql`) of the views `by_oid` (each with whether it is in scope)
-/// and `by_name` (not in scope).
+/// and `by_name` (not in scope), each read whole.
 pub(crate) fn states_query(by_oid: &[(i64, bool)], by_name: &[Key]) -> StateQuery {
+    let by_name: Vec<(Key, bool)> = by_name.iter().map(|key| (key.clone(), true)).collect();
+    states_query_with(by_oid, &by_name)
+}
+
+/// [`states_query`], with whether each view read by name is read whole: `false` for a view
+/// the comparison created, of which only what its definition makes is read (the components
+/// of its fingerprint after the defined ones are empty, and so are its triggers, rules,
+/// column defaults and blockers: see `sql/state.sql`).
+pub(crate) fn states_query_with(by_oid: &[(i64, bool)], by_name: &[(Key, bool)]) -> StateQuery {
     let (oids, in_scope): (Vec<i64>, Vec<bool>) = by_oid.iter().copied().unzip();
-    let (schemas, names): (Vec<String>, Vec<String>) = by_name.iter().cloned().unzip();
+    let mut schemas = Vec::with_capacity(by_name.len());
+    let mut names = Vec::with_capacity(by_name.len());
+    let mut whole = Vec::with_capacity(by_name.len());
+    for ((schema, name), read_whole) in by_name {
+        schemas.push(schema.clone());
+        names.push(name.clone());
+        whole.push(*read_whole);
+    }
     StateQuery {
         pieces: &STATE_PIECES,
         binds: Binds::States {
@@ -185,6 +206,7 @@ pub(crate) fn states_query(by_oid: &[(i64, bool)], by_name: &[Key]) -> StateQuer
             in_scope,
             schemas,
             names,
+            whole,
         },
     }
 }

@@ -170,7 +170,9 @@ pub(crate) struct ViewState {
     pub(crate) fingerprint: Vec<String>,
     /// Whether only the components of the fingerprint that its definition makes are known
     /// (a declared view as the comparison created it: its owner, privileges and triggers are
-    /// those it will keep, not those it has in the comparison).
+    /// those it will keep, not those it has in the comparison). Such a state is read without
+    /// the rest (`states_query_with`): the other components of its fingerprint are empty, and
+    /// so are its `extras` and `blockers`.
     pub(crate) partial: bool,
     /// Objects other than views that depend on it (a `DROP` would fail because of them).
     pub(crate) blockers: Vec<String>,

@@ -4,7 +4,10 @@
 -- `{column_type}` and `{fingerprint}` are replaced by the expressions of `fingerprint.rs`
 -- (shared with the drift guard of generated migrations).
 -- Binds: the views, by OID with whether each is in scope ($1 int8[], $2 bool[], parallel), and
--- by name ($3 schemas, $4 names: text[], parallel; not in scope).
+-- by name ($3 schemas, $4 names: text[], $5 whole: bool[], parallel; not in scope). A view
+-- read by name and not whole is one the comparison created: only what its definition makes is
+-- read (its fingerprint's defined components, no triggers, rules or defaults, no blockers),
+-- which is most of the work of a state and not needed of it. Read by OID: whole.
 -- Printing a definition (`pg_get_viewdef`) locks the view until the transaction ends: callers
 -- read a bounded number of views per (sub)transaction (see `query.rs`).
 WITH
@@ -15,12 +18,12 @@ user_schemas AS (
       AND n.nspname NOT LIKE 'pg\_toast%'
       AND n.nspname NOT LIKE 'pg\_temp\_%'
 ),
-selected (oid, in_scope) AS (
-    SELECT o.oid::oid, o.in_scope
+selected (oid, in_scope, whole) AS (
+    SELECT o.oid::oid, o.in_scope, true
     FROM unnest($1::int8[], $2::bool[]) AS o (oid, in_scope)
     UNION
-    SELECT c.oid, false
-    FROM unnest($3::text[], $4::text[]) AS w (schema, name)
+    SELECT c.oid, false, w.whole
+    FROM unnest($3::text[], $4::text[], $5::bool[]) AS w (schema, name, whole)
     JOIN user_schemas s ON s.nspname = w.schema
     JOIN pg_catalog.pg_class c ON c.relnamespace = s.oid AND c.relname = w.name::name
     WHERE c.relkind IN ('v', 'm')
@@ -50,16 +53,16 @@ SELECT s.nspname AS schema,
        g.grantees,
        g.privileges,
        g.grantable,
-       ARRAY(
+       -- (Without an ACL, nothing: the default privileges are not expanded for nothing.)
+       CASE WHEN c.relacl IS NULL THEN '{}'::text[] ELSE ARRAY(
            SELECT p.privilege_type
            FROM pg_catalog.aclexplode(pg_catalog.acldefault('r', c.relowner)) p
-           WHERE c.relacl IS NOT NULL
-             AND NOT EXISTS (
+           WHERE NOT EXISTS (
                  SELECT 1 FROM pg_catalog.aclexplode(c.relacl) q
                  WHERE q.grantee = c.relowner AND q.privilege_type = p.privilege_type)
            ORDER BY 1
-       ) AS owner_revoked,
-       ARRAY(
+       ) END AS owner_revoked,
+       CASE WHEN NOT sel.whole THEN '{}'::text[] ELSE ARRAY(
            SELECT pg_catalog.pg_get_triggerdef(tg.oid)
            FROM pg_catalog.pg_trigger tg
            WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal
@@ -77,11 +80,11 @@ SELECT s.nspname AS schema,
            JOIN pg_catalog.pg_attribute at ON at.attrelid = ad.adrelid AND at.attnum = ad.adnum
            WHERE ad.adrelid = c.oid
            ORDER BY ad.adnum
-       ) AS extras,
+       ) END AS extras,
        r.read_schemas,
        r.read_names,
        r.read_kinds,
-       ARRAY(
+       CASE WHEN NOT sel.whole THEN '{}'::text[] ELSE ARRAY(
            SELECT DISTINCT pg_catalog.pg_describe_object(dep.classid, dep.objid, dep.objsubid)
            FROM pg_catalog.pg_depend dep
            WHERE dep.deptype = 'n'
@@ -92,7 +95,7 @@ SELECT s.nspname AS schema,
                  WHERE dep.classid = 'pg_catalog.pg_rewrite'::regclass AND rr.oid = dep.objid
                    AND rr.rulename = '_RETURN')
            ORDER BY 1
-       ) AS blockers
+       ) END AS blockers
 FROM selected sel
 JOIN pg_catalog.pg_class c ON c.oid = sel.oid
 JOIN user_schemas s ON s.oid = c.relnamespace
