@@ -33,7 +33,7 @@ use crate::lock::{lock_block, UNLOCK_SQL};
 /// [`DiffScope::managed`](crate::DiffScope::managed)), and reads nothing that changes, is
 /// unchanged without being created again ([`ViewDiff::proven_unchanged`];
 /// [`DiffOptions::full`] compares everything). The others are read and created a batch at a
-/// time: about seven round trips per batch of [`DiffOptions::batch_size`] views, and a time
+/// time: about six round trips per batch of [`DiffOptions::batch_size`] views, and a time
 /// linear in their number.
 ///
 /// # Locks

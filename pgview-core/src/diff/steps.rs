@@ -22,6 +22,12 @@ const SETTINGS: &str = "SELECT pg_catalog.set_config('search_path', '', true), \
      pg_catalog.set_config('jit', 'off', true), \
      pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)";
 
+/// [`SETTINGS`], then the connection's own `search_path` back (the user's views are created
+/// with it), in one round trip.
+fn user_settings(comparison: &Comparison<'_>) -> String {
+    format!("{SETTINGS}; {}", comparison.user_search_path())
+}
+
 /// What to send next.
 pub(crate) enum Request {
     /// Statements whose results are not read.
@@ -141,9 +147,8 @@ impl<'a> Steps<'a> {
                 Phase::Normalize => {
                     let block = self.comparison.normalize_sql()?;
                     self.push(Request::Begin, Then::Nothing);
-                    self.push(Request::Execute(SETTINGS.to_owned()), Then::Nothing);
                     self.push(
-                        Request::Execute(self.comparison.user_search_path()),
+                        Request::Execute(user_settings(&self.comparison)),
                         Then::Nothing,
                     );
                     self.push(Request::Execute(block), Then::Nothing);
@@ -164,9 +169,8 @@ impl<'a> Steps<'a> {
                         continue;
                     };
                     self.push(Request::Begin, Then::Nothing);
-                    self.push(Request::Execute(SETTINGS.to_owned()), Then::Nothing);
                     self.push(
-                        Request::Execute(self.comparison.user_search_path()),
+                        Request::Execute(user_settings(&self.comparison)),
                         Then::Nothing,
                     );
                     self.push(Request::TryExecute(block), Then::FastBatch);
@@ -258,11 +262,7 @@ impl<'a> Steps<'a> {
                 let rest = [
                     (Request::Rollback, Then::Nothing),
                     (Request::Begin, Then::Nothing),
-                    (Request::Execute(SETTINGS.to_owned()), Then::Nothing),
-                    (
-                        Request::Execute(comparison.user_search_path()),
-                        Then::Nothing,
-                    ),
+                    (Request::Execute(user_settings(comparison)), Then::Nothing),
                     (
                         Request::Execute(comparison.batch_in_rounds()),
                         Then::Nothing,
