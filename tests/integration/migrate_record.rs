@@ -203,6 +203,72 @@ fn chains_over_a_changed_view_give_the_same_result_in_every_batch() {
     }
 }
 
+/// A view that appends a column changes nothing for a view reading it that names every
+/// column it uses and not the new one: that reader is proven unchanged without being created
+/// again. Readers the new column may change are compared in full, with the full comparison's
+/// result, in batches of every size: `*` expands to it, `NATURAL` joins on it (`users` has an
+/// `email` too), an unqualified `email` that named the outer query's column now names it, and
+/// references to the whole row or the row type (which the text does not show; found
+/// changed or not by the server).
+#[test]
+fn readers_that_name_their_columns_ignore_appended_columns() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    let set = |base: &str| {
+        let mut set = ViewSet::new().with_view(View::from_sql("b", base).unwrap());
+        for (name, sql) in [
+            ("named", "SELECT id, name FROM b WHERE id > 1"),
+            ("named_above", "SELECT id FROM named"),
+            ("counted", "SELECT count(*) AS n FROM b"),
+            ("star", "SELECT * FROM b"),
+            ("star_above", "SELECT id FROM star"),
+            ("natural", "SELECT id FROM b NATURAL JOIN users"),
+            (
+                "shadowed",
+                "SELECT u.id FROM users u WHERE EXISTS \
+                 (SELECT 1 FROM b WHERE b.id = u.id AND email IS NOT NULL)",
+            ),
+            ("whole_row", "SELECT b.id, b AS r FROM b"),
+            ("row_type", "SELECT id, NULL::b AS r FROM b"),
+        ] {
+            set = set.with_view(View::from_sql(name, sql).unwrap());
+        }
+        set
+    };
+    let first = compare(conn, &set("SELECT id, name FROM users"));
+    apply(conn, &first.plan().unwrap().up_sql()).unwrap();
+    let appended = set("SELECT id, name, email FROM users");
+    let expected = compare(conn, &appended);
+    for changed in ["b", "star", "natural", "shadowed"] {
+        assert!(
+            matches!(
+                expected.get("public", changed).unwrap().status,
+                DiffStatus::Changed(_)
+            ),
+            "{changed}:\n{expected}"
+        );
+    }
+    // `named`, `named_above`, `counted`, and `star_above` (`star` appends `email` too).
+    assert_eq!(expected.proven_unchanged(), 4, "{expected}");
+    for size in [1, 2, 7, usize::MAX] {
+        let options = DiffOptions::new()
+            .scope(DiffScope::managed())
+            .batch_size(size);
+        let other = pgview::diff::diff_with(conn, &appended, &options).unwrap();
+        assert_eq!(other.to_string(), expected.to_string(), "batches of {size}");
+        assert_eq!(other.proven_unchanged(), 4, "batches of {size}");
+        assert_eq!(
+            other.plan().unwrap().steps,
+            expected.plan().unwrap().steps,
+            "batches of {size}"
+        );
+    }
+    // Applied: the readers kept are what the full comparison finds.
+    apply(conn, &expected.plan().unwrap().up_sql()).unwrap();
+    let after = compare(conn, &appended);
+    assert!(after.is_empty(), "{after}");
+}
+
 /// The stamp a migration records (a subquery per view) and the one the comparison's selection
 /// computes (each part grouped for every view at once) are the same text for every part of
 /// it: a view with a comment, a column comment, a trigger, a rule and a column default, and a

@@ -23,7 +23,10 @@
 //! to be created again on the right one. A view outside the scope, or a declared view the
 //! ownership record proves unchanged, is not created at all when nothing it reads changes
 //! for its readers (same columns, not dropped): it stays as it is, and parsing it again on
-//! the same columns would give the same view.
+//! the same columns would give the same view. Nor when what changes for it is only columns
+//! appended to a view it reads, none of which it names, and it names every column it uses
+//! (see [`Item::naming`]): every column it resolves keeps its name, type and position, so
+//! parsing it again would give the same view too (`Scheduler::changes_for`).
 //!
 //! With batches of every size the result is the same; it is the result of creating every view
 //! in one transaction, which is what the unlimited batch size does.
@@ -54,6 +57,9 @@ pub(crate) struct Item {
     /// Whether it is not created when nothing it reads changes for its readers (a view
     /// outside the scope, or a declared view the record proves unchanged): it stays as it is.
     keepable: bool,
+    /// When it is keepable and names every column it uses: the names its text mentions (see
+    /// [`Item::naming`]). `None`: any change of the columns of what it reads changes it.
+    names: Option<BTreeSet<String>>,
     /// What it is known to read: the live view's reads, then what its last creation read.
     pub(crate) reads: Vec<Key>,
     /// The locks its creation takes, without what it reads (see [`creation_locks`]).
@@ -75,6 +81,7 @@ impl Item {
             sql,
             declared,
             keepable: false,
+            names: None,
             reads,
             locks: creation_locks(materialized),
             relations: new_relations(materialized),
@@ -85,6 +92,19 @@ impl Item {
     /// The same, not created when nothing it reads changes for its readers.
     pub(crate) fn kept_when_inputs_keep_their_columns(mut self) -> Self {
         self.keepable = true;
+        self
+    }
+
+    /// The same, keepable, when it names every column it uses: `names`, the names its text
+    /// mentions ([`explicit_identifiers`](crate::lexer::pieces::explicit_identifiers)), when
+    /// its stored query also refers to no whole row and no row type
+    /// ([`ViewState::explicit_columns`]). What the server makes of its text then depends on
+    /// the columns of a view it reads only through those names: columns appended to that view
+    /// that it does not name change nothing for it (see [`Scheduler::changes_for`]).
+    pub(crate) fn naming(mut self, names: Option<BTreeSet<String>>) -> Self {
+        if self.keepable {
+            self.names = names;
+        }
         self
     }
 
@@ -242,6 +262,12 @@ fn mention_reads(items: &mut BTreeMap<Key, Item>) {
     }
 }
 
+/// The columns of `new` after those of `old`, when `new` starts with every column of `old`
+/// (names and types) and has more.
+fn appended<'n>(old: &[Column], new: &'n [Column]) -> Option<&'n [Column]> {
+    (new.len() > old.len() && new.starts_with(old)).then(|| &new[old.len()..])
+}
+
 /// A stand-in for the view `key` as it was created (`state`): a view of the same kind with
 /// the same columns (names, types, collations) and no rows. Parsing a view reads nothing else
 /// of the views it reads, so a view created on the stand-in is the view created on the real
@@ -334,6 +360,26 @@ impl Scheduler {
         }
     }
 
+    /// Whether the view `key`, as created, is not what the view `reader` sees now: it changes
+    /// for its readers ([`changes_for_readers`](Self::changes_for_readers)), unless `reader`
+    /// names every column it uses and the change is only columns appended that it does not
+    /// name (the server would make the same of its text: see [`Item::naming`]).
+    fn changes_for(&self, reader: &Key, key: &Key) -> bool {
+        if !self.changes_for_readers(key) {
+            return false;
+        }
+        let Some(names) = self.items.get(reader).and_then(|i| i.names.as_ref()) else {
+            return true;
+        };
+        match (self.outcomes.get(key), self.live.get(key)) {
+            (Some(Outcome::Created(state)), Some(live)) if !self.dropped.contains(key) => {
+                appended(&live.columns, &state.columns)
+                    .is_none_or(|new| new.iter().any(|c| names.contains(&c.name)))
+            }
+            _ => true,
+        }
+    }
+
     /// Whether a view that reads `reads` can be created in the batch whose members are
     /// `position`: each of them that is compared has been, or is a member: `Some` of those
     /// members (indices, sorted).
@@ -378,7 +424,7 @@ impl Scheduler {
                 }
             }
             let mut condition = Vec::new();
-            if item.keepable && !item.reads.iter().any(|r| self.changes_for_readers(r)) {
+            if item.keepable && !item.reads.iter().any(|r| self.changes_for(&key, r)) {
                 if in_batch.is_empty() {
                     self.outcomes.insert(key, Outcome::Kept);
                     continue;
@@ -525,6 +571,14 @@ impl Scheduler {
         }));
         let first = creations.len() - members.len();
         let probed: BTreeSet<usize> = conditions.iter().flatten().copied().collect();
+        // Those read by a member that names every column it uses: the block notes which
+        // columns they append.
+        let probed_appended: BTreeSet<usize> = conditions
+            .iter()
+            .zip(members)
+            .filter(|(_, key)| self.items[*key].names.is_some())
+            .flat_map(|(c, _)| c.iter().copied())
+            .collect();
         let mut all_renames = Vec::new();
         let mut prelude = Vec::new();
         let mut guards = vec![Guard::default(); first];
@@ -540,6 +594,12 @@ impl Scheduler {
                 when_changed: conditions[i].iter().map(|&j| first + j).collect(),
                 ..Guard::default()
             };
+            if !guard.when_changed.is_empty() {
+                guard.names = self.items[key]
+                    .names
+                    .as_ref()
+                    .map(|n| n.iter().cloned().collect());
+            }
             if guard.when_changed.is_empty() {
                 prelude.extend(renames);
             } else {
@@ -547,6 +607,7 @@ impl Scheduler {
             }
             if let (true, Some(away)) = (probed.contains(&i), away) {
                 guard.probe = Some((qualified(&key.0, &key.1)?.to_string(), away));
+                guard.probe_appended = probed_appended.contains(&i);
             }
             guards.push(guard);
         }
@@ -627,7 +688,7 @@ impl Scheduler {
         if inputs().any(|k| again.contains(k)) {
             return Condition::Again;
         }
-        if !inputs().any(|k| self.changes_for_readers(k)) {
+        if !inputs().any(|k| self.changes_for(&batch.members[i], k)) {
             return Condition::Kept;
         }
         if batch.kept.contains(&i) {

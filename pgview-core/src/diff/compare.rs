@@ -46,6 +46,7 @@ use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
+use crate::lexer::pieces::explicit_identifiers;
 use crate::lexer::query::{independent_of_standard_strings, is_one_query};
 use crate::record::{
     declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL,
@@ -135,7 +136,8 @@ pub(crate) struct Comparison<'a> {
     /// Live views outside the scope that read a view in scope or declared (transitively).
     victims: BTreeSet<Key>,
     /// Declared views the record proves unchanged but that read a view that changes: they
-    /// are unchanged too when what they read keeps its columns, else compared.
+    /// are unchanged too when what they read keeps its columns (or only appends columns they
+    /// do not name, when they name every column they use), else compared.
     provable: BTreeSet<Key>,
     /// With table SQL: what the normalisation block creates.
     creations: Vec<Creation>,
@@ -393,7 +395,12 @@ impl<'a> Comparison<'a> {
             };
             let item = Item::new(normalization_sql(view), true, reads, materialized);
             let item = if self.provable.contains(key) {
-                item.kept_when_inputs_keep_their_columns()
+                let explicit = self.live.get(key).is_some_and(|s| s.explicit_columns);
+                item.kept_when_inputs_keep_their_columns().naming(
+                    explicit
+                        .then(|| explicit_identifiers(view.query_sql()))
+                        .flatten(),
+                )
             } else {
                 item
             };
@@ -410,7 +417,13 @@ impl<'a> Comparison<'a> {
                     state.reads.clone(),
                     state.materialized.then_some(state.indexes.len()),
                 )
-                .kept_when_inputs_keep_their_columns(),
+                .kept_when_inputs_keep_their_columns()
+                .naming(
+                    state
+                        .explicit_columns
+                        .then(|| explicit_identifiers(&state.definition))
+                        .flatten(),
+                ),
             );
         }
         let live = self

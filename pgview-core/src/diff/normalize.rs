@@ -102,27 +102,53 @@ pub(crate) struct Guard {
     /// Its name and that of its live version renamed away (both qualified and quoted), when
     /// the block must know whether its columns changed (a later creation depends on it).
     pub(crate) probe: Option<(String, String)>,
+    /// With `probe`: whether the block must also know which columns were appended, when the
+    /// change is only that (a later creation depends on it and names the columns it uses).
+    pub(crate) probe_appended: bool,
+    /// With `when_changed`: when the view names every column it uses (see
+    /// `explicit_identifiers`), the names its text mentions. A view it depends on that only
+    /// appends columns none of which it names changes nothing for it.
+    pub(crate) names: Option<Vec<String>>,
 }
 
 /// Whether the columns of the relation `new` differ from those of `old` (names, types,
 /// typmods, collations, in order): what makes a view change for the views reading it.
 fn columns_differ(new: &str, old: &str) -> String {
-    let columns = |name: &str| {
-        let mut text = String::from(
-            "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attcollation \
-             FROM pg_catalog.pg_attribute a WHERE a.attrelid = ",
-        );
-        push_string_constant(&mut text, name);
-        text.push_str("::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped");
-        text
-    };
     format!(
         "EXISTS (SELECT FROM ({}) n FULL JOIN ({}) o \
          ON n.attnum = o.attnum AND n.attname = o.attname AND n.atttypid = o.atttypid \
          AND n.atttypmod = o.atttypmod AND n.attcollation = o.attcollation \
          WHERE n.attnum IS NULL OR o.attnum IS NULL)",
-        columns(new),
-        columns(old)
+        column_rows(new),
+        column_rows(old)
+    )
+}
+
+/// The columns of the relation `name` (qualified and quoted): number, name, type, typmod,
+/// collation.
+fn column_rows(name: &str) -> String {
+    let mut text = String::from(
+        "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attcollation \
+         FROM pg_catalog.pg_attribute a WHERE a.attrelid = ",
+    );
+    push_string_constant(&mut text, name);
+    text.push_str("::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped");
+    text
+}
+
+/// The names of the columns appended to the relation `old` to make `new`, as the text of a
+/// `text[]`, when `new` has every column of `old` (names, types, typmods, collations) at the
+/// same position; `NULL` otherwise.
+fn appended_columns(new: &str, old: &str) -> String {
+    let (new, old) = (column_rows(new), column_rows(old));
+    format!(
+        "CASE WHEN NOT EXISTS (SELECT FROM ({old}) o LEFT JOIN ({new}) n \
+         ON n.attnum = o.attnum AND n.attname = o.attname AND n.atttypid = o.atttypid \
+         AND n.atttypmod = o.atttypmod AND n.attcollation = o.attcollation \
+         WHERE n.attnum IS NULL) \
+         THEN ARRAY(SELECT n.attname::text FROM ({new}) n \
+         WHERE n.attnum > (SELECT coalesce(max(o.attnum), 0) FROM ({old}) o) \
+         ORDER BY n.attnum)::text END"
     )
 }
 
@@ -145,6 +171,9 @@ pub(crate) fn plain_block(prelude: &[String], creations: &[Creation], guards: &[
     let mut body = String::new();
     if guarded {
         body.push_str("DECLARE\n  changed boolean[] := '{}';\n  kept int[] := '{}';\n");
+        if guards.iter().any(|g| g.probe_appended) {
+            body.push_str("  appended text[] := '{}';\n");
+        }
     }
     body.push_str("BEGIN\n");
     for statement in prelude {
@@ -159,7 +188,20 @@ pub(crate) fn plain_block(prelude: &[String], creations: &[Creation], guards: &[
             let tests: Vec<String> = guard
                 .when_changed
                 .iter()
-                .map(|p| format!("coalesce(changed[{}], true)", p + 1))
+                .map(|p| match &guard.names {
+                    // Only columns it does not name appended: nothing changes for it.
+                    Some(names) => {
+                        let mut test = format!(
+                            "(coalesce(changed[{0}], true) AND (appended[{0}] IS NULL \
+                             OR appended[{0}]::text[] OPERATOR(pg_catalog.&&) ",
+                            p + 1
+                        );
+                        text_array(&mut test, names);
+                        test.push_str("))");
+                        test
+                    }
+                    None => format!("coalesce(changed[{}], true)", p + 1),
+                })
                 .collect();
             let _ = writeln!(body, "  IF {} THEN", tests.join(" OR "));
             "    "
@@ -174,6 +216,13 @@ pub(crate) fn plain_block(prelude: &[String], creations: &[Creation], guards: &[
                 "{indent}changed[{position}] := {};",
                 columns_differ(new, old)
             );
+            if guard.probe_appended {
+                let _ = writeln!(
+                    body,
+                    "{indent}appended[{position}] := {};",
+                    appended_columns(new, old)
+                );
+            }
         }
         if !guard.when_changed.is_empty() {
             let _ = write!(
@@ -550,7 +599,7 @@ mod tests {
                 Guard {
                     when_changed: vec![0],
                     renames: vec!["ALTER VIEW \"s\".\"b\" RENAME TO \"pgview_cmp_2\"".into()],
-                    probe: None,
+                    ..Guard::default()
                 },
             ],
         );
@@ -564,6 +613,40 @@ mod tests {
         assert!(at("RENAME TO \"pgview_cmp_2\"") < at("CREATE VIEW \"s\".\"b\""));
         assert!(at("kept := kept || 2;") < at("set_config('pgview.kept', kept::text, true)"));
         assert!(block.contains("'\"s\".\"pgview_cmp_1\"'::pg_catalog.regclass"));
+        assert!(!block.contains("appended"), "{block}");
+        // A reader naming its columns: created when what it reads appends a column it names,
+        // or changes otherwise (no list of appended columns).
+        let named = plain_block(
+            &["ALTER VIEW \"s\".\"a\" RENAME TO \"pgview_cmp_1\"".to_owned()],
+            &[
+                creation("a", "CREATE VIEW \"s\".\"a\" AS SELECT 1 AS x"),
+                creation("b", "CREATE VIEW \"s\".\"b\" AS SELECT x FROM s.a"),
+            ],
+            &[
+                Guard {
+                    probe: Some(("\"s\".\"a\"".into(), "\"s\".\"pgview_cmp_1\"".into())),
+                    probe_appended: true,
+                    ..Guard::default()
+                },
+                Guard {
+                    when_changed: vec![0],
+                    names: Some(vec!["x".into(), "a".into()]),
+                    ..Guard::default()
+                },
+            ],
+        );
+        assert!(named.contains("appended text[] := '{}';"), "{named}");
+        assert!(
+            named.contains("appended[1] := CASE WHEN NOT EXISTS ("),
+            "{named}"
+        );
+        assert!(
+            named.contains(
+                "IF (coalesce(changed[1], true) AND (appended[1] IS NULL OR appended[1]::text[] \
+             OPERATOR(pg_catalog.&&) ARRAY['x', 'a']::text[])) THEN"
+            ),
+            "{named}"
+        );
         // Without guards, no variables and no setting.
         let plain = plain_block(&[], &[creation("a", "CREATE VIEW a AS SELECT 1")], &[]);
         assert!(plain.starts_with("DO $pgview$BEGIN"), "{plain}");

@@ -30,7 +30,9 @@ use crate::lock::{lock_block, UNLOCK_SQL};
 /// Only what may have changed costs server work. The views are first selected from catalog
 /// rows alone (one query); a declared view that the ownership record shows was applied by
 /// pgview from the same definition and not changed since (see
-/// [`DiffScope::managed`](crate::DiffScope::managed)), and reads nothing that changes, is
+/// [`DiffScope::managed`](crate::DiffScope::managed)), and reads nothing that changes for it
+/// (a view it reads keeps its columns, or only appends columns it does not name when it names
+/// every column it uses: no `*`, `NATURAL`, `TABLE`, whole-row reference or row type), is
 /// unchanged without being created again ([`ViewDiff::proven_unchanged`];
 /// [`DiffOptions::full`] compares everything). The others are read and created a batch at a
 /// time: about six round trips per batch of [`DiffOptions::batch_size`] views, and a time

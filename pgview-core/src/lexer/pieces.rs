@@ -1,6 +1,8 @@
 //! What the rest of pgview reads from SQL text through the lexer: bind parameter
-//! placeholders (`$1`, `$2`, …), the identifiers a text names, and whether it ends inside a
-//! `--` comment.
+//! placeholders (`$1`, `$2`, …), the identifiers a text names (and whether it names every
+//! column it uses), and whether it ends inside a `--` comment.
+
+use std::collections::BTreeSet;
 
 use super::{tokens, TokenKind};
 
@@ -78,6 +80,49 @@ pub(crate) fn identifiers(sql: &str) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// The identifiers of a query (as [`identifiers`] reads them), when the query names every
+/// column it takes from a relation: `None` when the text may take columns without naming them
+/// — a `*` other than that of `count(*)` (`SELECT *`, `t.*`, and, to be safe, any other
+/// operator holding one, such as a multiplication), `NATURAL` (a join on the columns the two
+/// sides have in common), `TABLE` (`TABLE t` is `SELECT * FROM t`), or an identifier with
+/// Unicode escapes (`U&"…"`, whose name is not read here).
+///
+/// What the server makes of a view's query depends on the columns of the relations it reads
+/// only through the names it resolves and the columns it expands: a column appended to a
+/// relation changes nothing for a query that does neither with it, unless the query also
+/// refers to whole rows or row types, which the text does not show (the comparison checks
+/// those in the stored query: see `batches.rs`).
+pub(crate) fn explicit_identifiers(sql: &str) -> Option<BTreeSet<String>> {
+    let significant: Vec<_> = tokens(sql).filter(|t| !t.is_trivia()).collect();
+    for (i, token) in significant.iter().enumerate() {
+        match token.kind {
+            TokenKind::Operator if token.text.contains('*') => {
+                // `name(*)`: an aggregate's star, which expands nothing.
+                let count_star = token.text == "*"
+                    && i > 1
+                    && significant[i - 1].text == "("
+                    && matches!(
+                        significant[i - 2].kind,
+                        TokenKind::Word | TokenKind::QuotedIdentifier
+                    )
+                    && significant.get(i + 1).is_some_and(|t| t.text == ")");
+                if !count_star {
+                    return None;
+                }
+            }
+            TokenKind::Word
+                if token.text.eq_ignore_ascii_case("natural")
+                    || token.text.eq_ignore_ascii_case("table") =>
+            {
+                return None;
+            }
+            TokenKind::QuotedIdentifier if !token.text.starts_with('"') => return None,
+            _ => {}
+        }
+    }
+    Some(identifiers(sql).into_iter().collect())
 }
 
 #[cfg(test)]
@@ -191,5 +236,25 @@ mod tests {
                 "u"
             ]
         );
+    }
+
+    #[test]
+    fn explicit_identifiers_refuse_what_takes_columns_unnamed() {
+        let names =
+            explicit_identifiers("SELECT id, \"Val\", count(*) FROM t -- *\n WHERE x = '*'")
+                .expect("explicit");
+        assert!(names.contains("id") && names.contains("Val") && names.contains("count"));
+        assert!(explicit_identifiers("SELECT count( /* all */ * ) FROM t").is_some());
+        for text in [
+            "SELECT * FROM t",
+            "SELECT t.* FROM t",
+            "SELECT a * 2 FROM t",
+            "SELECT a FROM t NATURAL JOIN u",
+            "TABLE t",
+            "SELECT U&\"d\\0061t\" FROM t",
+            "SELECT count( * ) + (*) FROM t",
+        ] {
+            assert_eq!(explicit_identifiers(text), None, "{text}");
+        }
     }
 }

@@ -54,6 +54,7 @@ impl ViewState {
             read_tables: Vec::new(),
             fingerprint: Vec::new(),
             blockers: Vec::new(),
+            explicit_columns: false,
         }
         .fingerprinted()
     }

@@ -81,6 +81,8 @@ pub(crate) struct StateRow {
     read_kinds: Vec<String>,
     #[diesel(sql_type = Array<Text>)]
     blockers: Vec<String>,
+    #[diesel(sql_type = Bool)]
+    explicit_columns: bool,
 }
 
 /// A column: its name and its type as `format_type` prints it (with `COLLATE` when the
@@ -176,6 +178,10 @@ pub(crate) struct ViewState {
     pub(crate) partial: bool,
     /// Objects other than views that depend on it (a `DROP` would fail because of them).
     pub(crate) blockers: Vec<String>,
+    /// Whether its stored query refers to no whole row and to no type (read of a live view
+    /// only; `false` otherwise): then what it makes of the views it reads depends only on the
+    /// columns its text names or expands (see `batches.rs`).
+    pub(crate) explicit_columns: bool,
 }
 
 impl StateRow {
@@ -262,6 +268,7 @@ impl StateRow {
                 .collect(),
             partial: false,
             blockers: self.blockers,
+            explicit_columns: self.explicit_columns,
         }
     }
 }

@@ -95,7 +95,20 @@ SELECT s.nspname AS schema,
                  WHERE dep.classid = 'pg_catalog.pg_rewrite'::regclass AND rr.oid = dep.objid
                    AND rr.rulename = '_RETURN')
            ORDER BY 1
-       ) END AS blockers
+       ) END AS blockers,
+       -- Whether its stored query refers to no whole row (a `Var` of column 0) and to no
+       -- type (casts to a row type, `ROW(…)::t`: built-in types are pinned, never recorded):
+       -- then only the columns it names, or expands, of what it reads matter to it (see
+       -- `batches.rs`). Read of live views only.
+       sel.whole AND NOT EXISTS (
+           SELECT 1 FROM pg_catalog.pg_rewrite rw
+           WHERE rw.ev_class = c.oid AND rw.rulename = '_RETURN'
+             AND (pg_catalog.strpos(rw.ev_action::text, ':varattno 0 ') > 0
+                  OR EXISTS (
+                      SELECT 1 FROM pg_catalog.pg_depend td
+                      WHERE td.classid = 'pg_catalog.pg_rewrite'::regclass AND td.objid = rw.oid
+                        AND td.refclassid = 'pg_catalog.pg_type'::regclass))
+       ) AS explicit_columns
 FROM selected sel
 JOIN pg_catalog.pg_class c ON c.oid = sel.oid
 JOIN user_schemas s ON s.oid = c.relnamespace
