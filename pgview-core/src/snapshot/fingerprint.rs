@@ -8,11 +8,18 @@
 
 use std::sync::LazyLock;
 
-/// The type of a column `at` (`pg_attribute`) of type `ty` (`pg_type`), as `format_type`
-/// prints it, with `COLLATE` when the column's collation is not its type's.
+/// The type of a column `at` (`pg_attribute`), as `format_type` prints it, with `COLLATE`
+/// when the column's collation is not its type's (the type looked up by OID for it: a join
+/// with `pg_type` was planned as a merge join scanning the whole catalog for each view).
 const COLUMN_TYPE: &str = "(pg_catalog.format_type(at.atttypid, at.atttypmod) \
-     || CASE WHEN at.attcollation <> ty.typcollation \
+     || CASE WHEN at.attcollation <> (SELECT ty.typcollation FROM pg_catalog.pg_type ty \
+                                      WHERE ty.oid = at.atttypid) \
         THEN ' COLLATE ' || at.attcollation::pg_catalog.regcollation::text ELSE '' END)";
+
+/// A view's columns as the fingerprint writes them, `"name" type` separated by `, `
+/// (aggregated over the columns `at` of the view, in order; `NULL` without columns).
+const COLUMNS_AGGREGATE: &str =
+    "pg_catalog.string_agg({QUOTED_COLUMN} || ' ' || {COLUMN_TYPE}, ', ' ORDER BY at.attnum)";
 
 /// The name of a column `at`, always quoted (`quote_ident` depends on the server's keywords).
 const QUOTED_COLUMN: &str = "('\"' || pg_catalog.replace(at.attname, '\"', '\"\"') || '\"')";
@@ -54,10 +61,12 @@ const EXTRAS: &str = "pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
 ///
 /// `definition` is the expression of its definition: `pg_get_viewdef(c.oid)` in the guard, the
 /// column that already holds it in the state query (printing a definition is the costliest
-/// part of reading a view's state: once is enough). `whole`, when given, is a condition
+/// part of reading a view's state: once is enough); `columns`, that of its columns
+/// ([`COLUMNS_AGGREGATE`] over `pg_attribute`, or the column of the state query that holds
+/// it, aggregated with the other column lists). `whole`, when given, is a condition
 /// without which the components after the [`DEFINED_COMPONENTS`] are `NULL` (not computed:
 /// the state query of views the comparison created reads only what their definition makes).
-fn fingerprint(definition: &str, whole: Option<&str>) -> String {
+fn fingerprint(definition: &str, columns: &str, whole: Option<&str>) -> String {
     let (when, end) = match whole {
         Some(condition) => (format!("CASE WHEN {condition} THEN "), " END"),
         None => (String::new(), ""),
@@ -65,10 +74,7 @@ fn fingerprint(definition: &str, whole: Option<&str>) -> String {
     format!(
         "ARRAY[c.relkind::text, \
          pg_catalog.md5({definition}), \
-         (SELECT pg_catalog.string_agg({QUOTED_COLUMN} || ' ' || {COLUMN_TYPE}, \
-                                       ', ' ORDER BY at.attnum) \
-          FROM pg_catalog.pg_attribute at JOIN pg_catalog.pg_type ty ON ty.oid = at.atttypid \
-          WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped), \
+         {columns}, \
          pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(c.reloptions) AS o \
                                           ORDER BY o COLLATE \"C\"), ', '), \
          {when}{PRIVILEGES}{end}, \
@@ -96,8 +102,24 @@ pub(crate) const DEPENDENTS: &str = "ARRAY(SELECT x.dependent FROM (SELECT DISTI
      ORDER BY x.dependent COLLATE \"C\")";
 
 /// The fingerprint expression (see [`fingerprint`]), for the drift guard.
-pub(crate) static FINGERPRINT: LazyLock<String> =
-    LazyLock::new(|| fingerprint("pg_catalog.pg_get_viewdef(c.oid)", None));
+pub(crate) static FINGERPRINT: LazyLock<String> = LazyLock::new(|| {
+    fingerprint(
+        "pg_catalog.pg_get_viewdef(c.oid)",
+        &format!(
+            "(SELECT {} FROM pg_catalog.pg_attribute at \
+             WHERE at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped)",
+            columns_aggregate()
+        ),
+        None,
+    )
+});
+
+/// [`COLUMNS_AGGREGATE`] with its expressions in place.
+fn columns_aggregate() -> String {
+    COLUMNS_AGGREGATE
+        .replace("{QUOTED_COLUMN}", QUOTED_COLUMN)
+        .replace("{COLUMN_TYPE}", COLUMN_TYPE)
+}
 
 /// One part of a view's stamp read from another catalog: `value` aggregated over the rows of
 /// `from` whose `owner` is the view and that pass `filter`. Written once and rendered two
@@ -231,9 +253,10 @@ static GROUPED_STAMP: LazyLock<GroupedStamp> = LazyLock::new(|| {
 pub(crate) static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
     include_str!("sql/state.sql")
         .replace("{column_type}", COLUMN_TYPE)
+        .replace("{columns_aggregate}", &columns_aggregate())
         .replace(
             "{fingerprint}",
-            &fingerprint("vd.definition", Some("sel.whole")),
+            &fingerprint("vd.definition", "a.fingerprint_columns", Some("sel.whole")),
         )
 });
 
@@ -253,6 +276,9 @@ mod tests {
     fn the_state_query_has_every_expression() {
         assert!(!STATE_SQL.contains("{column_type}"));
         assert!(!STATE_SQL.contains("{fingerprint}"));
+        assert!(
+            !STATE_SQL.contains("{columns_aggregate}") && !STATE_SQL.contains("{QUOTED_COLUMN}")
+        );
         assert!(STATE_SQL.contains("pg_catalog.md5(vd.definition)"));
         assert_eq!(STATE_SQL.matches("pg_catalog.pg_get_viewdef(").count(), 1);
         assert!(FINGERPRINT.contains("pg_catalog.md5(pg_catalog.pg_get_viewdef(c.oid))"));

@@ -1,7 +1,8 @@
 -- The state of views: one row per view or materialized view, with everything a migration
 -- needs to compare, drop and re-create it. Run with `search_path` empty, so that every name in
 -- the definitions, types, index and trigger texts is schema-qualified.
--- `{column_type}` and `{fingerprint}` are replaced by the expressions of `fingerprint.rs`
+-- `{column_type}`, `{columns_aggregate}` and `{fingerprint}` are replaced by the expressions of
+-- `fingerprint.rs`
 -- (shared with the drift guard of generated migrations).
 -- Binds: the views, by OID with whether each is in scope ($1 int8[], $2 bool[], parallel), and
 -- by name ($3 schemas, $4 names: text[], $5 whole: bool[], parallel; not in scope). A view
@@ -121,12 +122,13 @@ LEFT JOIN pg_catalog.pg_description d
 CROSS JOIN LATERAL (
     SELECT coalesce(array_agg(at.attname::text ORDER BY at.attnum), '{}') AS column_names,
            coalesce(array_agg({column_type} ORDER BY at.attnum), '{}') AS column_types,
+           -- (The fingerprint's columns, from the same rows.)
+           {columns_aggregate} AS fingerprint_columns,
            coalesce(array_agg(at.attname::text ORDER BY at.attnum)
                     FILTER (WHERE cd.description IS NOT NULL), '{}') AS comment_columns,
            coalesce(array_agg(cd.description ORDER BY at.attnum)
                     FILTER (WHERE cd.description IS NOT NULL), '{}') AS comment_texts
     FROM pg_catalog.pg_attribute at
-    JOIN pg_catalog.pg_type ty ON ty.oid = at.atttypid
     LEFT JOIN pg_catalog.pg_description cd
            ON cd.objoid = c.oid AND cd.classoid = 'pg_catalog.pg_class'::regclass
           AND cd.objsubid = at.attnum
