@@ -20,6 +20,7 @@ mod migrate_drift;
 mod migrate_fresh;
 mod migrate_indexes;
 mod migrate_owned;
+mod migrate_proxy;
 mod migrate_random;
 mod migrate_record;
 mod migrate_scenarios;

@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::error::Result;
 use crate::ident::Ident;
 use crate::lexer::pieces::identifiers;
-use crate::snapshot::{fullname, qualified, Column, Key, ViewState};
+use crate::snapshot::{fullname, qualified, Column, Key, Proxy, ViewState};
 
 #[cfg(doc)]
 use super::normalize::KEPT_SQL;
@@ -66,6 +66,8 @@ pub(crate) struct Item {
     locks: usize,
     /// The relations its creation makes (see [`new_relations`]).
     relations: usize,
+    /// When it is a declared materialized view created as a proxy: its table and indexes.
+    proxy: Option<Proxy>,
     attempts: u32,
 }
 
@@ -85,8 +87,18 @@ impl Item {
             reads,
             locks: creation_locks(materialized),
             relations: new_relations(materialized),
+            proxy: None,
             attempts: 0,
         }
+    }
+
+    /// The same, created as a proxy (its `sql` makes `proxy`: see
+    /// [`proxy_normalization_sql`](crate::snapshot::proxy_normalization_sql)): one relation
+    /// more (the view, and the table with its TOAST table and index and the indexes).
+    pub(crate) fn created_as(mut self, proxy: Proxy) -> Self {
+        self.relations += 1;
+        self.proxy = Some(proxy);
+        self
     }
 
     /// The same, not created when nothing it reads changes for its readers.
@@ -358,6 +370,11 @@ impl Scheduler {
             Some(Outcome::Failed(_)) => true,
             Some(Outcome::Kept) | None => false,
         }
+    }
+
+    /// The proxy the view `key` is created as, if any.
+    pub(crate) fn proxy(&self, key: &Key) -> Option<&Proxy> {
+        self.items.get(key).and_then(|i| i.proxy.as_ref())
     }
 
     /// Whether the view `key`, as created, is not what the view `reader` sees now: it changes

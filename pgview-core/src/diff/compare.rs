@@ -46,15 +46,16 @@ use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
-use crate::lexer::pieces::explicit_identifiers;
+use crate::lexer::pieces::{explicit_identifiers, identifiers};
 use crate::lexer::query::{independent_of_standard_strings, is_one_query};
 use crate::record::{
     declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL,
 };
 use crate::snapshot::{
     batch_order, catalog_definition, creation_order, dependents_in, fullname, normalization_sql,
-    qualified, read_by_in, states, states_query, states_query_with, Blueprint, Key, SelectRow,
-    Selected, Selection, StateQuery, StateRow, ViewState,
+    proxy_fits, proxy_normalization_sql, proxy_token, qualified, read_by_in, states, states_query,
+    states_query_with, Blueprint, Key, Proxy, SelectRow, Selected, Selection, StateQuery, StateRow,
+    ViewState,
 };
 use crate::sql_text::string_constant;
 
@@ -380,6 +381,7 @@ impl<'a> Comparison<'a> {
     /// A catalog definition pgview cannot read back (an unknown option).
     pub(crate) fn start_batches(&mut self) -> Result<()> {
         let mut items = BTreeMap::new();
+        let proxies = self.proxies_allowed().then(proxy_token);
         for (key, view) in &self.declared {
             if self.fast.contains(key) {
                 continue;
@@ -393,7 +395,14 @@ impl<'a> Comparison<'a> {
                 AnyView::Materialized(m) => Some(m.indexes().len()),
                 AnyView::View(_) => None,
             };
-            let item = Item::new(normalization_sql(view), true, reads, materialized);
+            let item = match &**view {
+                AnyView::Materialized(m) if proxy_fits(m) && proxies.is_some() => {
+                    let token = proxies.as_deref().unwrap_or_default();
+                    let (sql, proxy) = proxy_normalization_sql(m, token, items.len())?;
+                    Item::new(sql, true, reads, materialized).created_as(proxy)
+                }
+                _ => Item::new(normalization_sql(view), true, reads, materialized),
+            };
             let item = if self.provable.contains(key) {
                 let explicit = self.live.get(key).is_some_and(|s| s.explicit_columns);
                 item.kept_when_inputs_keep_their_columns().naming(
@@ -450,6 +459,47 @@ impl<'a> Comparison<'a> {
         Ok(())
     }
 
+    /// Whether declared materialized views may be created as proxies (plain views, with their
+    /// indexes on a temporary table: see [`proxy_normalization_sql`]) in this comparison: when
+    /// no view it creates could tell one from a materialized view. A view reading a
+    /// materialized view may name its system columns (`ctid`, `xmin`, …: a plain view has
+    /// none) or sample it (`TABLESAMPLE`: tables and materialized views only), and one with a
+    /// check option must be automatically updatable (a view reading a materialized view
+    /// never is): when any of them names one of these words (or, for the check option, has
+    /// it), every materialized view is created as such.
+    fn proxies_allowed(&self) -> bool {
+        const TABLE_ONLY: [&str; 8] = [
+            "ctid",
+            "xmin",
+            "xmax",
+            "cmin",
+            "cmax",
+            "tableoid",
+            "tablesample",
+            "check",
+        ];
+        let mentions_table_only = |sql: &str| {
+            identifiers(sql)
+                .iter()
+                .any(|i| TABLE_ONLY.contains(&i.as_str()))
+        };
+        let declared_ok = self
+            .declared
+            .iter()
+            .filter(|(key, _)| !self.fast.contains(*key))
+            .all(|(_, view)| {
+                let checked = matches!(&**view, AnyView::View(v) if v.check_option.is_some());
+                !checked && !mentions_table_only(view.query_sql())
+            });
+        declared_ok
+            && self.victims.iter().all(|key| {
+                self.live.get(key).is_none_or(|state| {
+                    !state.options.iter().any(|o| o.starts_with("check_option"))
+                        && !mentions_table_only(&state.definition)
+                })
+            })
+    }
+
     /// The next batch's block that creates its views in order (see `plain_block`), or `None`
     /// when every view is compared.
     ///
@@ -502,7 +552,7 @@ impl<'a> Comparison<'a> {
     /// keeps: see [`Blueprint::new`]); a view outside the scope, created from its catalog
     /// definition, is read whole (its state is compared with its live one).
     pub(crate) fn batch_states_query(&self) -> StateQuery {
-        let members: Vec<(Key, bool)> = self
+        let members: Vec<(Key, bool, Option<Proxy>)> = self
             .batch
             .as_ref()
             .map(|(batch, _, _)| batch.created_members())
@@ -510,7 +560,8 @@ impl<'a> Comparison<'a> {
             .into_iter()
             .map(|key| {
                 let whole = !self.declared.contains_key(&key);
-                (key, whole)
+                let proxy = self.scheduler.as_ref().and_then(|s| s.proxy(&key)).cloned();
+                (key, whole, proxy)
             })
             .collect();
         states_query_with(&[], &members)

@@ -362,6 +362,96 @@ pub(crate) fn normalization_sql(def: &AnyView) -> String {
     sql.join(";\n")
 }
 
+/// A declared materialized view that the comparison creates as a *proxy* (see
+/// [`proxy_normalization_sql`]): its indexes are on a temporary table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Proxy {
+    /// The temporary table, as `to_regclass` reads it (`pg_temp.pgview_proxy_T_N`).
+    pub(crate) table: String,
+    /// The declared names of its indexes, in order: the `i`-th is created on the table as
+    /// `pgview_proxy_T_N_i` (declared names could collide in the session's one temporary
+    /// schema: two materialized views of two schemas, or the caller's own temporary objects).
+    pub(crate) index_names: Vec<String>,
+}
+
+/// Whether the declared materialized view `view` can be normalised as a proxy: no storage
+/// parameter and no tablespace (a plain view has neither; both would be read back from it).
+pub(crate) fn proxy_fits(view: &MaterializedView) -> bool {
+    view.storage.is_empty() && view.tablespace.is_none()
+}
+
+/// A token of one comparison, for the names of its proxies (`pgview_proxy_T_N`): random, so
+/// that no other object of the session's temporary schema has them (the caller's own
+/// temporary tables are there too). One that did would make the view it stands for fail to
+/// be created, its error naming the proxy: never another comparison.
+pub(crate) fn proxy_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("{:012x}", hasher.finish() >> 16)
+}
+
+/// The statements that create the declared materialized view `view` in the normalisation as
+/// a *proxy* (the comparison's token `token`, proxy number `n`, unique in the comparison: see
+/// [`proxy_token`]): a plain view of the same query,
+/// with the same columns and comments, and its indexes on a temporary table with the view's
+/// columns and no rows (`CREATE TEMPORARY TABLE … AS SELECT * FROM view WITH NO DATA`, which
+/// refuses what `CREATE MATERIALIZED VIEW` refuses of the columns, such as a system column's
+/// name). What the state query reads of it is what the materialized view would give (see
+/// `sql/state.sql`: its kind, not populated, the indexes as if on the view), at a fraction of
+/// the cost: a materialized view's heap, TOAST table and index files are created, each index
+/// built and synced to disk (PostgreSQL up to 16), and unlinked when its batch is rolled back;
+/// a temporary table's are local to the session, never written to the WAL nor synced.
+///
+/// The comparison uses proxies only where a plain view in place of the materialized view
+/// changes nothing for the views created on it (see `Comparison::start_batches`). A
+/// materialized view whose query the server refuses as such but accepts in a plain view fails
+/// later, when the migration runs (one that reads a temporary table fails here too, with
+/// another message).
+///
+/// # Errors
+/// An index name that is not a valid identifier (never: `pgview_proxy_T_N_i`).
+pub(crate) fn proxy_normalization_sql(
+    view: &MaterializedView,
+    token: &str,
+    n: usize,
+) -> Result<(String, Proxy)> {
+    let plain = View::with_common(view.common.clone());
+    let mut bare_view = plain.clone();
+    bare_view.common.comment = None;
+    bare_view.common.column_comments.clear();
+    let mut sql = vec![statement_sql(&CreateView::new(&bare_view))];
+    let table_name = format!("pgview_proxy_{token}_{n}");
+    let table = QualifiedName::new(Some("pg_temp"), &table_name)?;
+    sql.push(format!(
+        "CREATE TEMPORARY TABLE {table} AS SELECT * FROM {} WITH NO DATA",
+        view.name()
+    ));
+    let mut index_names = Vec::with_capacity(view.indexes.len());
+    for (i, index) in view.indexes.iter().enumerate() {
+        let renamed = index.clone().named(&format!("{table_name}_{i}"))?;
+        sql.push(statement_sql(&CreateIndex::new(&table, &renamed)));
+        index_names.push(
+            index
+                .name()
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
+        );
+    }
+    sql.extend(plain.comment_statements().iter().map(|c| statement_sql(c)));
+    Ok((
+        sql.join(";\n"),
+        Proxy {
+            table: format!("pg_temp.{table_name}"),
+            index_names,
+        },
+    ))
+}
+
 /// `DROP VIEW name` or `DROP MATERIALIZED VIEW name` (never `CASCADE`).
 pub(crate) fn drop_sql(name: &QualifiedName, materialized: bool) -> String {
     if materialized {

@@ -59,6 +59,8 @@ const EXTRAS: &str = "pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
 /// 5. its owner and privileges ([`PRIVILEGES`]);
 /// 6. the `md5` of its comments, indexes, triggers, rules and column defaults ([`EXTRAS`]).
 ///
+/// `kind` is the expression of its kind: `c.relkind::text`, or in the state query, `m` for a
+/// proxy (a materialized view the comparison created as a plain view: see `sql/state.sql`).
 /// `definition` is the expression of its definition: `pg_get_viewdef(c.oid)` in the guard, the
 /// column that already holds it in the state query (printing a definition is the costliest
 /// part of reading a view's state: once is enough); `columns`, that of its columns
@@ -66,13 +68,13 @@ const EXTRAS: &str = "pg_catalog.md5(pg_catalog.concat_ws(E'\\n', \
 /// it, aggregated with the other column lists). `whole`, when given, is a condition
 /// without which the components after the [`DEFINED_COMPONENTS`] are `NULL` (not computed:
 /// the state query of views the comparison created reads only what their definition makes).
-fn fingerprint(definition: &str, columns: &str, whole: Option<&str>) -> String {
+fn fingerprint(kind: &str, definition: &str, columns: &str, whole: Option<&str>) -> String {
     let (when, end) = match whole {
         Some(condition) => (format!("CASE WHEN {condition} THEN "), " END"),
         None => (String::new(), ""),
     };
     format!(
-        "ARRAY[c.relkind::text, \
+        "ARRAY[{kind}, \
          pg_catalog.md5({definition}), \
          {columns}, \
          pg_catalog.array_to_string(ARRAY(SELECT o FROM pg_catalog.unnest(c.reloptions) AS o \
@@ -104,6 +106,7 @@ pub(crate) const DEPENDENTS: &str = "ARRAY(SELECT x.dependent FROM (SELECT DISTI
 /// The fingerprint expression (see [`fingerprint`]), for the drift guard.
 pub(crate) static FINGERPRINT: LazyLock<String> = LazyLock::new(|| {
     fingerprint(
+        "c.relkind::text",
         "pg_catalog.pg_get_viewdef(c.oid)",
         &format!(
             "(SELECT {} FROM pg_catalog.pg_attribute at \
@@ -256,7 +259,12 @@ pub(crate) static STATE_SQL: LazyLock<String> = LazyLock::new(|| {
         .replace("{columns_aggregate}", &columns_aggregate())
         .replace(
             "{fingerprint}",
-            &fingerprint("vd.definition", "a.fingerprint_columns", Some("sel.whole")),
+            &fingerprint(
+                "CASE WHEN sel.holder IS NULL THEN c.relkind::text ELSE 'm' END",
+                "vd.definition",
+                "a.fingerprint_columns",
+                Some("sel.whole"),
+            ),
         )
 });
 

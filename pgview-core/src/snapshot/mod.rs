@@ -22,8 +22,8 @@ mod state;
 
 pub use blueprint::Source;
 pub(crate) use blueprint::{
-    catalog_definition, drop_index_sql, drop_sql, normalization_sql, qualified, temporary_name,
-    Blueprint,
+    catalog_definition, drop_index_sql, drop_sql, normalization_sql, proxy_fits,
+    proxy_normalization_sql, proxy_token, qualified, temporary_name, Blueprint, Proxy,
 };
 pub(crate) use fingerprint::{DEFINED_COMPONENTS, DEPENDENTS, FINGERPRINT, STAMP};
 pub(crate) use order::{

@@ -12,6 +12,7 @@ use diesel::{QueryResult, QueryableByName};
 
 use crate::lexer::pieces::{split, Piece};
 
+use super::blueprint::Proxy;
 use super::fingerprint::{SELECT_SQL, STATE_SQL};
 use super::state::Key;
 
@@ -41,13 +42,16 @@ enum Binds {
         dependents: bool,
     },
     /// `$1` OIDs, `$2` whether each is in scope, `$3` and `$4` views by name, `$5` whether
-    /// each is read whole.
+    /// each is read whole, `$6` and `$7` each one's proxy table and index names (see
+    /// `sql/state.sql`).
     States {
         oids: Vec<i64>,
         in_scope: Vec<bool>,
         schemas: Vec<String>,
         names: Vec<String>,
         whole: Vec<bool>,
+        holders: Vec<Option<String>>,
+        holder_indexes: Vec<Option<String>>,
     },
 }
 
@@ -80,6 +84,12 @@ impl QueryFragment<Pg> for StateQuery {
                     }
                     (Binds::States { whole, .. }, 5) => {
                         out.push_bind_param::<Array<Bool>, _>(whole)?;
+                    }
+                    (Binds::States { holders, .. }, 6) => {
+                        out.push_bind_param::<Array<Nullable<Text>>, _>(holders)?;
+                    }
+                    (Binds::States { holder_indexes, .. }, 7) => {
+                        out.push_bind_param::<Array<Nullable<Text>>, _>(holder_indexes)?;
                     }
                     _ => {
                         return Err(diesel::result::Error::QueryBuilderError(
@@ -181,23 +191,34 @@ impl SelectRow {
 /// The state query (`sql/state.sql`) of the views `by_oid` (each with whether it is in scope)
 /// and `by_name` (not in scope), each read whole.
 pub(crate) fn states_query(by_oid: &[(i64, bool)], by_name: &[Key]) -> StateQuery {
-    let by_name: Vec<(Key, bool)> = by_name.iter().map(|key| (key.clone(), true)).collect();
+    let by_name: Vec<(Key, bool, Option<Proxy>)> = by_name
+        .iter()
+        .map(|key| (key.clone(), true, None))
+        .collect();
     states_query_with(by_oid, &by_name)
 }
 
 /// [`states_query`], with whether each view read by name is read whole: `false` for a view
 /// the comparison created, of which only what its definition makes is read (the components
 /// of its fingerprint after the defined ones are empty, and so are its triggers, rules,
-/// column defaults and blockers: see `sql/state.sql`).
-pub(crate) fn states_query_with(by_oid: &[(i64, bool)], by_name: &[(Key, bool)]) -> StateQuery {
+/// column defaults and blockers: see `sql/state.sql`), and the proxy it was created as, if
+/// any (a declared materialized view created as a plain view: see [`Proxy`]).
+pub(crate) fn states_query_with(
+    by_oid: &[(i64, bool)],
+    by_name: &[(Key, bool, Option<Proxy>)],
+) -> StateQuery {
     let (oids, in_scope): (Vec<i64>, Vec<bool>) = by_oid.iter().copied().unzip();
     let mut schemas = Vec::with_capacity(by_name.len());
     let mut names = Vec::with_capacity(by_name.len());
     let mut whole = Vec::with_capacity(by_name.len());
-    for ((schema, name), read_whole) in by_name {
+    let mut holders = Vec::with_capacity(by_name.len());
+    let mut holder_indexes = Vec::with_capacity(by_name.len());
+    for ((schema, name), read_whole, proxy) in by_name {
         schemas.push(schema.clone());
         names.push(name.clone());
         whole.push(*read_whole);
+        holders.push(proxy.as_ref().map(|p| p.table.clone()));
+        holder_indexes.push(proxy.as_ref().map(|p| text_array_literal(&p.index_names)));
     }
     StateQuery {
         pieces: &STATE_PIECES,
@@ -207,6 +228,18 @@ pub(crate) fn states_query_with(by_oid: &[(i64, bool)], by_name: &[(Key, bool)])
             schemas,
             names,
             whole,
+            holders,
+            holder_indexes,
         },
     }
+}
+
+/// The text of a `text[]` holding `items` (`{"a","b \"c\""}`), read back exactly by
+/// `::text[]` (each element quoted, its quotes and backslashes escaped).
+fn text_array_literal(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|item| format!("\"{}\"", item.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{{{}}}", quoted.join(","))
 }

@@ -9,6 +9,12 @@
 -- read by name and not whole is one the comparison created: only what its definition makes is
 -- read (its fingerprint's defined components, no triggers, rules or defaults, no blockers),
 -- which is most of the work of a state and not needed of it. Read by OID: whole.
+-- A view read by name may be a *proxy* (`blueprint.rs`): a declared materialized view the
+-- comparison created as a plain view, with its indexes on a temporary table ($6: that table,
+-- as `pg_temp.pgview_proxy_T_N`, or NULL; $7: the declared names of its indexes, in order, as
+-- the text of a `text[]`: its i-th index is `pgview_proxy_T_N_i`). It is read as the
+-- materialized view it stands for: of that kind, not populated (created `WITH NO DATA`), the
+-- indexes of the table under their declared names, defined on the view.
 -- Printing a definition (`pg_get_viewdef`) locks the view until the transaction ends: callers
 -- read a bounded number of views per (sub)transaction (see `query.rs`).
 WITH
@@ -19,12 +25,14 @@ user_schemas AS (
       AND n.nspname NOT LIKE 'pg\_toast%'
       AND n.nspname NOT LIKE 'pg\_temp\_%'
 ),
-selected (oid, in_scope, whole) AS (
-    SELECT o.oid::oid, o.in_scope, true
+selected (oid, in_scope, whole, holder, holder_indexes) AS (
+    SELECT o.oid::oid, o.in_scope, true, NULL::oid, NULL::text[]
     FROM unnest($1::int8[], $2::bool[]) AS o (oid, in_scope)
     UNION
-    SELECT c.oid, false, w.whole
-    FROM unnest($3::text[], $4::text[], $5::bool[]) AS w (schema, name, whole)
+    SELECT c.oid, false, w.whole, pg_catalog.to_regclass(w.holder)::oid,
+           w.holder_indexes::text[]
+    FROM unnest($3::text[], $4::text[], $5::bool[], $6::text[], $7::text[])
+         AS w (schema, name, whole, holder, holder_indexes)
     JOIN user_schemas s ON s.nspname = w.schema
     JOIN pg_catalog.pg_class c ON c.relnamespace = s.oid AND c.relname = w.name::name
     WHERE c.relkind IN ('v', 'm')
@@ -32,13 +40,13 @@ selected (oid, in_scope, whole) AS (
 SELECT s.nspname AS schema,
        c.relname::text AS name,
        c.oid::int8 AS oid,
-       c.relkind = 'm' AS materialized,
+       c.relkind = 'm' OR sel.holder IS NOT NULL AS materialized,
        sel.in_scope,
        vd.definition,
        pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
        coalesce(c.reloptions::text[], '{}') AS options,
        d.description AS comment,
-       c.relispopulated AS populated,
+       c.relispopulated AND sel.holder IS NULL AS populated,
        {fingerprint} AS fingerprint,
        t.spcname::text AS tablespace,
        a.column_names,
@@ -138,30 +146,49 @@ CROSS JOIN LATERAL (
     -- `tail`: the index definition after `CREATE [UNIQUE] INDEX name ON table`, so that the
     -- same index can be created under another name on another relation (NULL when the text
     -- does not start as expected).
-    SELECT coalesce(array_agg(i.relname::text ORDER BY i.relname), '{}') AS index_names,
-           coalesce(array_agg(ix.indisunique ORDER BY i.relname), '{}') AS index_unique,
+    SELECT coalesce(array_agg(nm.name ORDER BY nm.name), '{}') AS index_names,
+           coalesce(array_agg(ix.indisunique ORDER BY nm.name), '{}') AS index_unique,
            -- Whether REFRESH … CONCURRENTLY can use it (the server's rule, as in
            -- refresh/sql/refreshable.sql): unique, btree, on plain columns, no WHERE.
            coalesce(array_agg(ix.indisunique AND ix.indimmediate AND ix.indisvalid
                               AND ix.indpred IS NULL AND ix.indexprs IS NULL
                               AND i.relam = (SELECT am.oid FROM pg_catalog.pg_am am
                                              WHERE am.amname = 'btree')
-                              ORDER BY i.relname), '{}') AS index_concurrent,
-           coalesce(array_agg(ix.def ORDER BY i.relname),
-                    '{}') AS index_definitions,
+                              ORDER BY nm.name), '{}') AS index_concurrent,
            coalesce(array_agg(
-               CASE WHEN pg_catalog.starts_with(ix.def, p.prefix)
-                    THEN pg_catalog.substr(ix.def, pg_catalog.length(p.prefix) + 1)
-               END ORDER BY i.relname), '{}') AS index_tails
+               CASE WHEN sel.holder IS NULL OR tl.tail IS NULL THEN ix.def
+                    ELSE 'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END
+                         || 'INDEX ' || pg_catalog.quote_ident(nm.name) || ' ON '
+                         || c.oid::regclass::text || tl.tail
+               END ORDER BY nm.name), '{}') AS index_definitions,
+           coalesce(array_agg(tl.tail ORDER BY nm.name), '{}') AS index_tails
     -- Each index definition printed once (OFFSET 0, as for the definition).
     FROM (SELECT ix.indexrelid, ix.indisunique, ix.indimmediate, ix.indisvalid, ix.indpred,
                  ix.indexprs, pg_catalog.pg_get_indexdef(ix.indexrelid) AS def
-          FROM pg_catalog.pg_index ix WHERE ix.indrelid = c.oid OFFSET 0) ix
+          FROM pg_catalog.pg_index ix WHERE ix.indrelid = coalesce(sel.holder, c.oid) OFFSET 0) ix
     JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid
+    -- A proxy's index under its declared name (`pgview_proxy_T_N_i` is the i-th).
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN sel.holder IS NULL THEN i.relname::text
+                    ELSE sel.holder_indexes[
+                        pg_catalog.substring(i.relname::text, '_([0-9]+)$')::int4 + 1]
+               END AS name
+    ) nm
     CROSS JOIN LATERAL (
         SELECT 'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
                || pg_catalog.quote_ident(i.relname) || ' ON ' || c.oid::regclass::text AS prefix
     ) p
+    -- (A proxy's: from ` USING `, the first one: what comes before it is the index's and the
+    -- table's names, `pgview_proxy_…` in the temporary schema, however the server prints it.)
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN sel.holder IS NOT NULL
+                    THEN CASE WHEN pg_catalog.strpos(ix.def, ' USING ') > 0
+                              THEN pg_catalog.substr(ix.def, pg_catalog.strpos(ix.def, ' USING '))
+                         END
+                    WHEN pg_catalog.starts_with(ix.def, p.prefix)
+                    THEN pg_catalog.substr(ix.def, pg_catalog.length(p.prefix) + 1)
+               END AS tail
+    ) tl
 
 ) x
 CROSS JOIN LATERAL (
