@@ -113,3 +113,24 @@ fn indexes_of_the_same_name_in_two_schemas() {
     );
     assert!(!text.contains("index"), "{text}");
 }
+
+/// A role that may not create temporary tables compares materialized views all the same
+/// (created as such).
+#[test]
+fn a_role_without_temporary_tables() {
+    let db = pgview_testkit::fresh_database();
+    let conn = &mut PgConnection::establish(db.url()).unwrap();
+    // Everything undone at the end, the role too.
+    conn.begin_test_transaction().unwrap();
+    let database = crate::migrate_support::query_text(conn, "current_database()");
+    conn.batch_execute(&format!(
+        "CREATE SCHEMA px_r; CREATE ROLE px_r_user;
+         GRANT USAGE, CREATE ON SCHEMA px_r TO px_r_user; GRANT SELECT ON orders TO px_r_user;
+         REVOKE TEMPORARY ON DATABASE \"{database}\" FROM PUBLIC;
+         SET LOCAL ROLE px_r_user;"
+    ))
+    .unwrap();
+    let set = ViewSet::new().with_materialized(totals("px_r"));
+    let diff = pgview::diff::diff(conn, &set, &DiffScope::declared_schemas()).unwrap();
+    assert!(diff.to_string().contains("px_r.totals"), "{diff}");
+}

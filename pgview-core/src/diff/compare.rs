@@ -80,7 +80,9 @@ pub(crate) static ENV_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::ne
          pg_catalog.current_setting('max_locks_per_transaction')::int4 \
            * (pg_catalog.current_setting('max_connections')::int4 \
               + pg_catalog.current_setting('max_prepared_transactions')::int4) AS lock_slots, \
-         {RECORD_EXISTS_SQL} AS has_record"
+         {RECORD_EXISTS_SQL} AS has_record, \
+         pg_catalog.has_database_privilege(pg_catalog.current_database(), 'TEMPORARY') \
+           AS can_create_temporary"
     )
 });
 
@@ -100,6 +102,9 @@ pub(crate) struct EnvRow {
     lock_slots: i32,
     #[diesel(sql_type = Bool)]
     has_record: bool,
+    /// Whether the role may create temporary tables (proxies need one).
+    #[diesel(sql_type = Bool)]
+    can_create_temporary: bool,
 }
 
 /// A comparison in progress.
@@ -466,8 +471,12 @@ impl<'a> Comparison<'a> {
     /// none) or sample it (`TABLESAMPLE`: tables and materialized views only), and one with a
     /// check option must be automatically updatable (a view reading a materialized view
     /// never is): when any of them names one of these words (or, for the check option, has
-    /// it), every materialized view is created as such.
+    /// it), every materialized view is created as such; so it is when the role may not create
+    /// temporary tables.
     fn proxies_allowed(&self) -> bool {
+        if !self.env.can_create_temporary {
+            return false;
+        }
         const TABLE_ONLY: [&str; 8] = [
             "ctid",
             "xmin",
