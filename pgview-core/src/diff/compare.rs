@@ -474,9 +474,6 @@ impl<'a> Comparison<'a> {
     /// it), every materialized view is created as such; so it is when the role may not create
     /// temporary tables.
     fn proxies_allowed(&self) -> bool {
-        if !self.env.can_create_temporary {
-            return false;
-        }
         const TABLE_ONLY: [&str; 8] = [
             "ctid",
             "xmin",
@@ -487,6 +484,9 @@ impl<'a> Comparison<'a> {
             "tablesample",
             "check",
         ];
+        if !self.env.can_create_temporary {
+            return false;
+        }
         let mentions_table_only = |sql: &str| {
             identifiers(sql)
                 .iter()
