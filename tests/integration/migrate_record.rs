@@ -69,6 +69,28 @@ fn compare(conn: &mut PgConnection, set: &ViewSet) -> pgview::diff::ViewDiff {
     with_record
 }
 
+/// Compares `set` with the record in batches of 1, 2, 7 and unlimited views: each gives
+/// `expected` (the same result, plan and number of views proven unchanged).
+fn same_in_every_batch(conn: &mut PgConnection, set: &ViewSet, expected: &pgview::diff::ViewDiff) {
+    for size in [1, 2, 7, usize::MAX] {
+        let options = DiffOptions::new()
+            .scope(DiffScope::managed())
+            .batch_size(size);
+        let other = pgview::diff::diff_with(conn, set, &options).unwrap();
+        assert_eq!(other.to_string(), expected.to_string(), "batches of {size}");
+        assert_eq!(
+            other.proven_unchanged(),
+            expected.proven_unchanged(),
+            "batches of {size}"
+        );
+        assert_eq!(
+            other.plan().unwrap().steps,
+            expected.plan().unwrap().steps,
+            "batches of {size}"
+        );
+    }
+}
+
 #[test]
 fn only_changed_views_are_compared_again() {
     let db = pgview_testkit::fresh_database();
@@ -188,19 +210,7 @@ fn chains_over_a_changed_view_give_the_same_result_in_every_batch() {
             DiffStatus::Changed(_)
         ));
     }
-    for size in [1, 2, 7, usize::MAX] {
-        let options = DiffOptions::new()
-            .scope(DiffScope::managed())
-            .batch_size(size);
-        let other = pgview::diff::diff_with(conn, &changed, &options).unwrap();
-        assert_eq!(other.to_string(), expected.to_string(), "batches of {size}");
-        assert_eq!(other.proven_unchanged(), 4, "batches of {size}");
-        assert_eq!(
-            other.plan().unwrap().steps,
-            expected.plan().unwrap().steps,
-            "batches of {size}"
-        );
-    }
+    same_in_every_batch(conn, &changed, &expected);
 }
 
 /// A view that appends a column changes nothing for a view reading it that names every
@@ -250,19 +260,7 @@ fn readers_that_name_their_columns_ignore_appended_columns() {
     }
     // `named`, `named_above`, `counted`, and `star_above` (`star` appends `email` too).
     assert_eq!(expected.proven_unchanged(), 4, "{expected}");
-    for size in [1, 2, 7, usize::MAX] {
-        let options = DiffOptions::new()
-            .scope(DiffScope::managed())
-            .batch_size(size);
-        let other = pgview::diff::diff_with(conn, &appended, &options).unwrap();
-        assert_eq!(other.to_string(), expected.to_string(), "batches of {size}");
-        assert_eq!(other.proven_unchanged(), 4, "batches of {size}");
-        assert_eq!(
-            other.plan().unwrap().steps,
-            expected.plan().unwrap().steps,
-            "batches of {size}"
-        );
-    }
+    same_in_every_batch(conn, &appended, &expected);
     // Applied: the readers kept are what the full comparison finds.
     apply(conn, &expected.plan().unwrap().up_sql()).unwrap();
     let after = compare(conn, &appended);

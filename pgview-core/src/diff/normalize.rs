@@ -585,23 +585,32 @@ mod tests {
             sql: sql.into(),
             required: true,
         };
-        let block = plain_block(
-            &["ALTER VIEW \"s\".\"a\" RENAME TO \"pgview_cmp_1\"".to_owned()],
-            &[
-                creation("a", "CREATE VIEW \"s\".\"a\" AS SELECT 1 AS x"),
-                creation("b", "CREATE VIEW \"s\".\"b\" AS SELECT x FROM s.a"),
-            ],
-            &[
-                Guard {
-                    probe: Some(("\"s\".\"a\"".into(), "\"s\".\"pgview_cmp_1\"".into())),
-                    ..Guard::default()
-                },
-                Guard {
-                    when_changed: vec![0],
-                    renames: vec!["ALTER VIEW \"s\".\"b\" RENAME TO \"pgview_cmp_2\"".into()],
-                    ..Guard::default()
-                },
-            ],
+        // `a`, then `b` reading it, created only when `a` changes (`guard` of each).
+        let a_then_b = |guard_a: Guard, guard_b: Guard| {
+            plain_block(
+                &["ALTER VIEW \"s\".\"a\" RENAME TO \"pgview_cmp_1\"".to_owned()],
+                &[
+                    creation("a", "CREATE VIEW \"s\".\"a\" AS SELECT 1 AS x"),
+                    creation("b", "CREATE VIEW \"s\".\"b\" AS SELECT x FROM s.a"),
+                ],
+                &[
+                    Guard {
+                        probe: Some(("\"s\".\"a\"".into(), "\"s\".\"pgview_cmp_1\"".into())),
+                        ..guard_a
+                    },
+                    Guard {
+                        when_changed: vec![0],
+                        ..guard_b
+                    },
+                ],
+            )
+        };
+        let block = a_then_b(
+            Guard::default(),
+            Guard {
+                renames: vec!["ALTER VIEW \"s\".\"b\" RENAME TO \"pgview_cmp_2\"".into()],
+                ..Guard::default()
+            },
         );
         let at = |text: &str| {
             block
@@ -616,24 +625,15 @@ mod tests {
         assert!(!block.contains("appended"), "{block}");
         // A reader naming its columns: created when what it reads appends a column it names,
         // or changes otherwise (no list of appended columns).
-        let named = plain_block(
-            &["ALTER VIEW \"s\".\"a\" RENAME TO \"pgview_cmp_1\"".to_owned()],
-            &[
-                creation("a", "CREATE VIEW \"s\".\"a\" AS SELECT 1 AS x"),
-                creation("b", "CREATE VIEW \"s\".\"b\" AS SELECT x FROM s.a"),
-            ],
-            &[
-                Guard {
-                    probe: Some(("\"s\".\"a\"".into(), "\"s\".\"pgview_cmp_1\"".into())),
-                    probe_appended: true,
-                    ..Guard::default()
-                },
-                Guard {
-                    when_changed: vec![0],
-                    names: Some(vec!["x".into(), "a".into()]),
-                    ..Guard::default()
-                },
-            ],
+        let named = a_then_b(
+            Guard {
+                probe_appended: true,
+                ..Guard::default()
+            },
+            Guard {
+                names: Some(vec!["x".into(), "a".into()]),
+                ..Guard::default()
+            },
         );
         assert!(named.contains("appended text[] := '{}';"), "{named}");
         assert!(
