@@ -112,6 +112,15 @@ fn indexes_of_the_same_name_in_two_schemas() {
         "{text}"
     );
     assert!(!text.contains("index"), "{text}");
+    // Of the session's temporary objects, only the caller's own are left.
+    assert_eq!(
+        crate::migrate_support::query_text(
+            conn,
+            "(SELECT string_agg(relname, ' ' ORDER BY relname) FROM pg_class \
+             WHERE relnamespace = pg_my_temp_schema())"
+        ),
+        "pgview_proxy_0 totals_user_id_idx"
+    );
 }
 
 /// A role that may not create temporary tables compares materialized views all the same

@@ -24,7 +24,10 @@ use crate::lock::{lock_block, UNLOCK_SQL};
 /// `*`, casts, other schemas, recursive views). `scope` says which other views of the database
 /// are looked at (to find the views the application no longer declares).
 ///
-/// Nothing is left in the database. The async form is [`aio::diff`](crate::aio::diff).
+/// Nothing is left in the database but, when the session had none and the role may create
+/// temporary tables, the session's temporary schema, created as any temporary table creates
+/// it (the comparison's batches create temporary objects). The async form is
+/// [`aio::diff`](crate::aio::diff).
 ///
 /// # Cost
 /// Only what may have changed costs server work. The views are first selected from catalog

@@ -160,6 +160,10 @@ impl<'a> Steps<'a> {
                 }
                 Phase::StartBatches => {
                     self.comparison.start_batches()?;
+                    if let Some(sql) = self.comparison.temporary_schema_sql() {
+                        // Outside the batches' transactions: see `temporary_schema_sql`.
+                        self.push(Request::Execute(sql), Then::Nothing);
+                    }
                     self.phase = Phase::Batches;
                 }
                 Phase::Batches => {
