@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::error::Result;
 use crate::ident::Ident;
-use crate::lexer::pieces::identifiers;
+use crate::lexer::pieces::{explicit_identifiers, identifiers};
 use crate::snapshot::{fullname, qualified, Column, Key, Proxy, ViewState};
 
 #[cfg(doc)]
@@ -107,15 +107,15 @@ impl Item {
         self
     }
 
-    /// The same, keepable, when it names every column it uses: `names`, the names its text
-    /// mentions ([`explicit_identifiers`](crate::lexer::pieces::explicit_identifiers)), when
-    /// its stored query also refers to no whole row and no row type
-    /// ([`ViewState::explicit_columns`]). What the server makes of its text then depends on
-    /// the columns of a view it reads only through those names: columns appended to that view
-    /// that it does not name change nothing for it (see [`Scheduler::changes_for`]).
-    pub(crate) fn naming(mut self, names: Option<BTreeSet<String>>) -> Self {
-        if self.keepable {
-            self.names = names;
+    /// The same, keepable, when it names every column it uses: the names its query `text`
+    /// mentions ([`explicit_identifiers`]), when its stored query also refers to no whole row
+    /// and no row type (`explicit_columns`: [`ViewState::explicit_columns`] of its live
+    /// version). What the server makes of its text then depends on the columns of a view it
+    /// reads only through those names: columns appended to that view that it does not name
+    /// change nothing for it (see [`Scheduler::changes_for`]).
+    pub(crate) fn naming(mut self, explicit_columns: bool, text: &str) -> Self {
+        if self.keepable && explicit_columns {
+            self.names = explicit_identifiers(text);
         }
         self
     }

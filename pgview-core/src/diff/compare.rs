@@ -46,7 +46,7 @@ use diesel::QueryableByName;
 
 use crate::definition::AnyView;
 use crate::error::{Error, RelationKind, Result};
-use crate::lexer::pieces::{explicit_identifiers, identifiers};
+use crate::lexer::pieces::identifiers;
 use crate::lexer::query::{independent_of_standard_strings, is_one_query};
 use crate::record::{
     declared_hash, record, Declared, Record, RecordRow, RECORD_EXISTS_SQL, RECORD_SQL,
@@ -400,9 +400,8 @@ impl<'a> Comparison<'a> {
                 AnyView::Materialized(m) => Some(m.indexes().len()),
                 AnyView::View(_) => None,
             };
-            let item = match &**view {
-                AnyView::Materialized(m) if proxy_fits(m) && proxies.is_some() => {
-                    let token = proxies.as_deref().unwrap_or_default();
+            let item = match (&**view, proxies.as_deref()) {
+                (AnyView::Materialized(m), Some(token)) if proxy_fits(m) => {
                     let (sql, proxy) = proxy_normalization_sql(m, token, items.len())?;
                     Item::new(sql, true, reads, materialized).created_as(proxy)
                 }
@@ -410,11 +409,8 @@ impl<'a> Comparison<'a> {
             };
             let item = if self.provable.contains(key) {
                 let explicit = self.live.get(key).is_some_and(|s| s.explicit_columns);
-                item.kept_when_inputs_keep_their_columns().naming(
-                    explicit
-                        .then(|| explicit_identifiers(view.query_sql()))
-                        .flatten(),
-                )
+                item.kept_when_inputs_keep_their_columns()
+                    .naming(explicit, view.query_sql())
             } else {
                 item
             };
@@ -432,12 +428,7 @@ impl<'a> Comparison<'a> {
                     state.materialized.then_some(state.indexes.len()),
                 )
                 .kept_when_inputs_keep_their_columns()
-                .naming(
-                    state
-                        .explicit_columns
-                        .then(|| explicit_identifiers(&state.definition))
-                        .flatten(),
-                ),
+                .naming(state.explicit_columns, &state.definition),
             );
         }
         let live = self
