@@ -166,6 +166,58 @@ fn nullable_text_array<'t>(out: &mut String, items: impl IntoIterator<Item = Opt
     out.push_str("]::text[]");
 }
 
+/// The per-creation arrays of a guarded [`plain_block`]: the statements renaming each live
+/// version away, the positions (1-based) of which one must change for it to be created (the
+/// text of an `int4[]`), the names it mentions (the text of a `text[]`, which the server
+/// writes), its name and that of its live version when it is probed, and whether the probe
+/// lists appended columns.
+fn push_guard_arrays(body: &mut String, guards: &[Guard]) {
+    let renames: Vec<Option<String>> = guards
+        .iter()
+        .map(|g| (!g.renames.is_empty()).then(|| g.renames.join(";\n")))
+        .collect();
+    let whens: Vec<Option<String>> = guards
+        .iter()
+        .map(|g| {
+            (!g.when_changed.is_empty()).then(|| {
+                let list: Vec<String> =
+                    g.when_changed.iter().map(|p| (p + 1).to_string()).collect();
+                format!("{{{}}}", list.join(","))
+            })
+        })
+        .collect();
+    body.push_str("  renames text[] := ");
+    nullable_text_array(body, renames.iter().map(Option::as_deref));
+    body.push_str(";\n  whens text[] := ");
+    nullable_text_array(body, whens.iter().map(Option::as_deref));
+    body.push_str(";\n  names text[] := ARRAY[");
+    for (i, g) in guards.iter().enumerate() {
+        if i > 0 {
+            body.push_str(", ");
+        }
+        match g.names.as_ref().filter(|_| !g.when_changed.is_empty()) {
+            Some(names) => {
+                text_array(body, names);
+                body.push_str("::text");
+            }
+            None => body.push_str("NULL"),
+        }
+    }
+    body.push_str("]::text[];\n  news text[] := ");
+    let probe_of = || guards.iter().map(|g| g.probe.as_ref());
+    nullable_text_array(body, probe_of().map(|p| p.map(|(new, _)| new.as_str())));
+    body.push_str(";\n  olds text[] := ");
+    nullable_text_array(body, probe_of().map(|p| p.map(|(_, old)| old.as_str())));
+    body.push_str(";\n  appends boolean[] := ARRAY[");
+    for (i, g) in guards.iter().enumerate() {
+        if i > 0 {
+            body.push_str(", ");
+        }
+        body.push_str(if g.probe_appended { "true" } else { "false" });
+    }
+    body.push_str("]::boolean[];\n");
+}
+
 /// A `DO` block that runs the `prelude`, then each creation in order, without catching
 /// anything: the first failure fails the block. Each creation of [`normalize_block`] runs in a
 /// subtransaction of its own, whose end costs work that grows with the relations the session
@@ -201,56 +253,9 @@ END",
         );
         return format!("DO {}", dollar_quote(&body));
     }
-    // Per creation: the statements renaming its live version away, the positions (1-based)
-    // of which one must change for it to be created (the text of an `int4[]`), the names it
-    // mentions (the text of a `text[]`, which the server writes), its name and that of its
-    // live version when it is probed, and whether the probe lists appended columns.
-    let renames: Vec<Option<String>> = guards
-        .iter()
-        .map(|g| (!g.renames.is_empty()).then(|| g.renames.join(";\n")))
-        .collect();
-    let whens: Vec<Option<String>> = guards
-        .iter()
-        .map(|g| {
-            (!g.when_changed.is_empty()).then(|| {
-                let list: Vec<String> =
-                    g.when_changed.iter().map(|p| (p + 1).to_string()).collect();
-                format!("{{{}}}", list.join(","))
-            })
-        })
-        .collect();
-    body.push_str("  renames text[] := ");
-    nullable_text_array(&mut body, renames.iter().map(Option::as_deref));
-    body.push_str(";\n  whens text[] := ");
-    nullable_text_array(&mut body, whens.iter().map(Option::as_deref));
-    body.push_str(";\n  names text[] := ARRAY[");
-    for (i, g) in guards.iter().enumerate() {
-        if i > 0 {
-            body.push_str(", ");
-        }
-        match g.names.as_ref().filter(|_| !g.when_changed.is_empty()) {
-            Some(names) => {
-                text_array(&mut body, names);
-                body.push_str("::text");
-            }
-            None => body.push_str("NULL"),
-        }
-    }
-    body.push_str("]::text[];\n  news text[] := ");
-    let probes = || guards.iter().map(|g| g.probe.as_ref());
-    nullable_text_array(&mut body, probes().map(|p| p.map(|(new, _)| new.as_str())));
-    body.push_str(";\n  olds text[] := ");
-    nullable_text_array(&mut body, probes().map(|p| p.map(|(_, old)| old.as_str())));
-    body.push_str(";\n  appends boolean[] := ARRAY[");
-    for (i, g) in guards.iter().enumerate() {
-        if i > 0 {
-            body.push_str(", ");
-        }
-        body.push_str(if g.probe_appended { "true" } else { "false" });
-    }
+    push_guard_arrays(&mut body, &guards);
     body.push_str(
-        "]::boolean[];
-  changed boolean[] := '{}';
+        "  changed boolean[] := '{}';
   appended text[] := '{}';
   kept int[] := '{}';
   s text;
