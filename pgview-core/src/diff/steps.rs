@@ -28,6 +28,16 @@ fn user_settings(comparison: &Comparison<'_>) -> String {
     format!("{SETTINGS}; {}", comparison.user_search_path())
 }
 
+/// A batch's `block` in one round trip: [`user_settings`] before it, and after it the empty
+/// `search_path` its views are read back with.
+fn batch_sql(comparison: &Comparison<'_>, block: &str) -> String {
+    format!(
+        "{}; {block}; {}",
+        user_settings(comparison),
+        Comparison::set_search_path("")
+    )
+}
+
 /// What to send next.
 pub(crate) enum Request {
     /// Statements whose results are not read.
@@ -174,10 +184,9 @@ impl<'a> Steps<'a> {
                     };
                     self.push(Request::Begin, Then::Nothing);
                     self.push(
-                        Request::Execute(user_settings(&self.comparison)),
-                        Then::Nothing,
+                        Request::TryExecute(batch_sql(&self.comparison, &block)),
+                        Then::FastBatch,
                     );
-                    self.push(Request::TryExecute(block), Then::FastBatch);
                 }
                 Phase::Done => return Ok(None),
             }
@@ -263,12 +272,12 @@ impl<'a> Steps<'a> {
             (Then::FastBatch, Reply::Failed) => {
                 // Again, in rounds, noting what fails, then read back.
                 let back = read_back(comparison);
+                let rounds = comparison.batch_in_rounds();
                 let rest = [
                     (Request::Rollback, Then::Nothing),
                     (Request::Begin, Then::Nothing),
-                    (Request::Execute(user_settings(comparison)), Then::Nothing),
                     (
-                        Request::Execute(comparison.batch_in_rounds()),
+                        Request::Execute(batch_sql(comparison, &rounds)),
                         Then::Nothing,
                     ),
                     (Request::Failures(FAILURES_SQL), Then::BatchFailures),
@@ -313,14 +322,10 @@ impl<'a> Steps<'a> {
     }
 }
 
-/// The end of a batch: its views read back (with an empty `search_path`), then its
-/// transaction rolled back.
-fn read_back(comparison: &Comparison<'_>) -> [(Request, Then); 3] {
+/// The end of a batch: its views read back (with the empty `search_path` its block's
+/// request left: see [`batch_sql`]), then its transaction rolled back.
+fn read_back(comparison: &Comparison<'_>) -> [(Request, Then); 2] {
     [
-        (
-            Request::Execute(Comparison::set_search_path("")),
-            Then::Nothing,
-        ),
         (
             Request::States(comparison.batch_states_query()),
             Then::BatchStates,
