@@ -149,7 +149,7 @@ fn compare(
     declared: &ViewSet,
     options: &DiffOptions,
     dir: &Path,
-) -> Result<(pgview::diff::ViewDiff, MigrationPlan, Value), Value> {
+) -> Measured {
     let start = Instant::now();
     let diff =
         pgview::diff::diff_with(conn, declared, options).map_err(|e| error_json("diff", &e))?;
@@ -170,8 +170,62 @@ fn compare(
     Ok((diff, plan, times))
 }
 
+/// What [`compare`] gives.
+type Measured = Result<(pgview::diff::ViewDiff, MigrationPlan, Value), Value>;
+
+/// `first`, and the comparison done again `repeat - 1` times on fresh connections (each as a
+/// new deploy's): the fastest counts, as the one least disturbed by the machine's other work.
+/// Gives it, every total, and the peak relation locks of the runs after the first (the
+/// session's and the server's).
+fn best_of(
+    first: Measured,
+    repeat: usize,
+    url: &str,
+    (target, options, dir): (&ViewSet, &DiffOptions, &Path),
+    poll: Duration,
+) -> (Measured, Vec<Value>, (i64, i64)) {
+    let mut measured = first;
+    let mut totals: Vec<Value> = measured
+        .iter()
+        .map(|(_, _, t)| t["total_ms"].clone())
+        .collect();
+    let mut peak = (0, 0);
+    for _ in 1..repeat.max(1) {
+        let Ok((_, _, best)) = &measured else { break };
+        let best_ms = best["total_ms"].as_f64().unwrap_or(f64::MAX);
+        let conn = &mut PgConnection::establish(url).expect("connect (again)");
+        let pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+            .get_result::<Pid>(conn)
+            .expect("pid")
+            .pid;
+        let watch = LockWatch::start(url, pid, poll);
+        let again = compare(conn, target, options, dir);
+        let (own, all, _) = watch.stop();
+        peak = (peak.0.max(own), peak.1.max(all));
+        match again {
+            Ok(result) => {
+                totals.push(result.2["total_ms"].clone());
+                if result.2["total_ms"].as_f64().unwrap_or(f64::MAX) < best_ms {
+                    measured = Ok(result);
+                }
+            }
+            Err(error) => {
+                measured = Err(error);
+                break;
+            }
+        }
+    }
+    (measured, totals, peak)
+}
+
 /// One run: prints its JSON object on one line.
-pub(crate) fn run(mode: Mode, shape: Shape, verify_up_to: usize, poll: Duration) -> Value {
+pub(crate) fn run(
+    mode: Mode,
+    shape: Shape,
+    verify_up_to: usize,
+    repeat: usize,
+    poll: Duration,
+) -> Value {
     let db = pgview_bench::database();
     let conn = &mut PgConnection::establish(db.url()).expect("connect");
     let mut out = json!({
@@ -232,7 +286,11 @@ pub(crate) fn run(mode: Mode, shape: Shape, verify_up_to: usize, poll: Duration)
     let reset = reset_peak_rss();
     let watch = LockWatch::start(db.url(), pid, poll);
     let measured = compare(conn, &target, &options, &dir);
+    let (measured, totals, again_peak) =
+        best_of(measured, repeat, db.url(), (&target, &options, &dir), poll);
+    out["total_ms_of_each_run"] = json!(totals);
     let (own, all, samples) = watch.stop();
+    let (own, all) = (own.max(again_peak.0), all.max(again_peak.1));
     out["peak_relation_locks"] = json!(own);
     out["peak_locks_all_sessions"] = json!(all);
     out["lock_samples"] = json!(samples);
