@@ -505,7 +505,8 @@ impl FailuresRow {
     }
 }
 
-/// The query tree of `pg_temp.pgview_fixpoint` as the server stores it (`pg_rewrite`), without
+/// The query tree of the view `v` (a `regclass` variable of the block) as the server stores it
+/// (`pg_rewrite`), without
 /// what does not change what the query means: the names of table aliases (`FROM users u` and
 /// `FROM users` are one query: columns are referenced by position, not by alias) and the
 /// positions of tokens in the text; the view's own OID (its `old`/`new` entries before
@@ -516,7 +517,7 @@ const TREE_SQL: &str = concat!(
     "pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(",
     "(SELECT pg_catalog.replace(r.ev_action::text, ':relid ' || r.ev_class::text || ' ', ",
     "':relid self ') FROM pg_catalog.pg_rewrite r ",
-    "WHERE r.ev_class = 'pg_temp.pgview_fixpoint'::regclass AND r.rulename = '_RETURN'), ",
+    "WHERE r.ev_class = v AND r.rulename = '_RETURN'), ",
     r"E':alias \\{ALIAS :aliasname (\\\\.|[^ \\\\])+ :colnames (<>|\\((\\\\.|[^\\\\)])*\\))\\}', ",
     "':alias <>', 'g'), ",
     r"E':aliasname (\\\\.|[^ \\\\])+', ':aliasname', 'g'), ",
@@ -533,43 +534,6 @@ pub(crate) fn fixpoint_block(pairs: &[(&str, &str)], careful: bool) -> String {
     text_array(&mut body, pairs.iter().map(|p| p.0));
     body.push_str(";\n  b text[] := ");
     text_array(&mut body, pairs.iter().map(|p| p.1));
-    // Careful: each text created in a subtransaction, a failure meaning "not the same"; else
-    // created and dropped, the first failure failing the block (subtransactions cost work
-    // that grows with the relations the session has cached: the block is tried this way
-    // first, in a savepoint).
-    let (a2, b2) = if careful {
-        (
-            "    BEGIN
-      EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || a[i];
-      a2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
-      ta := {TREE};
-      RAISE EXCEPTION 'pgview: undone';
-    EXCEPTION WHEN OTHERS THEN NULL;
-    END;
-",
-            "    BEGIN
-      EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || b[i];
-      b2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
-      tb := {TREE};
-      RAISE EXCEPTION 'pgview: undone';
-    EXCEPTION WHEN OTHERS THEN NULL;
-    END;
-",
-        )
-    } else {
-        (
-            "    EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || a[i];
-    a2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
-    ta := {TREE};
-    DROP VIEW pg_temp.pgview_fixpoint;
-",
-            "    EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || b[i];
-    b2 := pg_catalog.pg_get_viewdef('pg_temp.pgview_fixpoint'::regclass);
-    tb := {TREE};
-    DROP VIEW pg_temp.pgview_fixpoint;
-",
-        )
-    };
     body.push_str(
         ";
   same int[] := '{}';
@@ -577,6 +541,9 @@ pub(crate) fn fixpoint_block(pairs: &[(&str, &str)], careful: bool) -> String {
   b2 text;
   ta text;
   tb text;
+  v regclass;
+  va regclass;
+  vb regclass;
 BEGIN
   FOR i IN 1 .. pg_catalog.cardinality(a) LOOP
     a2 := NULL;
@@ -585,11 +552,52 @@ BEGIN
     tb := NULL;
 ",
     );
-    body.push_str(&a2.replace("{TREE}", TREE_SQL));
-    body.push_str(&b2.replace("{TREE}", TREE_SQL));
+    if careful {
+        // Each text created in a subtransaction that is undone, a failure meaning "not the
+        // same" (subtransactions cost work that grows with the relations the session has
+        // cached: this block runs only when the fast one fails).
+        for (text, printed, tree) in [("a", "a2", "ta"), ("b", "b2", "tb")] {
+            let _ = write!(
+                body,
+                "    BEGIN
+      EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint AS ' || {text}[i];
+      v := 'pg_temp.pgview_fixpoint'::regclass;
+      {printed} := pg_catalog.pg_get_viewdef(v);
+      {tree} := {TREE_SQL};
+      RAISE EXCEPTION 'pgview: undone';
+    EXCEPTION WHEN OTHERS THEN NULL;
+    END;
+"
+            );
+        }
+        body.push_str("    IF a2 = b[i] OR b2 = a[i] OR a2 = b2 OR ta = tb THEN\n");
+    } else {
+        // Each text created under a name of its own and left (the block runs in a savepoint
+        // that is rolled back: dropping each view cost as much as creating it), the first
+        // failure failing the block; the trees only compared when no two texts are equal.
+        body.push_str(
+            "    EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint_' || i || '_a AS ' || a[i];
+    va := ('pg_temp.pgview_fixpoint_' || i || '_a')::regclass;
+    a2 := pg_catalog.pg_get_viewdef(va);
+    EXECUTE 'CREATE VIEW pg_temp.pgview_fixpoint_' || i || '_b AS ' || b[i];
+    vb := ('pg_temp.pgview_fixpoint_' || i || '_b')::regclass;
+    b2 := pg_catalog.pg_get_viewdef(vb);
+    IF NOT (a2 = b[i] OR b2 = a[i] OR a2 = b2) THEN
+      v := va;
+",
+        );
+        let _ = write!(
+            body,
+            "      ta := {TREE_SQL};
+      v := vb;
+      tb := {TREE_SQL};
+    END IF;
+    IF a2 = b[i] OR b2 = a[i] OR a2 = b2 OR ta = tb THEN
+"
+        );
+    }
     body.push_str(
-        "    IF a2 = b[i] OR b2 = a[i] OR a2 = b2 OR ta = tb THEN
-      same := same || i;
+        "      same := same || i;
     END IF;
   END LOOP;
   PERFORM pg_catalog.set_config('pgview.same', same::text, true);
