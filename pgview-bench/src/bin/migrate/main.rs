@@ -18,10 +18,18 @@
 //!   write of the changed set, at 10,000 and 100,000 views. Targets: 10,000 < 5 s,
 //!   100,000 < 30 s, peak client memory (`ru_maxrss` of the run's process) < 500 MB.
 //!
+//! The database is vacuumed and analyzed after the setup (and, with the record, after the
+//! adoption), as autovacuum leaves a database between two deploys: the setup and the
+//! adoption fill the catalogs with hundreds of thousands of rows (dead ones, for the
+//! adoption's rolled-back batches), and autovacuum's workers would otherwise vacuum them
+//! during the measured comparison, on the second core.
+//!
 //! Each run compares, plans and writes `--repeat` times (default 2), each time on a fresh
-//! connection (as a new deploy would), and its times are those of the fastest: this machine's
-//! speed moves by ±20% from minute to minute, and one slow sample at 10,000 views moved the
-//! 50,000 / 10,000 ratio by as much; every total is reported (`total_ms_of_each_run`).
+//! connection (as a new deploy would; the results of the earlier ones dropped before the next,
+//! so that the peak memory is one comparison's), and its times are those of the fastest: this
+//! machine's speed moves by ±20% from minute to minute, and one slow sample at 10,000 views
+//! moved the 50,000 / 10,000 ratio by as much; every total is reported
+//! (`total_ms_of_each_run`, the measured run last).
 //!
 //! Each run also reports the peak number of relation locks the comparison's session held
 //! (`pg_locks`, polled every 5 ms from a second connection, less often when the reading is slow:
