@@ -195,7 +195,7 @@ fn push_guard_arrays(body: &mut String, guards: &[Guard]) {
         if i > 0 {
             body.push_str(", ");
         }
-        match g.names.as_ref().filter(|_| !g.when_changed.is_empty()) {
+        match &g.names {
             Some(names) => {
                 text_array(body, names);
                 body.push_str("::text");
